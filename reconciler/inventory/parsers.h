@@ -1,0 +1,43 @@
+#ifndef ZRECON_INVENTORY_PARSERS_H_
+#define ZRECON_INVENTORY_PARSERS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reconciler/inventory/inventory.h"
+#include "reconciler/util/status.h"
+
+namespace zrecon {
+
+// Pure parsers over captured command output. Each either fills its output
+// completely or returns an error naming the line number and the offending
+// text (printable-escaped); they never throw on any input.
+
+// The columns zrecon asks `zfs list` for, in order (illumos dialect):
+//   zfs list -H -p -t all -o name,type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported
+std::vector<std::string> IllumosZfsListArgv(const std::string& zfs);
+// Parses that output (TAB-separated, 9 columns, '-' for unset). Rows of type
+// bookmark are kept as bookmarks. Appends into inv (datasets and bookmarks).
+Status ParseZfsList(std::string_view text, Inventory* inv);
+
+// Legacy dialect (zfs-fuse: no `list -p`): one call reads every fact:
+//   zfs get -H -p -r -o name,property,value
+//       type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported
+std::vector<std::string> LegacyZfsGetArgv(const std::string& zfs);
+Status ParseZfsGet(std::string_view text, Inventory* inv);
+
+// vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias
+// Fields are ':'-joined without escaping; alias is last so that a ':' inside
+// it survives (everything after the sixth ':' is the alias).
+std::vector<std::string> VmadmListArgv(const std::string& vmadm);
+Status ParseVmadmList(std::string_view text, Inventory* inv);
+
+// Writes the illumos-format files of `zrecon inventory --save`, whatever
+// dialect the inventory was read with. Parse(Format(x)) == x.
+std::string FormatZfsList(const Inventory& inv);
+std::string FormatVmadmList(const Inventory& inv);
+
+}  // namespace zrecon
+
+#endif  // ZRECON_INVENTORY_PARSERS_H_
