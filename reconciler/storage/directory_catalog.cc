@@ -1,0 +1,234 @@
+#include "reconciler/storage/directory_catalog.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "reconciler/catalog/catalog_json.h"
+#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+namespace {
+
+constexpr char kImagesDir[] = "images";
+constexpr char kZoneManifest[] = "manifest.json";
+constexpr char kJsonSuffix[] = ".json";
+constexpr char kTempPrefix[] = ".tmp";
+
+enum class Kind { kMissing, kDirectory, kRegular, kOther };
+
+std::string PathJoin(const std::string& dir, const std::string& name) { return dir + "/" + name; }
+
+std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
+
+Status RealPath(const std::string& path, std::string* out) {
+  char* resolved = ::realpath(path.c_str(), nullptr);
+  if (resolved == nullptr) {
+    return Status::Error("cannot resolve " + path + ": " + std::strerror(errno));
+  }
+  *out = resolved;
+  std::free(resolved);
+  return Status::Ok();
+}
+
+bool IsInside(const std::string& target, const std::string& root) {
+  if (root == "/") return true;
+  return target == root || StartsWith(target, root + "/");
+}
+
+Kind KindOf(mode_t mode) {
+  if (S_ISDIR(mode)) return Kind::kDirectory;
+  if (S_ISREG(mode)) return Kind::kRegular;
+  return Kind::kOther;
+}
+
+// What `path` is, by lstat. A symlink is followed only when it resolves
+// inside `root` (a real path): a destination must not pull manifests, and
+// later deletions, from elsewhere on the system.
+Status Inspect(const std::string& path, const std::string& root, Kind* kind) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      *kind = Kind::kMissing;
+      return Status::Ok();
+    }
+    return Status::Error("cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (!S_ISLNK(st.st_mode)) {
+    *kind = KindOf(st.st_mode);
+    return Status::Ok();
+  }
+  std::string target;
+  Status status = RealPath(path, &target);
+  if (!status.ok()) return status;
+  if (!IsInside(target, root)) {
+    return Status::Error("refusing symlink " + path + " -> " + target +
+                         ": it points outside the destination " + root);
+  }
+  if (::stat(target.c_str(), &st) != 0) {
+    return Status::Error("cannot stat " + target + ": " + std::strerror(errno));
+  }
+  *kind = KindOf(st.st_mode);
+  return Status::Ok();
+}
+
+// Names in `dir`, sorted, without ".", ".." and unfinished ".tmp*" writes.
+Status ListDirectory(const std::string& dir, std::vector<std::string>* names) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Status::Error("cannot open " + dir + ": " + std::strerror(errno));
+  names->clear();
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) break;
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || StartsWith(name, kTempPrefix)) continue;
+    names->push_back(std::move(name));
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return Status::Error("cannot read " + dir + ": " + std::strerror(err));
+  std::sort(names->begin(), names->end());
+  return Status::Ok();
+}
+
+Status ReadImageManifest(const std::string& file, const std::string& name, ImageManifest* out) {
+  std::string text;
+  Status status = ReadFile(file, &text);
+  if (status.ok()) status = DecodeImageManifest(text, out).Prefixed(file);
+  if (status.ok() && out->uuid + kJsonSuffix != name) {
+    status = Status::Error(file + ": image.uuid is " + Quoted(out->uuid) +
+                           " but the file is named " + Quoted(name));
+  }
+  return status;
+}
+
+Status ReadImages(const std::string& images_dir, const std::string& root, DestinationCatalog* out) {
+  std::vector<std::string> names;
+  Status status = ListDirectory(images_dir, &names);
+  for (size_t i = 0; i < names.size() && status.ok(); ++i) {
+    if (!EndsWith(names[i], kJsonSuffix)) continue;
+    std::string file = PathJoin(images_dir, names[i]);
+    Kind kind = Kind::kMissing;
+    status = Inspect(file, root, &kind);
+    if (status.ok() && kind != Kind::kRegular) {
+      status = Status::Error(file + ": not a regular file");
+    }
+    ImageManifest m;
+    if (status.ok()) status = ReadImageManifest(file, names[i], &m);
+    if (status.ok()) out->images.emplace(m.uuid, std::move(m));
+  }
+  return status;
+}
+
+Status ReadZoneManifest(const std::string& file, const std::string& dir_name,
+                        const std::string& host, ZoneManifest* out) {
+  std::string text;
+  Status status = ReadFile(file, &text);
+  if (status.ok()) status = DecodeZoneManifest(text, out).Prefixed(file);
+  if (status.ok() && out->uuid != dir_name) {
+    status = Status::Error(file + ": zone.uuid is " + Quoted(out->uuid) +
+                           " but the manifest is in directory " + Quoted(dir_name));
+  }
+  if (status.ok() && out->host != host) {
+    status = Status::Error(file + ": host is " + Quoted(out->host) +
+                           " but the manifest is stored under host directory " + Quoted(host));
+  }
+  return status;
+}
+
+// A zone directory is committed once its manifest.json exists: the export
+// writes streams first and the manifest last.
+Status ReadZone(const std::string& zone_dir, const std::string& name, const std::string& host,
+                const std::string& root, DestinationCatalog* out) {
+  std::string file = PathJoin(zone_dir, kZoneManifest);
+  Kind kind = Kind::kMissing;
+  Status status = Inspect(file, root, &kind);
+  if (!status.ok() || kind == Kind::kMissing) return status;
+  if (kind != Kind::kRegular) return Status::Error(file + ": not a regular file");
+  ZoneManifest m;
+  status = ReadZoneManifest(file, name, host, &m);
+  if (status.ok()) out->zones.emplace(m.uuid, std::move(m));
+  return status;
+}
+
+Status ReadHost(const std::string& host_dir, const std::string& host, const std::string& root,
+                DestinationCatalog* out) {
+  std::vector<std::string> names;
+  Status status = ListDirectory(host_dir, &names);
+  for (size_t i = 0; i < names.size() && status.ok(); ++i) {
+    std::string entry = PathJoin(host_dir, names[i]);
+    Kind kind = Kind::kMissing;
+    status = Inspect(entry, root, &kind);
+    if (!status.ok()) break;
+    if (names[i] == kImagesDir) {
+      status = kind == Kind::kDirectory ? ReadImages(entry, root, out)
+                                        : Status::Error(entry + ": not a directory");
+    } else if (kind == Kind::kDirectory) {
+      status = ReadZone(entry, names[i], host, root, out);
+    }
+  }
+  return status;
+}
+
+bool IsHostComponent(const std::string& host) {
+  return IsSafeRelativePath(host) && host.find('/') == std::string::npos;
+}
+
+// Stat failures of the destination itself (absent mount point, EIO from a
+// pulled disk, EACCES) all mean "not reachable now", which the planner
+// reports and works around; they are not catalog corruption.
+bool CheckReachable(const std::string& path, std::string* reason) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    int err = errno;
+    *reason = err == ENOENT ? path + " does not exist" : path + ": " + std::strerror(err);
+    return false;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    *reason = path + " is not a directory";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status ReadDirectoryCatalog(const std::string& destination_name, const std::string& path,
+                            const std::string& host, DestinationCatalog* out) {
+  *out = DestinationCatalog();
+  out->name = destination_name;
+  if (!IsHostComponent(host)) {
+    return Status::Error("invalid host directory name " + Quoted(host));
+  }
+  if (!CheckReachable(path, &out->unreachable_reason)) return Status::Ok();
+  std::string root;
+  Status status = RealPath(path, &root);
+  if (!status.ok()) {
+    out->unreachable_reason = status.message();
+    return Status::Ok();
+  }
+  out->reachable = true;
+  std::string host_dir = PathJoin(path, host);
+  Kind kind = Kind::kMissing;
+  status = Inspect(host_dir, root, &kind);
+  if (status.ok() && kind == Kind::kDirectory) status = ReadHost(host_dir, host, root, out);
+  if (status.ok() && kind != Kind::kDirectory && kind != Kind::kMissing) {
+    status = Status::Error(host_dir + ": not a directory");
+  }
+  if (!status.ok()) {
+    out->zones.clear();
+    out->images.clear();
+  }
+  return status;
+}
+
+}  // namespace zrecon
