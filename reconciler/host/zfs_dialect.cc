@@ -1,0 +1,138 @@
+#include "reconciler/host/zfs_dialect.h"
+
+#include <limits>
+#include <utility>
+
+namespace zrecon {
+
+namespace {
+
+// Bytes an argument occupies in the exec image: its text and its NUL.
+size_t ArgBytes(std::string_view arg) { return arg.size() + 1; }
+
+size_t ArgvBytes(const Argv& argv) {
+  size_t total = 0;
+  for (const std::string& arg : argv) total += ArgBytes(arg);
+  return total;
+}
+
+struct Batch {
+  size_t begin;
+  size_t end;
+};
+
+// Cuts items into consecutive batches, in order, each costing at most
+// kArgvByteBudget bytes (fixed_bytes plus len+1 per item) and holding at most
+// max_items items. An item too large for any batch gets a batch of its own: a
+// name is never dropped (zfs, or exec, then rejects it with its own error).
+std::vector<Batch> PackBatches(size_t fixed_bytes, const std::vector<std::string>& items,
+                               size_t max_items) {
+  std::vector<Batch> batches;
+  size_t bytes = fixed_bytes;
+  for (size_t i = 0; i < items.size(); ++i) {
+    size_t cost = ArgBytes(items[i]);
+    bool fits = !batches.empty() && batches.back().end - batches.back().begin < max_items &&
+                bytes + cost <= kArgvByteBudget;
+    if (!fits) {
+      batches.push_back(Batch{i, i});
+      bytes = fixed_bytes;
+    }
+    batches.back().end = i + 1;
+    bytes += cost;
+  }
+  return batches;
+}
+
+std::string SnapshotSpec(const std::string& dataset, const std::vector<std::string>& short_names,
+                         Batch batch) {
+  std::string spec = dataset + "@";
+  for (size_t i = batch.begin; i < batch.end; ++i) {
+    if (i != batch.begin) spec += ',';
+    spec += short_names[i];
+  }
+  return spec;
+}
+
+}  // namespace
+
+const char* ZfsDialectName(ZfsDialect d) { return d == ZfsDialect::kLegacy ? "legacy" : "illumos"; }
+
+bool ParseZfsDialect(std::string_view text, ZfsDialect* out) {
+  if (text == "illumos") {
+    *out = ZfsDialect::kIllumos;
+  } else if (text == "legacy") {
+    *out = ZfsDialect::kLegacy;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::vector<Argv> ZfsCommands::Snapshot(const std::vector<std::string>& names) const {
+  std::vector<Argv> argvs;
+  if (dialect == ZfsDialect::kLegacy) {
+    // zfs-fuse takes exactly one name per `zfs snapshot` ("too many
+    // arguments" otherwise), so a group is no longer atomic here.
+    for (const std::string& name : names) argvs.push_back({zfs, "snapshot", name});
+    return argvs;
+  }
+  const Argv head = {zfs, "snapshot"};
+  for (Batch batch : PackBatches(ArgvBytes(head), names, std::numeric_limits<size_t>::max())) {
+    Argv argv = head;
+    argv.insert(argv.end(), names.begin() + batch.begin, names.begin() + batch.end);
+    argvs.push_back(std::move(argv));
+  }
+  return argvs;
+}
+
+Argv ZfsCommands::SnapshotRecursive(const std::string& name) const {
+  return {zfs, "snapshot", "-r", name};
+}
+
+std::vector<Argv> ZfsCommands::DestroySnapshots(const std::string& dataset,
+                                                const std::vector<std::string>& short_names) const {
+  std::vector<Argv> argvs;
+  if (dialect == ZfsDialect::kLegacy) {
+    // zfs-fuse has no comma lists in `zfs destroy`.
+    for (const std::string& name : short_names) {
+      argvs.push_back({zfs, "destroy", dataset + "@" + name});
+    }
+    return argvs;
+  }
+  // In "ds@a,b,c" the first name's +1 is the NUL and every later name's +1
+  // its comma, so each name costs len+1 on top of "ds@".
+  const size_t fixed = ArgvBytes({zfs, "destroy"}) + dataset.size() + 1;
+  for (Batch batch : PackBatches(fixed, short_names, kDestroyBatchSize)) {
+    argvs.push_back({zfs, "destroy", SnapshotSpec(dataset, short_names, batch)});
+  }
+  return argvs;
+}
+
+Argv ZfsCommands::Send(const std::string& snapshot, const std::string& from) const {
+  if (from.empty()) return {zfs, "send", snapshot};
+  return {zfs, "send", "-i", from, snapshot};
+}
+
+Argv ZfsCommands::SetProperty(const std::string& target, std::string_view property,
+                              const std::string& value) const {
+  std::string assignment(property);
+  assignment += '=';
+  assignment += value;
+  return {zfs, "set", std::move(assignment), target};
+}
+
+Argv ZfsCommands::InheritProperty(const std::string& target, std::string_view property) const {
+  return {zfs, "inherit", std::string(property), target};
+}
+
+Argv ZfsCommands::Hold(const std::string& tag, const std::string& snapshot) const {
+  return {zfs, "hold", tag, snapshot};
+}
+
+Argv ZfsCommands::Release(const std::string& tag, const std::string& snapshot) const {
+  return {zfs, "release", tag, snapshot};
+}
+
+Argv ZfsCommands::VmadmGet(const std::string& uuid) const { return {vmadm, "get", uuid}; }
+
+}  // namespace zrecon

@@ -1,0 +1,62 @@
+#ifndef ZRECON_HOST_ZFS_DIALECT_H_
+#define ZRECON_HOST_ZFS_DIALECT_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "reconciler/host/host.h"
+
+namespace zrecon {
+
+// The two `zfs` command-line dialects zrecon speaks. Pure argv builders,
+// shared by the planner (which prints them) and the executor (which runs
+// them), so that what `plan` shows is exactly what `apply` runs.
+enum class ZfsDialect {
+  kIllumos,  // SmartOS / illumos / OpenZFS: list -p, many names per snapshot,
+             // comma lists in destroy
+  kLegacy,   // zfs-fuse 0.7: no list -p, one name per snapshot, no comma lists
+};
+const char* ZfsDialectName(ZfsDialect d);
+bool ParseZfsDialect(std::string_view text, ZfsDialect* out);
+
+// Conservative budget for the bytes of one argv, identical on every machine
+// so plans are reproducible (illumos ARG_MAX is 1 MiB, Linux's per-string
+// limit 128 KiB).
+constexpr size_t kArgvByteBudget = 96 * 1024;
+// At most this many snapshots per comma-list `zfs destroy`.
+constexpr size_t kDestroyBatchSize = 256;
+
+struct ZfsCommands {
+  std::string zfs = "zfs";
+  std::string vmadm = "vmadm";
+  ZfsDialect dialect = ZfsDialect::kIllumos;
+
+  // Snapshots `names` (full names, one pool) atomically where the dialect
+  // allows. illumos: all names in one `zfs snapshot a@x b@x ...`, split only
+  // when the argv would exceed kArgvByteBudget. legacy: one call per name.
+  std::vector<Argv> Snapshot(const std::vector<std::string>& names) const;
+  // `zfs snapshot -r <dataset>@<short>`: atomic over a whole tree in both
+  // dialects (the planner uses it for legacy when a zone's group is exactly
+  // one dataset tree).
+  Argv SnapshotRecursive(const std::string& name) const;
+  // Destroys snapshots of ONE dataset. illumos: `zfs destroy ds@a,b,c` in
+  // batches; legacy: one call per snapshot.
+  std::vector<Argv> DestroySnapshots(const std::string& dataset,
+                                     const std::vector<std::string>& short_names) const;
+  // `zfs send [-i from] snap` (from: full snapshot name or "").
+  Argv Send(const std::string& snapshot, const std::string& from) const;
+  Argv SetProperty(const std::string& target, std::string_view property,
+                   const std::string& value) const;
+  Argv InheritProperty(const std::string& target, std::string_view property) const;
+  Argv Hold(const std::string& tag, const std::string& snapshot) const;
+  Argv Release(const std::string& tag, const std::string& snapshot) const;
+  Argv VmadmGet(const std::string& uuid) const;
+};
+
+// The hold tag zrecon places on export chain tips.
+constexpr std::string_view kHoldTag = "zrecon";
+
+}  // namespace zrecon
+
+#endif  // ZRECON_HOST_ZFS_DIALECT_H_
