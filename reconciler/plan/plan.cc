@@ -1,0 +1,96 @@
+#include "reconciler/plan/plan.h"
+
+namespace zrecon {
+
+namespace {
+
+struct KindName {
+  ActionKind kind;
+  const char* name;
+};
+
+constexpr KindName kKindNames[] = {
+    {ActionKind::kSnapshot, "snapshot"},
+    {ActionKind::kSaveImage, "save_image"},
+    {ActionKind::kSend, "send"},
+    {ActionKind::kSaveConfig, "save_config"},
+    {ActionKind::kMarkTip, "mark_tip"},
+    {ActionKind::kHold, "hold"},
+    {ActionKind::kRelease, "release"},
+    {ActionKind::kDestroy, "destroy"},
+    {ActionKind::kRemoveExport, "remove_export"},
+};
+
+std::string Count(int n, const char* singular, const char* plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural);
+}
+
+}  // namespace
+
+const char* ActionKindName(ActionKind kind) {
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "unknown";
+}
+
+bool ParseActionKind(const std::string& text, ActionKind* out) {
+  for (const KindName& k : kKindNames) {
+    if (text == k.name) {
+      *out = k.kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PlanSummary::empty() const {
+  return snapshots == 0 && sends == 0 && images == 0 && configs == 0 && tip_changes == 0 &&
+         destroys == 0 && removed_chains == 0;
+}
+
+std::string PlanSummary::ToString() const {
+  if (empty()) return "No changes.";
+  std::string out = "Plan: " + std::to_string(snapshots) + " to snapshot, " +
+                    std::to_string(sends + images) + " to send, " + std::to_string(destroys) +
+                    " to destroy";
+  if (removed_chains > 0) out += ", " + Count(removed_chains, "chain", "chains") + " to remove";
+  if (tip_changes > 0) {
+    out += ", " + Count(tip_changes, "chain tip protection change", "chain tip protection changes");
+  }
+  return out + ".";
+}
+
+PlanSummary Plan::Summary() const {
+  PlanSummary s;
+  for (const Action& a : actions) {
+    switch (a.kind) {
+      case ActionKind::kSnapshot:
+        s.snapshots += static_cast<int>(a.snapshots.size());
+        break;
+      case ActionKind::kSaveImage:
+        ++s.images;
+        break;
+      case ActionKind::kSend:
+        ++s.sends;
+        break;
+      case ActionKind::kSaveConfig:
+        ++s.configs;
+        break;
+      case ActionKind::kMarkTip:
+      case ActionKind::kHold:
+      case ActionKind::kRelease:
+        ++s.tip_changes;
+        break;
+      case ActionKind::kDestroy:
+        s.destroys += static_cast<int>(a.snapshots.size());
+        break;
+      case ActionKind::kRemoveExport:
+        ++s.removed_chains;
+        break;
+    }
+  }
+  return s;
+}
+
+}  // namespace zrecon

@@ -1,0 +1,112 @@
+#ifndef ZRECON_PLAN_PLAN_H_
+#define ZRECON_PLAN_PLAN_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "reconciler/host/host.h"
+#include "reconciler/host/zfs_dialect.h"
+#include "reconciler/util/time.h"
+
+namespace zrecon {
+
+// A plan is data: an ordered list of actions, each with the exact argv it
+// will run and a reason for humans. It is printed by plan_text, serialized by
+// plan_json (schema/plan.schema.json), and executed by apply. Nothing ever
+// decides from `reason`.
+
+constexpr int kPlanFormatMajor = 1;
+constexpr int kPlanFormatMinor = 0;
+
+enum class ActionKind {
+  kSnapshot,      // zfs snapshot: `snapshots` = full names created (one zone group)
+  kSaveImage,     // zfs send <pool>/<image>@final > destination file
+  kSend,          // zfs send [-i from] snapshot > destination file
+  kSaveConfig,    // vmadm get <uuid> > destination file
+  kMarkTip,       // zfs set/inherit zrecon:exported on `snapshots[0]`
+  kHold,          // zfs hold zrecon <snapshot>
+  kRelease,       // zfs release zrecon <snapshot>
+  kDestroy,       // zfs destroy of `snapshots` (all of one dataset)
+  kRemoveExport,  // delete an old chain's files from a destination (no argv)
+};
+const char* ActionKindName(ActionKind kind);
+bool ParseActionKind(const std::string& text, ActionKind* out);
+
+// What an export action writes, so that apply can record it in the catalog.
+struct StreamTarget {
+  std::string dataset;  // full dataset name (image dataset for save_image)
+  uint64_t guid = 0;    // of `snapshot`
+  uint64_t createtxg = 0;
+  int64_t creation = 0;
+  uint64_t from_guid = 0;  // of `from`, 0 for full streams
+  std::string chain_id;    // send: chain the link belongs to
+  bool new_chain = false;  // send: this link starts chain_id
+  std::string origin;      // send, new chain: clone origin ("" if none)
+  uint64_t origin_guid = 0;
+  std::string image_uuid;   // send, new chain: image the base needs
+  std::string config_file;  // send: the config saved in the same run
+};
+
+struct Action {
+  ActionKind kind = ActionKind::kSnapshot;
+  std::string zone;   // zone uuid
+  std::string alias;  // zone alias, for display
+  std::string reason;
+  Argv argv;  // the exact command; empty for remove_export
+
+  // snapshot, destroy, hold, release, mark_tip: full snapshot names.
+  std::vector<std::string> snapshots;
+  // mark_tip: the new zrecon:exported value ("" clears it with zfs inherit).
+  std::string property_value;
+
+  // send, save_image, save_config, remove_export:
+  std::string destination;
+  // send, save_image, save_config: file path relative to the destination
+  // root ("<host>/<zone>/..."). remove_export: the chain's files.
+  std::string file;
+  std::vector<std::string> files;
+  // send, save_image: full snapshot names; `from` is "" for a full stream.
+  std::string snapshot;
+  std::string from;
+  StreamTarget stream;
+  // remove_export: the chain being removed.
+  std::string chain_id;
+};
+
+struct PlanSummary {
+  int snapshots = 0;       // snapshot names to create
+  int sends = 0;           // send actions
+  int images = 0;          // save_image actions
+  int configs = 0;         // save_config actions
+  int tip_changes = 0;     // mark_tip, hold and release actions
+  int destroys = 0;        // snapshot names to destroy
+  int removed_chains = 0;  // remove_export actions
+
+  bool empty() const;
+  // "Plan: 4 to snapshot, 2 to send, 3 to destroy." or "No changes."
+  std::string ToString() const;
+};
+
+struct Plan {
+  int format_major = kPlanFormatMajor;
+  int format_minor = kPlanFormatMinor;
+  std::string zrecon_version;
+  EpochSeconds now = 0;
+  std::string host;
+  ZfsDialect dialect = ZfsDialect::kIllumos;
+  std::string zfs = "zfs";  // binaries the argv were built for
+  std::string vmadm = "vmadm";
+  std::string fingerprint;  // "sha256:<hex>" of the inventory and catalogs
+  int max_destroy = 0;      // limits.max_destroy of the policy
+  std::vector<std::string> warnings;
+  std::vector<std::string> notes;  // informational (e.g. unmatched zones)
+  std::vector<Action> actions;
+
+  PlanSummary Summary() const;
+  bool ExceedsDestroyLimit() const { return Summary().destroys > max_destroy; }
+};
+
+}  // namespace zrecon
+
+#endif  // ZRECON_PLAN_PLAN_H_

@@ -1,0 +1,317 @@
+#include "reconciler/plan/plan_json.h"
+
+#include <nlohmann/json.hpp>
+
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json EncodeStream(const StreamTarget& t) {
+  Json j;
+  j["dataset"] = t.dataset;
+  j["guid"] = std::to_string(t.guid);
+  j["createtxg"] = std::to_string(t.createtxg);
+  j["creation"] = t.creation;
+  j["from_guid"] = std::to_string(t.from_guid);
+  j["chain"] = t.chain_id;
+  j["new_chain"] = t.new_chain;
+  j["origin"] = t.origin;
+  j["origin_guid"] = std::to_string(t.origin_guid);
+  j["image_uuid"] = t.image_uuid;
+  j["config_file"] = t.config_file;
+  return j;
+}
+
+Json EncodeAction(const Action& a) {
+  Json j;
+  j["kind"] = ActionKindName(a.kind);
+  j["zone"] = a.zone;
+  j["alias"] = a.alias;
+  j["reason"] = a.reason;
+  j["argv"] = a.argv;
+  switch (a.kind) {
+    case ActionKind::kSnapshot:
+    case ActionKind::kDestroy:
+    case ActionKind::kHold:
+    case ActionKind::kRelease:
+      j["snapshots"] = a.snapshots;
+      break;
+    case ActionKind::kMarkTip:
+      j["snapshots"] = a.snapshots;
+      j["value"] = a.property_value;
+      break;
+    case ActionKind::kSend:
+    case ActionKind::kSaveImage:
+      j["destination"] = a.destination;
+      j["file"] = a.file;
+      j["snapshot"] = a.snapshot;
+      j["from"] = a.from.empty() ? Json(nullptr) : Json(a.from);
+      j["stream"] = EncodeStream(a.stream);
+      break;
+    case ActionKind::kSaveConfig:
+      j["destination"] = a.destination;
+      j["file"] = a.file;
+      break;
+    case ActionKind::kRemoveExport:
+      j["destination"] = a.destination;
+      j["chain"] = a.chain_id;
+      j["files"] = a.files;
+      break;
+  }
+  return j;
+}
+
+// Strict reader: every accessor checks presence and type and records the
+// JSON path of the first problem.
+class Reader {
+ public:
+  explicit Reader(std::string* error) : error_(error) {}
+  bool ok() const { return error_->empty(); }
+
+  void Fail(const std::string& path, const std::string& what) {
+    if (ok()) *error_ = path + ": " + what;
+  }
+
+  const Json* Get(const Json& obj, const std::string& path, const char* key) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+      Fail(path, std::string("missing key \"") + key + "\"");
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  std::string String(const Json& obj, const std::string& path, const char* key) {
+    const Json* v = Get(obj, path, key);
+    if (v == nullptr) return "";
+    if (!v->is_string()) {
+      Fail(path + "." + key, "expected a string");
+      return "";
+    }
+    return v->get<std::string>();
+  }
+
+  // A string or null ("" for null).
+  std::string OptString(const Json& obj, const std::string& path, const char* key) {
+    const Json* v = Get(obj, path, key);
+    if (v == nullptr || v->is_null()) return "";
+    if (!v->is_string()) {
+      Fail(path + "." + key, "expected a string or null");
+      return "";
+    }
+    return v->get<std::string>();
+  }
+
+  uint64_t Decimal(const Json& obj, const std::string& path, const char* key) {
+    std::string s = String(obj, path, key);
+    uint64_t n = 0;
+    if (ok() && !ParseUint64(s, &n)) {
+      Fail(path + "." + key, "expected a decimal string, got \"" + Printable(s) + "\"");
+    }
+    return n;
+  }
+
+  int64_t Integer(const Json& obj, const std::string& path, const char* key) {
+    const Json* v = Get(obj, path, key);
+    if (v == nullptr) return 0;
+    if (!v->is_number_integer()) {
+      Fail(path + "." + key, "expected an integer");
+      return 0;
+    }
+    return v->get<int64_t>();
+  }
+
+  bool Bool(const Json& obj, const std::string& path, const char* key) {
+    const Json* v = Get(obj, path, key);
+    if (v == nullptr) return false;
+    if (!v->is_boolean()) {
+      Fail(path + "." + key, "expected true or false");
+      return false;
+    }
+    return v->get<bool>();
+  }
+
+  std::vector<std::string> Strings(const Json& obj, const std::string& path, const char* key) {
+    std::vector<std::string> out;
+    const Json* v = Get(obj, path, key);
+    if (v == nullptr) return out;
+    if (!v->is_array()) {
+      Fail(path + "." + key, "expected a list of strings");
+      return out;
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) {
+        Fail(path + "." + key + "[" + std::to_string(i) + "]", "expected a string");
+        return out;
+      }
+      out.push_back((*v)[i].get<std::string>());
+    }
+    return out;
+  }
+
+ private:
+  std::string* error_;
+};
+
+void DecodeStream(Reader& r, const Json& j, const std::string& path, StreamTarget* t) {
+  if (!j.is_object()) return r.Fail(path, "expected an object");
+  t->dataset = r.String(j, path, "dataset");
+  t->guid = r.Decimal(j, path, "guid");
+  t->createtxg = r.Decimal(j, path, "createtxg");
+  t->creation = r.Integer(j, path, "creation");
+  t->from_guid = r.Decimal(j, path, "from_guid");
+  t->chain_id = r.String(j, path, "chain");
+  t->new_chain = r.Bool(j, path, "new_chain");
+  t->origin = r.String(j, path, "origin");
+  t->origin_guid = r.Decimal(j, path, "origin_guid");
+  t->image_uuid = r.String(j, path, "image_uuid");
+  t->config_file = r.String(j, path, "config_file");
+}
+
+void DecodeAction(Reader& r, const Json& j, const std::string& path, Action* a) {
+  if (!j.is_object()) return r.Fail(path, "expected an object");
+  std::string kind = r.String(j, path, "kind");
+  if (r.ok() && !ParseActionKind(kind, &a->kind)) {
+    return r.Fail(path + ".kind", "unknown action kind \"" + Printable(kind) + "\"");
+  }
+  a->zone = r.String(j, path, "zone");
+  a->alias = r.String(j, path, "alias");
+  a->reason = r.String(j, path, "reason");
+  a->argv = r.Strings(j, path, "argv");
+  if (r.ok() && a->argv.empty() && a->kind != ActionKind::kRemoveExport) {
+    return r.Fail(path + ".argv", "must not be empty");
+  }
+  switch (a->kind) {
+    case ActionKind::kSnapshot:
+    case ActionKind::kDestroy:
+    case ActionKind::kHold:
+    case ActionKind::kRelease:
+      a->snapshots = r.Strings(j, path, "snapshots");
+      break;
+    case ActionKind::kMarkTip:
+      a->snapshots = r.Strings(j, path, "snapshots");
+      a->property_value = r.String(j, path, "value");
+      break;
+    case ActionKind::kSend:
+    case ActionKind::kSaveImage:
+      a->destination = r.String(j, path, "destination");
+      a->file = r.String(j, path, "file");
+      a->snapshot = r.String(j, path, "snapshot");
+      a->from = r.OptString(j, path, "from");
+      if (const Json* s = r.Get(j, path, "stream"))
+        DecodeStream(r, *s, path + ".stream", &a->stream);
+      break;
+    case ActionKind::kSaveConfig:
+      a->destination = r.String(j, path, "destination");
+      a->file = r.String(j, path, "file");
+      break;
+    case ActionKind::kRemoveExport:
+      a->destination = r.String(j, path, "destination");
+      a->chain_id = r.String(j, path, "chain");
+      a->files = r.Strings(j, path, "files");
+      break;
+  }
+  if (r.ok() &&
+      (a->kind == ActionKind::kSnapshot || a->kind == ActionKind::kDestroy ||
+       a->kind == ActionKind::kHold || a->kind == ActionKind::kRelease ||
+       a->kind == ActionKind::kMarkTip) &&
+      a->snapshots.empty()) {
+    r.Fail(path + ".snapshots", "must not be empty");
+  }
+}
+
+}  // namespace
+
+std::string EncodePlanJson(const Plan& plan) {
+  Json j;
+  j["format_version"] = std::to_string(plan.format_major) + "." + std::to_string(plan.format_minor);
+  j["zrecon_version"] = plan.zrecon_version;
+  j["now"] = FormatRfc3339(plan.now);
+  j["host"] = plan.host;
+  j["dialect"] = ZfsDialectName(plan.dialect);
+  j["zfs"] = plan.zfs;
+  j["vmadm"] = plan.vmadm;
+  j["fingerprint"] = plan.fingerprint;
+  j["max_destroy"] = plan.max_destroy;
+  j["warnings"] = plan.warnings;
+  j["notes"] = plan.notes;
+  Json actions = Json::array();
+  for (const Action& a : plan.actions) actions.push_back(EncodeAction(a));
+  j["actions"] = std::move(actions);
+  PlanSummary s = plan.Summary();
+  j["summary"] = {{"snapshot", s.snapshots},
+                  {"send", s.sends},
+                  {"save_image", s.images},
+                  {"save_config", s.configs},
+                  {"tip_change", s.tip_changes},
+                  {"destroy", s.destroys},
+                  {"remove_export", s.removed_chains},
+                  {"text", s.ToString()}};
+  // Invalid UTF-8 in a name must not make encoding throw; replace it.
+  return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Status DecodePlanJson(std::string_view text, Plan* out) {
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    return Status::Error(std::string("not valid JSON: ") + e.what());
+  }
+  std::string error;
+  Reader r(&error);
+  if (!j.is_object()) return Status::Error("$: expected a JSON object");
+  Plan p;
+  std::string version = r.String(j, "$", "format_version");
+  if (!r.ok()) return Status::Error(error);
+  size_t dot = version.find('.');
+  int64_t major = 0, minor = 0;
+  if (dot == std::string::npos || !ParseInt64(version.substr(0, dot), &major) ||
+      !ParseInt64(version.substr(dot + 1), &minor)) {
+    return Status::Error("$.format_version: expected \"MAJOR.MINOR\", got \"" + Printable(version) +
+                         "\"");
+  }
+  if (major != kPlanFormatMajor) {
+    return Status::Error("$.format_version: plan format " + version +
+                         " is not supported by this zrecon (it reads " +
+                         std::to_string(kPlanFormatMajor) + ".x)");
+  }
+  p.format_major = static_cast<int>(major);
+  p.format_minor = static_cast<int>(minor);
+  p.zrecon_version = r.String(j, "$", "zrecon_version");
+  std::string now = r.String(j, "$", "now");
+  if (r.ok() && !ParseRfc3339(now, &p.now)) r.Fail("$.now", "expected an RFC 3339 time");
+  p.host = r.String(j, "$", "host");
+  std::string dialect = r.String(j, "$", "dialect");
+  if (r.ok() && !ParseZfsDialect(dialect, &p.dialect)) {
+    r.Fail("$.dialect", "expected \"illumos\" or \"legacy\"");
+  }
+  p.zfs = r.String(j, "$", "zfs");
+  p.vmadm = r.String(j, "$", "vmadm");
+  p.fingerprint = r.String(j, "$", "fingerprint");
+  int64_t max_destroy = r.Integer(j, "$", "max_destroy");
+  if (r.ok() && (max_destroy < 0 || max_destroy > 10000000)) {
+    r.Fail("$.max_destroy", "out of range");
+  }
+  p.max_destroy = static_cast<int>(max_destroy);
+  p.warnings = r.Strings(j, "$", "warnings");
+  p.notes = r.Strings(j, "$", "notes");
+  const Json* actions = r.Get(j, "$", "actions");
+  if (actions != nullptr && !actions->is_array()) r.Fail("$.actions", "expected a list");
+  if (r.ok()) {
+    for (size_t i = 0; i < actions->size() && r.ok(); ++i) {
+      Action a;
+      DecodeAction(r, (*actions)[i], "$.actions[" + std::to_string(i) + "]", &a);
+      p.actions.push_back(std::move(a));
+    }
+  }
+  if (!r.ok()) return Status::Error(error);
+  *out = std::move(p);
+  return Status::Ok();
+}
+
+}  // namespace zrecon

@@ -1,0 +1,424 @@
+#include "reconciler/plan/planner.h"
+
+#include <doctest/doctest.h>
+
+#include "reconciler/plan/plan_json.h"
+#include "tests/unit/test_builders.h"
+
+namespace zrecon {
+
+using testing::At;
+using testing::InventoryBuilder;
+using testing::ReachableEmpty;
+using testing::StandardPolicy;
+
+namespace {
+
+const std::string kImage = "390639d4-f146-11e7-9280-37ae5c6d53d4";
+const std::string kImage2 = "7b5981c4-1889-11e7-b4c5-3f3bdfc9b88b";
+const std::string kZone = "85dbcafe-889a-e402-cf36-c7ffdd15e568";
+const std::string kRoot = "zones/" + kZone;
+
+Plan MakePlan(const Policy& policy, const Inventory& inv, const Catalogs& catalogs, const char* now,
+              ZfsDialect dialect = ZfsDialect::kIllumos) {
+  PlannerInput in;
+  in.policy = &policy;
+  in.inventory = &inv;
+  in.catalogs = &catalogs;
+  in.now = At(now);
+  in.host = "demo01";
+  in.commands.dialect = dialect;
+  Plan plan;
+  Status s = BuildPlan(in, &plan);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  return plan;
+}
+
+std::vector<const Action*> OfKind(const Plan& plan, ActionKind kind) {
+  std::vector<const Action*> out;
+  for (const Action& a : plan.actions) {
+    if (a.kind == kind) out.push_back(&a);
+  }
+  return out;
+}
+
+std::vector<std::string> Kinds(const Plan& plan) {
+  std::vector<std::string> out;
+  for (const Action& a : plan.actions) out.push_back(ActionKindName(a.kind));
+  return out;
+}
+
+// A web zone (clone of kImage) with hourly snapshots every hour from `first`
+// for `count` hours.
+InventoryBuilder WebZoneWithHourlies(EpochSeconds first, int count) {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  for (int i = 0; i < count; ++i) {
+    b.Snap(kRoot, "zrecon-hourly-" + FormatCompact(first + i * 3600));
+  }
+  return b;
+}
+
+// A catalog for usb holding one chain of kRoot whose links are `snaps`.
+Catalogs CatalogWithChain(const Inventory& inv, const std::string& chain_id,
+                          const std::vector<std::string>& snaps, const std::string& origin) {
+  Catalogs c = ReachableEmpty();
+  ZoneManifest& m = c["usb"].zones[kZone];
+  m.host = "demo01";
+  m.uuid = kZone;
+  m.brand = "joyent";
+  Chain chain;
+  chain.id = chain_id;
+  chain.dataset = kRoot;
+  chain.origin = origin;
+  chain.origin_guid = origin.empty() ? 0 : inv.FindSnapshot(origin)->guid;
+  chain.image_uuid = origin.empty() ? "" : kImage;
+  std::string from = origin;
+  uint64_t from_guid = chain.origin_guid;
+  for (size_t i = 0; i < snaps.size(); ++i) {
+    ChainLink l;
+    l.snapshot = snaps[i];
+    const Snapshot* s = inv.FindSnapshot(kRoot + "@" + snaps[i]);
+    l.guid = s ? s->guid : 424242;
+    l.createtxg = s ? s->createtxg : 1;
+    l.from = from;
+    l.from_guid = from_guid;
+    l.stream.file =
+        kZone + "/" + chain_id + "/000" + std::to_string(i + 1) + "-" + snaps[i] + ".zfs";
+    l.stream.sha256 = std::string(64, 'a');
+    l.config = kZone + "/config/" + chain_id.substr(chain_id.find('/') + 1) + ".json";
+    from = kRoot + "@" + snaps[i];
+    from_guid = l.guid;
+    chain.links.push_back(l);
+  }
+  m.chains.push_back(chain);
+  ImageManifest img;
+  img.uuid = kImage;
+  img.snapshot = "zones/" + kImage + "@final";
+  img.guid = inv.FindSnapshot(img.snapshot)->guid;
+  c["usb"].images[kImage] = img;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("planner: fresh host snapshots, exports image, config and origin incremental") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  Inventory inv = b.Build();
+  Plan plan = MakePlan(StandardPolicy(), inv, ReachableEmpty(), "2026-11-26T10:00:00Z");
+
+  CHECK(Kinds(plan) == std::vector<std::string>{"snapshot", "save_image", "save_config", "send",
+                                                "hold", "mark_tip"});
+  const Action& snap = plan.actions[0];
+  CHECK(snap.argv == Argv{"zfs", "snapshot", kRoot + "@zrecon-hourly-20261126T100000Z",
+                          kRoot + "@zrecon-daily-20261126T100000Z"});
+  CHECK(snap.reason.find("hourly due: none yet") != std::string::npos);
+  const Action& image = plan.actions[1];
+  CHECK(image.argv == Argv{"zfs", "send", "zones/" + kImage + "@final"});
+  CHECK(image.file == "images/" + kImage + ".zfs");
+  const Action& config = plan.actions[2];
+  CHECK(config.argv == Argv{"vmadm", "get", kZone});
+  CHECK(config.file == kZone + "/config/20261126T100000Z.json");
+  const Action& send = plan.actions[3];
+  CHECK(send.argv == Argv{"zfs", "send", "-i", "zones/" + kImage + "@final",
+                          kRoot + "@zrecon-daily-20261126T100000Z"});
+  CHECK(send.file == kZone + "/root/20261126T100000Z/0001-zrecon-daily-20261126T100000Z.zfs");
+  CHECK(send.stream.new_chain);
+  CHECK(send.stream.chain_id == "root/20261126T100000Z");
+  CHECK(send.stream.image_uuid == kImage);
+  CHECK(send.stream.config_file == config.file);
+  CHECK(send.reason.find("first export") != std::string::npos);
+  CHECK(plan.actions[4].argv == Argv{"zfs", "hold", "zrecon", send.snapshot});
+  CHECK(plan.actions[5].argv == Argv{"zfs", "set", "zrecon:exported=usb", send.snapshot});
+  CHECK(plan.Summary().ToString() ==
+        "Plan: 2 to snapshot, 2 to send, 0 to destroy, 2 chain tip protection changes.");
+}
+
+TEST_CASE("planner: nothing due gives no changes") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z").Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  Plan plan = MakePlan(policy, b.Build(), {}, "2026-11-26T10:59:59Z");
+  CHECK(plan.actions.empty());
+  CHECK(plan.Summary().ToString() == "No changes.");
+  // One second later the hour turns and hourly is due again.
+  Plan later = MakePlan(policy, b.Build(), {}, "2026-11-26T11:00:00Z");
+  REQUIRE(later.actions.size() == 1);
+  CHECK(later.actions[0].snapshots ==
+        std::vector<std::string>{kRoot + "@zrecon-hourly-20261126T110000Z"});
+}
+
+TEST_CASE("planner: prune keeps the newest per class and never touches foreign or held") {
+  InventoryBuilder b =
+      WebZoneWithHourlies(At("2026-11-25T08:00:00Z"), 26);  // 08:00 .. 09:00 next day
+  b.Snap(kRoot, "first_snap").Snap(kRoot, "vmsnap-x").Snap(kRoot, "zrecon-daily-20261126T000000Z");
+  // The oldest hourly is held by someone.
+  InventoryBuilder held = b;
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  Inventory inv = b.Build();
+  const_cast<Snapshot*>(inv.FindSnapshot(kRoot + "@zrecon-hourly-20261125T080000Z"))->userrefs = 1;
+  Plan plan = MakePlan(policy, inv, {}, "2026-11-26T10:00:00Z");
+  auto destroys = OfKind(plan, ActionKind::kDestroy);
+  REQUIRE(destroys.size() == 1);
+  // 26 existing + 1 planned = 27 hourlies, keep 24: the three oldest go,
+  // except the held one.
+  CHECK(destroys[0]->argv ==
+        Argv{"zfs", "destroy",
+             kRoot + "@zrecon-hourly-20261125T090000Z,zrecon-hourly-20261125T100000Z"});
+  CHECK(destroys[0]->snapshots ==
+        std::vector<std::string>{kRoot + "@zrecon-hourly-20261125T090000Z",
+                                 kRoot + "@zrecon-hourly-20261125T100000Z"});
+  bool noted = false;
+  for (const std::string& n : plan.notes) {
+    noted = noted || (n.find("zrecon-hourly-20261125T080000Z") != std::string::npos &&
+                      n.find("held") != std::string::npos);
+  }
+  CHECK(noted);
+  for (const Action& a : plan.actions) {
+    for (const std::string& s : a.snapshots) {
+      CHECK(s.find("first_snap") == std::string::npos);
+      CHECK(s.find("vmsnap") == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("planner: keep 0 prunes a class but never the newest managed snapshot") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-weekly-20261102T000000Z").Snap(kRoot, "zrecon-weekly-20261109T000000Z");
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  policy.policies["standard"].keep = {{"weekly", 0}};
+  Plan plan = MakePlan(policy, b.Build(), {}, "2026-11-26T10:00:00Z");
+  auto destroys = OfKind(plan, ActionKind::kDestroy);
+  REQUIRE(destroys.size() == 1);
+  CHECK(destroys[0]->snapshots ==
+        std::vector<std::string>{kRoot + "@zrecon-weekly-20261102T000000Z"});
+  CHECK(OfKind(plan, ActionKind::kSnapshot).empty());
+}
+
+TEST_CASE("planner: a clone origin is never pruned") {
+  InventoryBuilder b = WebZoneWithHourlies(At("2026-11-25T08:00:00Z"), 26);
+  b.Dataset("zones/debug-copy", kRoot + "@zrecon-hourly-20261125T090000Z");
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  Plan plan = MakePlan(policy, b.Build(), {}, "2026-11-26T10:00:00Z");
+  auto destroys = OfKind(plan, ActionKind::kDestroy);
+  REQUIRE(destroys.size() == 1);
+  CHECK(destroys[0]->snapshots ==
+        std::vector<std::string>{kRoot + "@zrecon-hourly-20261125T080000Z",
+                                 kRoot + "@zrecon-hourly-20261125T100000Z"});
+}
+
+TEST_CASE("planner: chain continues incrementally and the tip moves") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261125T000000Z", 1, "usb")
+      .Snap(kRoot, "zrecon-daily-20261126T000000Z")
+      .Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261125T000000Z", {"zrecon-daily-20261125T000000Z"},
+                                  "zones/" + kImage + "@final");
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  CHECK(Kinds(plan) ==
+        std::vector<std::string>{"save_config", "send", "hold", "mark_tip", "release", "mark_tip"});
+  const Action& send = plan.actions[1];
+  CHECK(send.argv == Argv{"zfs", "send", "-i", kRoot + "@zrecon-daily-20261125T000000Z",
+                          kRoot + "@zrecon-daily-20261126T000000Z"});
+  CHECK_FALSE(send.stream.new_chain);
+  CHECK(send.stream.chain_id == "root/20261125T000000Z");
+  CHECK(send.file == kZone + "/root/20261125T000000Z/0002-zrecon-daily-20261126T000000Z.zfs");
+  CHECK(plan.actions[4].argv ==
+        Argv{"zfs", "release", "zrecon", kRoot + "@zrecon-daily-20261125T000000Z"});
+  CHECK(plan.actions[5].argv ==
+        Argv{"zfs", "inherit", "zrecon:exported", kRoot + "@zrecon-daily-20261125T000000Z"});
+}
+
+TEST_CASE("planner: an up-to-date chain needs nothing, and a missing mark is repaired") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z").Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261126T000000Z", {"zrecon-daily-20261126T000000Z"},
+                                  "zones/" + kImage + "@final");
+  // The catalog says it is the tip, but the host has neither mark nor hold
+  // (an apply died right after recording the stream).
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  CHECK(Kinds(plan) == std::vector<std::string>{"hold", "mark_tip"});
+}
+
+TEST_CASE("planner: full_every expiry starts a new chain and keep_chains removes the oldest") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261020T000000Z")
+      .Snap(kRoot, "zrecon-daily-20261125T000000Z", 1, "usb")
+      .Snap(kRoot, "zrecon-daily-20261126T000000Z")
+      .Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  Catalogs cat =
+      CatalogWithChain(inv, "root/20261020T000000Z",
+                       {"zrecon-daily-20261020T000000Z", "zrecon-daily-20261125T000000Z"},
+                       "zones/" + kImage + "@final");
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports[0].full_every = Duration(30, Duration::Unit::kDay);
+  policy.policies["standard"].exports[0].keep_chains = 1;
+  Plan plan = MakePlan(policy, inv, cat, "2026-11-26T10:30:00Z");
+  auto sends = OfKind(plan, ActionKind::kSend);
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]->stream.new_chain);
+  CHECK(sends[0]->from == "zones/" + kImage + "@final");
+  CHECK(sends[0]->reason.find("full_every 30d expired 2026-11-19T00:00:00Z") != std::string::npos);
+  CHECK(OfKind(plan, ActionKind::kSaveImage).empty());  // already on usb, same guid
+  auto removals = OfKind(plan, ActionKind::kRemoveExport);
+  REQUIRE(removals.size() == 1);
+  CHECK(removals[0]->chain_id == "root/20261020T000000Z");
+  CHECK(removals[0]->files.size() == 3);  // two streams and their config
+  CHECK(plan.actions.back().kind == ActionKind::kRemoveExport);
+  // The old tip lost its protection and is beyond keep 7? No: only 3 dailies.
+  CHECK(OfKind(plan, ActionKind::kRelease).size() == 1);
+}
+
+TEST_CASE("planner: a reprovisioned zone (new origin) starts a new chain with a reason") {
+  InventoryBuilder b;
+  b.Image(kImage).Image(kImage2).Zone(kZone, "joyent", "web01", kImage2);
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z").Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261120T000000Z", {"zrecon-daily-20261120T000000Z"},
+                                  "zones/" + kImage + "@final");
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  auto sends = OfKind(plan, ActionKind::kSend);
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]->reason.find("origin changed") != std::string::npos);
+  CHECK(sends[0]->from == "zones/" + kImage2 + "@final");
+  auto images = OfKind(plan, ActionKind::kSaveImage);
+  REQUIRE(images.size() == 1);
+  CHECK(images[0]->snapshot == "zones/" + kImage2 + "@final");
+}
+
+TEST_CASE("planner: a chain tip destroyed by hand starts a new chain") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z").Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261120T000000Z", {"zrecon-daily-20261120T000000Z"},
+                                  "zones/" + kImage + "@final");
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  auto sends = OfKind(plan, ActionKind::kSend);
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]->stream.new_chain);
+  CHECK(sends[0]->reason.find("is no longer on the host") != std::string::npos);
+}
+
+TEST_CASE("planner: an unreachable destination is skipped but its tips stay protected") {
+  InventoryBuilder b = WebZoneWithHourlies(At("2026-11-25T08:00:00Z"), 26);
+  // The oldest hourly is the usb chain tip per its mark (no hold: drift).
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z");
+  Inventory inv = b.Build();
+  const_cast<Snapshot*>(inv.FindSnapshot(kRoot + "@zrecon-hourly-20261125T080000Z"))->exported =
+      "usb";
+  Catalogs cat;
+  cat["usb"].name = "usb";
+  cat["usb"].unreachable_reason = "/mnt/usb/zrecon does not exist";
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:00:00Z");
+  CHECK(OfKind(plan, ActionKind::kSend).empty());
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK(plan.warnings[0].find("destination usb is unreachable (/mnt/usb/zrecon does not exist)") !=
+        std::string::npos);
+  auto destroys = OfKind(plan, ActionKind::kDestroy);
+  REQUIRE(destroys.size() == 1);
+  for (const std::string& s : destroys[0]->snapshots) {
+    CHECK(s != kRoot + "@zrecon-hourly-20261125T080000Z");
+  }
+  // The missing hold is put back.
+  auto holds = OfKind(plan, ActionKind::kHold);
+  REQUIRE(holds.size() == 1);
+  CHECK(holds[0]->snapshots[0] == kRoot + "@zrecon-hourly-20261125T080000Z");
+}
+
+TEST_CASE("planner: a zone matched by two entries is an error") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  Policy policy = StandardPolicy();
+  ZoneEntry second;
+  second.match.uuid = kZone;
+  second.policy = "standard";
+  policy.zones.push_back(second);
+  Inventory inv = b.Build();
+  Catalogs cat = ReachableEmpty();
+  PlannerInput in;
+  in.policy = &policy;
+  in.inventory = &inv;
+  in.catalogs = &cat;
+  in.now = At("2026-11-26T10:00:00Z");
+  Plan plan;
+  Status s = BuildPlan(in, &plan);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("matched by more than one entry") != std::string::npos);
+}
+
+TEST_CASE("planner: legacy dialect snapshots a zone tree with -r and destroys one by one") {
+  InventoryBuilder b = WebZoneWithHourlies(At("2026-11-25T09:00:00Z"), 25);
+  b.Dataset(kRoot + "/data");
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  policy.policies["standard"].keep = {{"hourly", 24}};
+  Plan plan = MakePlan(policy, b.Build(), {}, "2026-11-26T10:00:00Z", ZfsDialect::kLegacy);
+  auto snaps = OfKind(plan, ActionKind::kSnapshot);
+  REQUIRE(snaps.size() == 1);
+  CHECK(snaps[0]->argv == Argv{"zfs", "snapshot", "-r", kRoot + "@zrecon-hourly-20261126T100000Z"});
+  CHECK(snaps[0]->snapshots ==
+        std::vector<std::string>{kRoot + "@zrecon-hourly-20261126T100000Z",
+                                 kRoot + "/data@zrecon-hourly-20261126T100000Z"});
+  auto destroys = OfKind(plan, ActionKind::kDestroy);
+  REQUIRE(destroys.size() == 2);
+  CHECK(destroys[0]->argv == Argv{"zfs", "destroy", kRoot + "@zrecon-hourly-20261125T090000Z"});
+  CHECK(destroys[1]->argv == Argv{"zfs", "destroy", kRoot + "@zrecon-hourly-20261125T100000Z"});
+}
+
+TEST_CASE("planner: kvm disks: root full stream, image-based disk from its origin") {
+  const std::string kvm = "e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11";
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kvm, "kvm", "web-kvm");
+  b.Dataset("zones/" + kvm + "-disk0", "zones/" + kImage + "@final", DatasetType::kVolume);
+  b.Dataset("zones/" + kvm + "-disk1", "", DatasetType::kVolume);
+  Plan plan = MakePlan(StandardPolicy(), b.Build(), ReachableEmpty(), "2026-11-26T10:00:00Z");
+  auto snaps = OfKind(plan, ActionKind::kSnapshot);
+  REQUIRE(snaps.size() == 1);
+  CHECK(snaps[0]->snapshots.size() == 6);  // 3 datasets x (hourly, daily), one atomic call
+  auto sends = OfKind(plan, ActionKind::kSend);
+  REQUIRE(sends.size() == 3);
+  CHECK(sends[0]->snapshot == "zones/" + kvm + "@zrecon-daily-20261126T100000Z");
+  CHECK(sends[0]->from.empty());
+  CHECK(sends[1]->from == "zones/" + kImage + "@final");
+  CHECK(sends[1]->file.find("/disk0/") != std::string::npos);
+  CHECK(sends[2]->from.empty());
+  CHECK(OfKind(plan, ActionKind::kSaveImage).size() == 1);
+}
+
+TEST_CASE("planner: same inputs give a byte-identical plan") {
+  InventoryBuilder b = WebZoneWithHourlies(At("2026-11-25T08:00:00Z"), 30);
+  Inventory inv = b.Build();
+  Plan one = MakePlan(StandardPolicy(), inv, ReachableEmpty(), "2026-11-26T14:00:00Z");
+  Plan two = MakePlan(StandardPolicy(), inv, ReachableEmpty(), "2026-11-26T14:00:00Z");
+  CHECK(EncodePlanJson(one) == EncodePlanJson(two));
+  CHECK_FALSE(one.actions.empty());
+}
+
+TEST_CASE("planner: destroys above max_destroy produce a warning") {
+  InventoryBuilder b = WebZoneWithHourlies(At("2026-11-20T00:00:00Z"), 100);
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  policy.max_destroy = 10;
+  Plan plan = MakePlan(policy, b.Build(), {}, "2026-11-26T10:00:00Z");
+  CHECK(plan.ExceedsDestroyLimit());
+  bool warned = false;
+  for (const std::string& w : plan.warnings)
+    warned = warned || w.find("max_destroy") != std::string::npos;
+  CHECK(warned);
+}
+
+}  // namespace zrecon
