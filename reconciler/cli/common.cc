@@ -1,0 +1,97 @@
+#include "reconciler/cli/common.h"
+
+#include <unistd.h>
+
+#include <ctime>
+
+#include "reconciler/host/observe.h"
+#include "reconciler/inventory/parsers.h"
+#include "reconciler/policy/policy_loader.h"
+#include "reconciler/storage/atomic_file.h"
+#include "reconciler/storage/directory_catalog.h"
+
+namespace zrecon {
+
+Status LoadPolicyOrExplain(const std::string& path, Policy* policy) {
+  Diagnostics diags;
+  if (LoadPolicyFile(path, policy, &diags)) return Status::Ok();
+  std::string message = "invalid policy (run `zrecon validate -f " + path + "`):";
+  for (const Diagnostic& d : diags.items()) {
+    if (d.severity == Severity::kError) message += "\n  " + d.ToString();
+  }
+  return Status::Error(message);
+}
+
+Status ReadInventoryDir(const std::string& dir, Inventory* inventory) {
+  std::string zfs_text, vmadm_text;
+  Status s = ReadFile(dir + "/zfs-list.txt", &zfs_text);
+  if (!s.ok()) return s;
+  s = ReadFile(dir + "/vmadm-list.txt", &vmadm_text);
+  if (!s.ok()) return s;
+  Inventory inv;
+  s = ParseZfsList(zfs_text, &inv);
+  if (!s.ok()) return s.Prefixed(dir + "/zfs-list.txt");
+  s = ParseVmadmList(vmadm_text, &inv);
+  if (!s.ok()) return s.Prefixed(dir + "/vmadm-list.txt");
+  inv.Index();
+  *inventory = std::move(inv);
+  return Status::Ok();
+}
+
+Status ObserveLiveHost(Host& host, const HostFlags& flags, Inventory* inventory,
+                       ZfsDialect* dialect) {
+  ObserveOptions options;
+  options.zfs = flags.zfs;
+  options.vmadm = flags.vmadm;
+  if (flags.dialect == "illumos") {
+    options.dialect = DialectChoice::kIllumos;
+  } else if (flags.dialect == "legacy") {
+    options.dialect = DialectChoice::kLegacy;
+  } else {
+    options.dialect = DialectChoice::kAuto;
+  }
+  return Observe(host, options, inventory, dialect);
+}
+
+Status ReadCatalogs(const Policy& policy, const std::string& host_name,
+                    const std::map<std::string, std::string>& paths, Catalogs* catalogs) {
+  for (const auto& [name, path] : paths) {
+    if (!policy.destinations.count(name)) {
+      return Status::Error("--catalog " + name + "=" + path +
+                           ": the policy has no destination named \"" + name + "\"");
+    }
+  }
+  Catalogs out;
+  for (const auto& [name, dest] : policy.destinations) {
+    auto override_it = paths.find(name);
+    const std::string& path = override_it == paths.end() ? dest.path : override_it->second;
+    DestinationCatalog cat;
+    Status s = ReadDirectoryCatalog(name, path, host_name, &cat);
+    if (!s.ok()) return s.Prefixed("destination " + name);
+    out[name] = std::move(cat);
+  }
+  *catalogs = std::move(out);
+  return Status::Ok();
+}
+
+std::string HostNameFor(const Policy& policy) {
+  if (policy.host) return *policy.host;
+  // 255 bytes is the POSIX host name limit on both illumos and Linux.
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+Status ParseNow(const std::string& text, EpochSeconds* now) {
+  if (text.empty()) {
+    *now = static_cast<EpochSeconds>(std::time(nullptr));
+    return Status::Ok();
+  }
+  if (!ParseRfc3339(text, now)) {
+    return Status::Error("--now \"" + text +
+                         "\": expected an RFC 3339 time such as 2026-11-26T10:00:00Z");
+  }
+  return Status::Ok();
+}
+
+}  // namespace zrecon

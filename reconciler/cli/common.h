@@ -1,0 +1,54 @@
+#ifndef ZRECON_CLI_COMMON_H_
+#define ZRECON_CLI_COMMON_H_
+
+#include <map>
+#include <string>
+
+#include "reconciler/catalog/catalog.h"
+#include "reconciler/host/host.h"
+#include "reconciler/host/zfs_dialect.h"
+#include "reconciler/inventory/inventory.h"
+#include "reconciler/policy/diagnostics.h"
+#include "reconciler/policy/policy.h"
+#include "reconciler/util/status.h"
+#include "reconciler/util/time.h"
+
+namespace zrecon {
+
+// Pieces shared by subcommands: each turns a CLI choice into one of the
+// library's stage inputs.
+
+constexpr const char* kDefaultPolicyPath = "/opt/zrecon/policy.yaml";
+
+struct HostFlags {
+  std::string zfs = "zfs";
+  std::string vmadm = "vmadm";
+  std::string dialect = "auto";  // auto | illumos | legacy
+  int timeout_seconds = 600;     // per listing command
+};
+
+// Loads and validates a policy; on failure returns the diagnostics as one
+// multi-line message (file:line:col: ...).
+Status LoadPolicyOrExplain(const std::string& path, Policy* policy);
+
+// Reads DIR/zfs-list.txt and DIR/vmadm-list.txt (illumos format).
+Status ReadInventoryDir(const std::string& dir, Inventory* inventory);
+
+// Observes the live host through `host`.
+Status ObserveLiveHost(Host& host, const HostFlags& flags, Inventory* inventory,
+                       ZfsDialect* dialect);
+
+// Reads the catalog of every destination of the policy for `host_name`.
+// `paths` overrides destination paths by name (plan --catalog NAME=DIR).
+Status ReadCatalogs(const Policy& policy, const std::string& host_name,
+                    const std::map<std::string, std::string>& paths, Catalogs* catalogs);
+
+// The policy's host, else gethostname().
+std::string HostNameFor(const Policy& policy);
+
+// --now: RFC 3339, or "" for the clock.
+Status ParseNow(const std::string& text, EpochSeconds* now);
+
+}  // namespace zrecon
+
+#endif  // ZRECON_CLI_COMMON_H_
