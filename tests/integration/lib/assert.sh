@@ -1,0 +1,99 @@
+# shellcheck shell=bash
+# Assertions for integration test scripts. Source it, then:
+#
+#   run CMD ARGS...      runs CMD (stdin is the caller's); sets RC, OUT, ERR
+#                        (trailing newlines stripped) and OUT_FILE (raw stdout)
+#   expect_rc N          the last run's exit code
+#   expect_out TEXT      the last run's stdout, exactly
+#   expect_err TEXT      the last run's stderr, exactly
+#   expect_eq ACTUAL EXPECTED WHAT
+#   expect_match ACTUAL REGEX WHAT     (bash =~, extended regex)
+#   expect_contains ACTUAL NEEDLE WHAT
+#   lines A B ...        prints its arguments one per line, no trailing newline
+#   skip REASON          exits 77 (ctest's SKIP_RETURN_CODE)
+#   finish               prints the summary; exits 1 if anything failed
+#   assert_cleanup       removes the temporary files (call it from an EXIT trap)
+#
+# A failed expectation is reported with the script line and the last command,
+# and the script carries on, so one run shows every failure.
+
+FAILURES=0
+CHECKS=0
+LAST_CMD=""
+_ASSERT_DIR=$(mktemp -d)
+OUT_FILE=$_ASSERT_DIR/out
+
+assert_cleanup() { rm -rf "$_ASSERT_DIR"; }
+
+skip() {
+  echo "SKIP: $*"
+  assert_cleanup
+  exit 77
+}
+
+run() {
+  LAST_CMD="$*"
+  "$@" >"$OUT_FILE" 2>"$_ASSERT_DIR/err"
+  RC=$?
+  OUT=$(<"$OUT_FILE")
+  ERR=$(<"$_ASSERT_DIR/err")
+}
+
+lines() {
+  local IFS=$'\n'
+  printf '%s' "$*"
+}
+
+_fail() {
+  local what=$1 expected=$2 actual=$3 line=${BASH_LINENO[1]}
+  FAILURES=$((FAILURES + 1))
+  {
+    echo "FAIL (line $line): $what"
+    [[ -n $LAST_CMD ]] && echo "  last command: $LAST_CMD"
+    echo "  expected: $(printf '%q' "$expected")"
+    echo "  actual:   $(printf '%q' "$actual")"
+    if [[ $expected == *$'\n'* || $actual == *$'\n'* ]]; then
+      diff <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") | sed 's/^/  /'
+    fi
+  } >&2
+}
+
+expect_eq() {
+  CHECKS=$((CHECKS + 1))
+  [[ $1 == "$2" ]] || _fail "$3" "$2" "$1"
+}
+
+expect_match() {
+  CHECKS=$((CHECKS + 1))
+  [[ $1 =~ $2 ]] || _fail "$3 (regex)" "$2" "$1"
+}
+
+expect_contains() {
+  CHECKS=$((CHECKS + 1))
+  [[ $1 == *"$2"* ]] || _fail "$3 (substring)" "$2" "$1"
+}
+
+expect_rc() {
+  CHECKS=$((CHECKS + 1))
+  [[ $RC == "$1" ]] || _fail "exit code (stderr: $ERR)" "$1" "$RC"
+}
+
+expect_out() {
+  CHECKS=$((CHECKS + 1))
+  [[ $OUT == "$1" ]] || _fail "stdout" "$1" "$OUT"
+}
+
+expect_err() {
+  CHECKS=$((CHECKS + 1))
+  [[ $ERR == "$1" ]] || _fail "stderr" "$1" "$ERR"
+}
+
+finish() {
+  assert_cleanup
+  if ((FAILURES > 0)); then
+    echo "FAILED: $FAILURES of $CHECKS checks" >&2
+    exit 1
+  fi
+  echo "PASS: $CHECKS checks"
+  exit 0
+}
