@@ -2,13 +2,13 @@
 
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "reconciler/catalog/catalog_json.h"
 #include "reconciler/storage/atomic_file.h"
+#include "tests/unit/temp_dir.h"
 
 namespace zrecon {
 namespace {
@@ -20,23 +20,7 @@ constexpr char kZone[] = "8f6d2b3a-61c4-4e0b-b7a1-3c9e5d0f2a47";
 constexpr char kImage[] = "5417ab20-3156-11ea-8b19-2b66f5e7a439";
 constexpr char kOtherZone[] = "0b7e9c4d-2f1a-4d3e-9a8b-6c5d4e3f2a10";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "zrecon-catalog-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 std::string FixtureDir(const std::string& name) {
   return std::string(ZRECON_SOURCE_DIR) + "/tests/fixtures/catalogs/" + name;

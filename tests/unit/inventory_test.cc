@@ -2,38 +2,22 @@
 
 #include <doctest/doctest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
-#include "reconciler/inventory/parsers.h"
+#include "tests/unit/fixtures.h"
 
 namespace zrecon {
 namespace {
 
-const char kJoyent[] = "7aa61170-425a-4b00-b57d-c088ec3b17dc";
-const char kLx[] = "fb603580-42d4-457a-92f5-812723df4bba";
-const char kKvm[] = "bbbf636a-a68d-4069-aff0-d5aaa47976c4";
-const char kImgBase[] = "d5e2b391-eca9-434c-a23e-fe2b5681d137";
-const char kImgIncr[] = "38831ade-9293-4260-be2e-c1a7294926f8";
-const char kImgLx[] = "12098019-e627-403a-a96b-a0b0e12e6f38";
-const char kImgHvm[] = "9a9589fc-098c-41c0-9688-afd00dd6aa68";
-
-std::string Read(const std::string& relative) {
-  std::string path = std::string(ZRECON_SOURCE_DIR) + "/tests/fixtures/inventory/" + relative;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void LoadSmartosMixed(Inventory* inv) {
-  REQUIRE(ParseZfsList(Read("smartos-mixed/zfs-list.txt"), inv).ok());
-  REQUIRE(ParseVmadmList(Read("smartos-mixed/vmadm-list.txt"), inv).ok());
-}
-
-std::string Z(const std::string& rest) { return "zones/" + rest; }
+using testing::kImgBase;
+using testing::kImgHvm;
+using testing::kImgIncr;
+using testing::kImgLx;
+using testing::kJoyent;
+using testing::kKvm;
+using testing::kLx;
+using testing::LoadSmartosMixed;
+using testing::Z;
 
 Snapshot Snap(const char* name, uint64_t createtxg, uint64_t guid) {
   Snapshot s;

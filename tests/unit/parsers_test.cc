@@ -3,36 +3,26 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "reconciler/util/strings.h"
+#include "tests/unit/fixtures.h"
 
 namespace zrecon {
 namespace {
 
-const char kJoyent[] = "7aa61170-425a-4b00-b57d-c088ec3b17dc";
-const char kMinimal[] = "a4fb2b5b-5bf2-4f36-a941-d7eb9f2d34d3";
-const char kLx[] = "fb603580-42d4-457a-92f5-812723df4bba";
-const char kKvm[] = "bbbf636a-a68d-4069-aff0-d5aaa47976c4";
-const char kBhyve[] = "8cc2a1fe-bf3d-4a1d-9f98-7761bc2b82d8";
-const char kImgBase[] = "d5e2b391-eca9-434c-a23e-fe2b5681d137";
-const char kImgIncr[] = "38831ade-9293-4260-be2e-c1a7294926f8";
-const char kImgHvm[] = "9a9589fc-098c-41c0-9688-afd00dd6aa68";
-
-std::string ReadFixture(const std::string& relative) {
-  std::string path = std::string(ZRECON_SOURCE_DIR) + "/tests/fixtures/inventory/" + relative;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Z(const std::string& rest) { return std::string("zones/") + rest; }
+using testing::kBhyve;
+using testing::kImgBase;
+using testing::kImgHvm;
+using testing::kImgIncr;
+using testing::kJoyent;
+using testing::kKvm;
+using testing::kLx;
+using testing::kMinimal;
+using testing::ReadInventoryFixture;
+using testing::Z;
 
 // The first difference between two inventories, "" when they are equal.
 std::string Difference(const Inventory& a, const Inventory& b) {
@@ -138,7 +128,7 @@ TEST_CASE("parsers: argv of the three listing commands") {
 
 TEST_CASE("parsers: smartos-mixed zfs list yields the recorded datasets") {
   Inventory inv;
-  ParseListOk(ReadFixture("smartos-mixed/zfs-list.txt"), &inv);
+  ParseListOk(ReadInventoryFixture("smartos-mixed/zfs-list.txt"), &inv);
   size_t volumes = std::count_if(inv.datasets.begin(), inv.datasets.end(),
                                  [](const Dataset& d) { return d.type == DatasetType::kVolume; });
   CHECK(inv.datasets.size() == 28);
@@ -198,7 +188,7 @@ TEST_CASE("parsers: smartos-mixed zfs list yields the recorded datasets") {
 
 TEST_CASE("parsers: smartos-mixed vmadm list yields five brands") {
   Inventory inv;
-  Status s = ParseVmadmList(ReadFixture("smartos-mixed/vmadm-list.txt"), &inv);
+  Status s = ParseVmadmList(ReadInventoryFixture("smartos-mixed/vmadm-list.txt"), &inv);
   REQUIRE_MESSAGE(s.ok(), s.message());
   REQUIRE(inv.zones.size() == 5);
   CHECK(std::is_sorted(inv.zones.begin(), inv.zones.end(),
@@ -225,7 +215,7 @@ TEST_CASE("parsers: smartos-mixed vmadm list yields five brands") {
 TEST_CASE("parsers: Format writes the real zfs list order and round-trips") {
   for (const char* fixture : {"smartos-mixed/zfs-list.txt", "legacy-zfs-fuse/zfs-list.txt"}) {
     CAPTURE(fixture);
-    std::string text = ReadFixture(fixture);
+    std::string text = ReadInventoryFixture(fixture);
     Inventory inv;
     ParseListOk(text, &inv);
     // The fixtures are in real `zfs list` order, bookmark included.
@@ -238,7 +228,7 @@ TEST_CASE("parsers: Format writes the real zfs list order and round-trips") {
 }
 
 TEST_CASE("parsers: vmadm list round-trips, ordered by uuid") {
-  std::string text = ReadFixture("smartos-mixed/vmadm-list.txt");
+  std::string text = ReadInventoryFixture("smartos-mixed/vmadm-list.txt");
   Inventory inv;
   REQUIRE(ParseVmadmList(text, &inv).ok());
   std::string formatted = FormatVmadmList(inv);
@@ -252,10 +242,10 @@ TEST_CASE("parsers: vmadm list round-trips, ordered by uuid") {
 
 TEST_CASE("parsers: the legacy zfs get capture equals its illumos twin") {
   Inventory legacy;
-  Status s = ParseZfsGet(ReadFixture("legacy-zfs-fuse/zfs-get.txt"), &legacy);
+  Status s = ParseZfsGet(ReadInventoryFixture("legacy-zfs-fuse/zfs-get.txt"), &legacy);
   REQUIRE_MESSAGE(s.ok(), s.message());
   Inventory illumos;
-  ParseListOk(ReadFixture("legacy-zfs-fuse/zfs-list.txt"), &illumos);
+  ParseListOk(ReadInventoryFixture("legacy-zfs-fuse/zfs-list.txt"), &illumos);
   CHECK(Difference(legacy, illumos) == "");
 
   const std::string zone = "invtest/4d16773a-9cfc-4e67-b38a-b95b91ce4c2c";
@@ -273,14 +263,14 @@ TEST_CASE("parsers: the legacy zfs get capture equals its illumos twin") {
 TEST_CASE("parsers: row order does not matter") {
   for (const char* fixture : {"smartos-mixed/zfs-list.txt", "legacy-zfs-fuse/zfs-list.txt"}) {
     CAPTURE(fixture);
-    std::string text = ReadFixture(fixture);
+    std::string text = ReadInventoryFixture(fixture);
     Inventory in_order, reversed;
     ParseListOk(text, &in_order);
     ParseListOk(Reversed(text), &reversed);
     CHECK(Difference(in_order, reversed) == "");
   }
   Inventory in_order, reversed;
-  std::string get = ReadFixture("legacy-zfs-fuse/zfs-get.txt");
+  std::string get = ReadInventoryFixture("legacy-zfs-fuse/zfs-get.txt");
   REQUIRE(ParseZfsGet(get, &in_order).ok());
   REQUIRE(ParseZfsGet(Reversed(get), &reversed).ok());
   CHECK(Difference(in_order, reversed) == "");
@@ -473,7 +463,7 @@ TEST_CASE("parsers: vmadm list validation") {
 
 TEST_CASE("parsers: corrupted listings never crash and valid ones round-trip") {
   const std::string base =
-      ReadFixture("legacy-zfs-fuse/zfs-list.txt") +
+      ReadInventoryFixture("legacy-zfs-fuse/zfs-list.txt") +
       "invtest/4d16773a-9cfc-4e67-b38a-b95b91ce4c2c#bm\tbookmark\t-\t1\t2\t3\t-"
       "\t-\t-\n";
   const std::string noise = "\t\n\r@#:-0x\x01\xff";

@@ -3,21 +3,23 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "reconciler/inventory/parsers.h"
+#include "tests/unit/fixtures.h"
 
 namespace zrecon {
 namespace {
 
-const char kJoyent[] = "7aa61170-425a-4b00-b57d-c088ec3b17dc";
-const char kMinimal[] = "a4fb2b5b-5bf2-4f36-a941-d7eb9f2d34d3";
-const char kLx[] = "fb603580-42d4-457a-92f5-812723df4bba";
-const char kKvm[] = "bbbf636a-a68d-4069-aff0-d5aaa47976c4";
-const char kBhyve[] = "8cc2a1fe-bf3d-4a1d-9f98-7761bc2b82d8";
+using testing::kBhyve;
+using testing::kJoyent;
+using testing::kKvm;
+using testing::kLx;
+using testing::kMinimal;
+using testing::LoadSmartosMixed;
+using testing::Z;
+
 const char kU[] = "11111111-2222-4333-8444-555555555555";
 const char kV[] = "66666666-7777-4888-9999-aaaaaaaaaaaa";
 
@@ -26,20 +28,6 @@ using Names = std::vector<std::string>;
 constexpr DatasetRole kRoot = DatasetRole::kZoneRoot;
 constexpr DatasetRole kDisks = DatasetRole::kDisks;
 constexpr DatasetRole kCores = DatasetRole::kCores;
-
-std::string Read(const std::string& relative) {
-  std::string path = std::string(ZRECON_SOURCE_DIR) + "/tests/fixtures/inventory/" + relative;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE_MESSAGE(in.good(), "cannot open " << path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void LoadSmartosMixed(Inventory* inv) {
-  REQUIRE(ParseZfsList(Read("smartos-mixed/zfs-list.txt"), inv).ok());
-  REQUIRE(ParseVmadmList(Read("smartos-mixed/vmadm-list.txt"), inv).ok());
-}
 
 // A zfs list row; only name and type matter here.
 std::string Row(const std::string& name, const char* type = "filesystem") {
@@ -68,8 +56,6 @@ Zone MakeZone(const std::string& uuid, const std::string& brand, const std::stri
   z.zpool = zpool;
   return z;
 }
-
-std::string Z(const std::string& rest) { return "zones/" + rest; }
 
 }  // namespace
 
