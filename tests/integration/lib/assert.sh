@@ -3,6 +3,8 @@
 #
 #   run CMD ARGS...      runs CMD (stdin is the caller's); sets RC, OUT, ERR
 #                        (trailing newlines stripped) and OUT_FILE (raw stdout)
+#   must CMD ARGS...     a setup step: like run, but if CMD fails it is reported
+#                        and the script stops (exit 1; the EXIT trap still runs)
 #   expect_rc N          the last run's exit code
 #   expect_out TEXT      the last run's stdout, exactly
 #   expect_err TEXT      the last run's stderr, exactly
@@ -37,6 +39,18 @@ run() {
   RC=$?
   OUT=$(<"$OUT_FILE")
   ERR=$(<"$_ASSERT_DIR/err")
+}
+
+must() {
+  run "$@"
+  ((RC == 0)) && return 0
+  FAILURES=$((FAILURES + 1))
+  {
+    echo "FAIL (line ${BASH_LINENO[0]}): setup step failed with exit code $RC: $*"
+    [[ -n $ERR ]] && echo "  stderr: $ERR"
+    echo "FAILED: stopped after $CHECKS checks, at a setup step the rest depends on"
+  } >&2
+  exit 1
 }
 
 lines() {
