@@ -17,15 +17,38 @@ struct CommandResult {
   bool timed_out = false;
 };
 
+// Receives a child's stdout as it is produced (zfs send into an export
+// file). A failed Status from Write stops the child and fails the run.
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  virtual Status Write(const char* data, size_t size) = 0;
+};
+
+// Supplies a child's stdin (an export file into zfs receive). Read sets
+// *got to 0 at end of input; a failed Status stops the child.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  virtual Status Read(char* buffer, size_t capacity, size_t* got) = 0;
+};
+
 // The one seam between zrecon and the system it manages: running commands.
 // Implementations never involve a shell; argv[0] is looked up on PATH unless
-// it contains a '/'. Run returns a failed Status only when the command could
-// not be started or waited for; a command that ran and failed is an OK
-// Status with a non-zero exit_code (the caller decides what that means).
+// it contains a '/'. The Run* methods return a failed Status only when the
+// command could not be started or waited for, or a sink/source failed; a
+// command that ran and failed is an OK Status with a non-zero exit_code (the
+// caller decides what that means).
 class Host {
  public:
   virtual ~Host() = default;
   virtual Status Run(const Argv& argv, CommandResult* result) = 0;
+  // Like Run, but the child's stdout goes to `sink` (result->out stays
+  // empty); stderr is captured as usual.
+  virtual Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) = 0;
+  // Like Run, but the child's stdin is read from `source` (instead of
+  // /dev/null); stdout and stderr are captured as usual.
+  virtual Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) = 0;
 };
 
 // "zfs list ... exited 1: <first stderr line>" for error messages.

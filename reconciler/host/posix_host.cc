@@ -14,6 +14,8 @@
 #include <climits>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -28,7 +30,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kReadChunk = 64 * 1024;
+// Every read from and write to a child moves at most this much. Large
+// chunks keep the per-chunk costs (poll, system calls, the sink's own
+// bookkeeping) negligible next to the bytes of a multi-GiB `zfs send`.
+constexpr size_t kChunk = 1 << 20;
 // How long a child may take to exit after SIGTERM before it gets SIGKILL,
 // and how long its pipes may stay open after SIGKILL before we stop reading.
 constexpr std::chrono::seconds kKillGrace(2);
@@ -172,10 +177,75 @@ Status Spawn(const Argv& argv, const ChildStdio& stdio, pid_t* pid) {
   return Status::Ok();
 }
 
-// Escalates against a child that overruns its time limit: SIGTERM at the
-// deadline, SIGKILL a grace period later, and a further grace period later
-// it tells the reader to stop waiting for EOF (a grandchild that inherited
-// the pipes may keep them open after the child is gone).
+Status CheckArgv(const Argv& argv) {
+  if (argv.empty() || argv[0].empty()) return Status::Error("cannot run an empty command");
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i].find('\0') != std::string::npos) {
+      return Status::Error("cannot run " + Printable(argv[0]) + ": argument " + std::to_string(i) +
+                           " contains a NUL byte: " + Printable(argv[i]));
+    }
+  }
+  return Status::Ok();
+}
+
+Status SetNonBlocking(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    return Status::Error("cannot make a pipe non-blocking: " + ErrnoText(errno));
+  }
+  return Status::Ok();
+}
+
+// Linux pipes hold 64 KiB by default, so a 1 MiB chunk would cross in
+// sixteen pieces, each a wakeup of the reader and the writer. Growing the
+// pipe may fail (the per-user limit on pipe memory): that only costs speed.
+// illumos has no such call.
+void GrowPipe(int fd) {
+#ifdef F_SETPIPE_SZ
+  (void)::fcntl(fd, F_SETPIPE_SZ, static_cast<int>(kChunk));
+#else
+  (void)fd;
+#endif
+}
+
+// Which of the child's standard streams carries a ByteSink/ByteSource
+// stream rather than captured text or /dev/null.
+enum class Stream { kNone, kStdout, kStdin };
+
+// The parent's ends of a started child's pipes.
+struct Child {
+  pid_t pid = -1;
+  Fd in;   // write end of the stdin pipe; invalid when stdin is /dev/null
+  Fd out;  // read end of the stdout pipe
+  Fd err;  // read end of the stderr pipe
+};
+
+// The parent's stdin end is non-blocking: a blocking write of a whole
+// chunk into a pipe with less room would wait for the child to read, while
+// the child may be waiting for us to drain its stdout or stderr. (The flag
+// belongs to the parent's open file description; the child's end blocks.)
+Status StartChild(const Argv& argv, Stream stream, Child* child) {
+  Status status = CheckArgv(argv);
+  Fd in, out, err;  // the child's ends, closed here once it has them
+  if (status.ok()) {
+    status = stream == Stream::kStdin ? MakePipe(&in, &child->in) : OpenDevNull(&in);
+  }
+  if (status.ok() && stream == Stream::kStdin) {
+    GrowPipe(child->in.get());
+    status = SetNonBlocking(child->in.get());
+  }
+  if (status.ok()) status = MakePipe(&child->out, &out);
+  if (status.ok() && stream == Stream::kStdout) GrowPipe(child->out.get());
+  if (status.ok()) status = MakePipe(&child->err, &err);
+  if (status.ok()) status = Spawn(argv, {in.get(), out.get(), err.get()}, &child->pid);
+  return status;
+}
+
+// Escalates against a child that overruns its time limit, or that the
+// parent gives up on (Terminate): SIGTERM, SIGKILL a grace period later, and
+// a further grace period later it tells the reader to stop waiting for EOF
+// (a grandchild that inherited the pipes may keep them open after the child
+// is gone).
 class Watchdog {
  public:
   Watchdog(pid_t pid, int timeout_seconds) : pid_(pid), enabled_(timeout_seconds > 0) {
@@ -194,6 +264,7 @@ class Watchdog {
     if (!enabled_ || Clock::now() < due_) return stage_ != Stage::kAbandoned;
     switch (stage_) {
       case Stage::kRunning:
+        timed_out_ = true;
         ::kill(pid_, SIGTERM);
         stage_ = Stage::kTerminated;
         break;
@@ -210,24 +281,40 @@ class Watchdog {
     return true;
   }
 
-  bool fired() const { return stage_ != Stage::kRunning; }
+  // Sends SIGTERM now and starts the grace period, whatever the timeout.
+  void Terminate() {
+    if (stage_ != Stage::kRunning) return;
+    ::kill(pid_, SIGTERM);
+    stage_ = Stage::kTerminated;
+    enabled_ = true;
+    due_ = Clock::now() + kKillGrace;
+  }
+
+  // True while a signal is still to be sent: waiting for the child must
+  // keep ticking rather than block.
+  bool armed() const {
+    return enabled_ && (stage_ == Stage::kRunning || stage_ == Stage::kTerminated);
+  }
+  bool timed_out() const { return timed_out_; }
 
  private:
   enum class Stage { kRunning, kTerminated, kKilled, kAbandoned };
   pid_t pid_;
   bool enabled_;
+  bool timed_out_ = false;
   Stage stage_ = Stage::kRunning;
   Clock::time_point due_;
 };
 
-// A pipe the parent reads until EOF, handing each chunk to sink.
+// A pipe the parent reads until EOF, handing each chunk to `consume`; a
+// failed Status from it stops the child.
 struct Drain {
   Fd fd;
-  std::function<void(std::string_view)> sink;
+  std::function<Status(std::string_view)> consume;
 };
 
-// Appends with explicit doubling: a 150 MB `zfs list` arrives in 64 KiB
-// pieces and must not cost a reallocation per piece.
+// Appends with explicit doubling: a 150 MB `zfs list` arrives in pieces and
+// must not cost a reallocation per piece.
 void AppendGrowing(std::string* out, std::string_view chunk) {
   if (out->capacity() - out->size() < chunk.size()) {
     out->reserve(std::max(2 * out->capacity(), out->size() + chunk.size()));
@@ -235,28 +322,111 @@ void AppendGrowing(std::string* out, std::string_view chunk) {
   out->append(chunk);
 }
 
-// Reads one chunk from a drain that poll reported ready; closes it at EOF.
-Status ReadOnce(Drain* drain, std::vector<char>* buffer) {
-  ssize_t n = ::read(drain->fd.get(), buffer->data(), buffer->size());
+Drain Capture(Fd fd, std::string* into) {
+  return {std::move(fd), [into](std::string_view chunk) {
+            AppendGrowing(into, chunk);
+            return Status::Ok();
+          }};
+}
+
+// Reads one chunk from a drain that poll reported ready and hands it on;
+// closes the drain at EOF, or when the consumer fails (*rejected).
+Status ReadOnce(Drain* drain, char* buffer, Status* rejected) {
+  ssize_t n = ::read(drain->fd.get(), buffer, kChunk);
   if (n > 0) {
-    drain->sink(std::string_view(buffer->data(), static_cast<size_t>(n)));
+    *rejected = drain->consume(std::string_view(buffer, static_cast<size_t>(n)));
+    if (!rejected->ok()) drain->fd.Reset();
   } else if (n == 0) {
     drain->fd.Reset();
   } else if (errno != EINTR && errno != EAGAIN) {
-    return Status::Error(ErrnoText(errno));
+    return Status::Error("read: " + ErrnoText(errno));
   }
   return Status::Ok();
 }
 
-// Reads every drain concurrently until all reach EOF, so a child that fills
-// one pipe while we wait on the other cannot deadlock. Sets *timed_out when
-// the watchdog had to act.
-Status PumpUntilEof(pid_t pid, int timeout_seconds, std::vector<Drain>* drains, bool* timed_out) {
-  Watchdog watchdog(pid, timeout_seconds);
-  std::vector<char> buffer(kReadChunk);
+// The child's stdin, fed chunk by chunk from a ByteSource. A chunk is
+// written from the buffer it was read into, in as many non-blocking writes
+// as the pipe takes, before the next one is read.
+class Feed {
+ public:
+  Feed(Fd fd, ByteSource* source)
+      : fd_(std::move(fd)), source_(source), buffer_(new char[kChunk]) {}
+
+  // Whether the loop should wait for room in the pipe.
+  bool active() const { return fd_.valid() && !halted_; }
+  int fd() const { return fd_.get(); }
+
+  // Reads the next chunk once the previous one is all written. At the end of
+  // the source it closes stdin: that EOF is how the child learns the stream
+  // is complete.
+  Status Refill() {
+    if (begin_ < end_ || !active()) return Status::Ok();
+    size_t got = 0;
+    Status read = source_->Read(buffer_.get(), kChunk, &got);
+    if (!read.ok()) return read;
+    if (got > kChunk) return Status::Error("the input source returned more bytes than asked for");
+    if (got == 0) fd_.Reset();
+    begin_ = 0;
+    end_ = got;
+    return Status::Ok();
+  }
+
+  // Writes what the pipe takes now. EPIPE means the child exited or closed
+  // its stdin: feeding stops, and its exit status tells why.
+  Status WriteOnce() {
+    ssize_t n = ::write(fd_.get(), buffer_.get() + begin_, end_ - begin_);
+    if (n >= 0) {
+      begin_ += static_cast<size_t>(n);
+      delivered_ += static_cast<uint64_t>(n);
+    } else if (errno == EPIPE) {
+      refused_ = true;
+      fd_.Reset();
+    } else if (errno != EINTR && errno != EAGAIN) {
+      return Status::Error("write: " + ErrnoText(errno));
+    }
+    return Status::Ok();
+  }
+
+  // Stops feeding but keeps stdin open, so that a child being terminated
+  // does not first see a clean EOF.
+  void Halt() { halted_ = true; }
+
+  bool refused() const { return refused_; }
+  uint64_t delivered() const { return delivered_; }
+
+ private:
+  Fd fd_;
+  ByteSource* source_;
+  std::unique_ptr<char[]> buffer_;  // not zeroed: written before it is read
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  uint64_t delivered_ = 0;
+  bool halted_ = false;
+  bool refused_ = false;
+};
+
+// Moves data between the parent and the child until every pipe is closed:
+// all drains are read and the feed (if any) is written concurrently, so a
+// child that fills one pipe while we wait on another cannot deadlock.
+// Returns a failed Status only for a poll, read or write error. A failing
+// drain consumer or source is recorded in *stopped (the first one wins) and
+// terminates the child, whose stderr is still read to its end.
+Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, Status* stopped) {
+  std::unique_ptr<char[]> buffer(new char[kChunk]);
   std::vector<pollfd> fds;
   std::vector<Drain*> polled;
+  auto stop = [&](const Status& why) {
+    if (stopped->ok()) *stopped = why;
+    watchdog->Terminate();
+  };
   for (;;) {
+    if (feed != nullptr) {
+      Status refilled = feed->Refill();
+      if (!refilled.ok()) {
+        stop(refilled);
+        feed->Halt();
+      }
+    }
     fds.clear();
     polled.clear();
     for (Drain& drain : *drains) {
@@ -264,75 +434,120 @@ Status PumpUntilEof(pid_t pid, int timeout_seconds, std::vector<Drain>* drains, 
       fds.push_back(pollfd{drain.fd.get(), POLLIN, 0});
       polled.push_back(&drain);
     }
+    const bool feeding = feed != nullptr && feed->active();
+    if (feeding) fds.push_back(pollfd{feed->fd(), POLLOUT, 0});
     if (fds.empty()) break;
-    int ready = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), watchdog.PollTimeoutMs());
+    int ready = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), watchdog->PollTimeoutMs());
     if (ready < 0 && errno != EINTR) return Status::Error("poll: " + ErrnoText(errno));
-    if (!watchdog.Tick()) break;
-    for (size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+    if (!watchdog->Tick()) break;
+    if (ready <= 0) continue;
+    for (size_t i = 0; i < polled.size(); ++i) {
       if (fds[i].revents == 0) continue;
-      Status status = ReadOnce(polled[i], &buffer);
-      if (!status.ok()) return status;
+      Status rejected;
+      Status read = ReadOnce(polled[i], buffer.get(), &rejected);
+      if (!read.ok()) return read;
+      if (!rejected.ok()) stop(rejected);
+    }
+    if (feeding && fds.back().revents != 0) {
+      Status written = feed->WriteOnce();
+      if (!written.ok()) return written;
     }
   }
-  *timed_out = watchdog.fired();
   return Status::Ok();
 }
 
-Status Reap(pid_t pid, int* exit_code) {
+int ExitCode(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return -1;
+}
+
+// Waits for the child. While the watchdog still has a signal to send (a
+// child that closed its pipes but has not exited, or ignores SIGTERM), it
+// polls instead of blocking so that the signal still goes out on time.
+Status Reap(pid_t pid, Watchdog* watchdog, int* exit_code) {
+  constexpr int kReapPollMs = 10;
   int wait_status = 0;
   pid_t got;
-  do {
-    got = ::waitpid(pid, &wait_status, 0);
-  } while (got < 0 && errno == EINTR);
-  if (got < 0) return Status::Error(ErrnoText(errno));
-  if (WIFEXITED(wait_status)) {
-    *exit_code = WEXITSTATUS(wait_status);
-  } else if (WIFSIGNALED(wait_status)) {
-    *exit_code = 128 + WTERMSIG(wait_status);
-  } else {
-    *exit_code = -1;
+  for (;;) {
+    const bool armed = watchdog->armed();
+    got = ::waitpid(pid, &wait_status, armed ? WNOHANG : 0);
+    if (got != 0 && !(got < 0 && errno == EINTR)) break;
+    if (got == 0) {
+      ::poll(nullptr, 0, std::min(kReapPollMs, watchdog->PollTimeoutMs()));
+      watchdog->Tick();
+    }
   }
+  if (got < 0) return Status::Error(ErrnoText(errno));
+  *exit_code = ExitCode(wait_status);
   return Status::Ok();
 }
 
-Status CheckArgv(const Argv& argv) {
-  if (argv.empty() || argv[0].empty()) return Status::Error("cannot run an empty command");
-  for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i].find('\0') != std::string::npos) {
-      return Status::Error("cannot run " + Printable(argv[0]) + ": argument " + std::to_string(i) +
-                           " contains a NUL byte: " + Printable(argv[i]));
-    }
+std::string CommandLine(const Argv& argv) { return Printable(ShellJoin(argv)); }
+
+// Pumps until the child has closed its pipes, then reaps it. Returns, in this
+// order of precedence: an I/O failure (the child is killed at once), a wait
+// failure, or the sink or source failure that stopped the child, prefixed
+// with the command line.
+Status Finish(const Argv& argv, pid_t pid, int timeout_seconds, std::vector<Drain>* drains,
+              Feed* feed, CommandResult* result) {
+  Watchdog watchdog(pid, timeout_seconds);
+  Status stopped;
+  Status pumped = Pump(&watchdog, drains, feed, &stopped);
+  if (!pumped.ok()) ::kill(pid, SIGKILL);
+  Status reaped = Reap(pid, &watchdog, &result->exit_code);
+  result->timed_out = watchdog.timed_out();
+  if (!pumped.ok()) return pumped.Prefixed("cannot exchange data with " + Printable(argv[0]));
+  if (!reaped.ok()) return reaped.Prefixed("cannot wait for " + Printable(argv[0]));
+  return stopped.Prefixed(CommandLine(argv));
+}
+
+// Runs argv to completion: stdout goes to `sink` when there is one (else
+// into result->out), stdin comes from `source` when there is one (else from
+// /dev/null).
+Status RunChild(const Argv& argv, int timeout_seconds, ByteSink* sink, ByteSource* source,
+                CommandResult* result) {
+  *result = CommandResult();
+  const Stream stream = sink != nullptr     ? Stream::kStdout
+                        : source != nullptr ? Stream::kStdin
+                                            : Stream::kNone;
+  Child child;
+  Status started = StartChild(argv, stream, &child);
+  if (!started.ok()) return started;
+  std::vector<Drain> drains;
+  if (sink != nullptr) {
+    drains.push_back({std::move(child.out), [sink](std::string_view chunk) {
+                        return sink->Write(chunk.data(), chunk.size());
+                      }});
+  } else {
+    drains.push_back(Capture(std::move(child.out), &result->out));
   }
-  return Status::Ok();
+  drains.push_back(Capture(std::move(child.err), &result->err));
+  std::optional<Feed> feed;
+  if (source != nullptr) feed.emplace(std::move(child.in), source);
+  Status status =
+      Finish(argv, child.pid, timeout_seconds, &drains, feed ? &*feed : nullptr, result);
+  // A receiver that stops reading normally fails, and its exit code says
+  // why. One that exits 0 anyway has not seen the whole stream.
+  if (status.ok() && feed && feed->refused() && result->exit_code == 0) {
+    return Status::Error(CommandLine(argv) + " exited 0 but stopped reading its input after " +
+                         std::to_string(feed->delivered()) + " bytes");
+  }
+  return status;
 }
 
 }  // namespace
 
 Status PosixHost::Run(const Argv& argv, CommandResult* result) {
-  *result = CommandResult();
-  Status status = CheckArgv(argv);
-  Fd in, out_read, out_write, err_read, err_write;
-  if (status.ok()) status = OpenDevNull(&in);
-  if (status.ok()) status = MakePipe(&out_read, &out_write);
-  if (status.ok()) status = MakePipe(&err_read, &err_write);
-  pid_t pid = -1;
-  if (status.ok()) status = Spawn(argv, {in.get(), out_write.get(), err_write.get()}, &pid);
-  if (!status.ok()) return status;
-  // The parent must drop its write ends, or the pipes never reach EOF.
-  in.Reset();
-  out_write.Reset();
-  err_write.Reset();
+  return RunChild(argv, timeout_seconds_, nullptr, nullptr, result);
+}
 
-  std::vector<Drain> drains;
-  drains.push_back({std::move(out_read),
-                    [result](std::string_view chunk) { AppendGrowing(&result->out, chunk); }});
-  drains.push_back({std::move(err_read),
-                    [result](std::string_view chunk) { AppendGrowing(&result->err, chunk); }});
-  Status pumped = PumpUntilEof(pid, timeout_seconds_, &drains, &result->timed_out);
-  if (!pumped.ok()) ::kill(pid, SIGKILL);
-  Status reaped = Reap(pid, &result->exit_code);
-  if (!pumped.ok()) return pumped.Prefixed("cannot read the output of " + Printable(argv[0]));
-  return reaped.Prefixed("cannot wait for " + Printable(argv[0]));
+Status PosixHost::RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) {
+  return RunChild(argv, timeout_seconds_, sink, nullptr, result);
+}
+
+Status PosixHost::RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) {
+  return RunChild(argv, timeout_seconds_, nullptr, source, result);
 }
 
 }  // namespace zrecon

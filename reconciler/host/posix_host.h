@@ -6,14 +6,35 @@
 namespace zrecon {
 
 // Runs commands with posix_spawnp and poll(2): no shell, stdin from
-// /dev/null, stdout and stderr captured concurrently (no pipe deadlock).
-// Portable POSIX: works on illumos and Linux.
+// /dev/null (or fed from a ByteSource), stdout and stderr read concurrently
+// (no pipe deadlock). Portable POSIX: works on illumos and Linux.
+//
+// Streams move in 1 MiB chunks with no per-chunk allocation or copy: each
+// chunk read from the child goes straight to ByteSink::Write, and each chunk
+// from ByteSource::Read is written to the child from the same buffer.
+//
+// When a sink or source fails, the child gets SIGTERM (SIGKILL after a grace
+// period), is reaped, and the Run* call returns that Status prefixed with
+// the command line; result->exit_code and result->err describe the child.
+//
+// RunFromSource: a child that exits or closes its stdin before the source
+// is exhausted stops the feeding (the write gets EPIPE) and the result is
+// the child's own exit code and stderr, which explain why. If such a child
+// nevertheless exits 0, the call fails: its input was not all consumed.
+//
+// The caller must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN)) before calling
+// RunFromSource, or the EPIPE above kills the whole process; the library
+// never changes process-wide signal state. Children start with SIGPIPE at
+// its default and no signals blocked either way.
 class PosixHost : public Host {
  public:
-  // timeout_seconds <= 0: wait forever. On timeout the child gets SIGTERM,
-  // then SIGKILL after a grace period, and timed_out is set.
+  // timeout_seconds <= 0: wait forever (what `zfs send` of a large dataset
+  // needs). On timeout the child gets SIGTERM, then SIGKILL after a grace
+  // period, and timed_out is set.
   explicit PosixHost(int timeout_seconds = 0) : timeout_seconds_(timeout_seconds) {}
   Status Run(const Argv& argv, CommandResult* result) override;
+  Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) override;
+  Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) override;
 
  private:
   int timeout_seconds_;

@@ -3,6 +3,8 @@
 #include <limits>
 #include <utility>
 
+#include "reconciler/util/strings.h"
+
 namespace zrecon {
 
 namespace {
@@ -51,6 +53,16 @@ std::string SnapshotSpec(const std::string& dataset, const std::vector<std::stri
     spec += short_names[i];
   }
   return spec;
+}
+
+// The fields of one `zfs send -nP` line, and how many precede the optional
+// trailing size: "size" 1, "full" 2 (name), "incremental" 3 (from, name).
+// 0: not a line the estimate is read from.
+size_t EstimateFieldsBeforeSize(std::string_view kind) {
+  if (kind == "size") return 1;
+  if (kind == "full") return 2;
+  if (kind == "incremental") return 3;
+  return 0;
 }
 
 }  // namespace
@@ -113,6 +125,12 @@ Argv ZfsCommands::Send(const std::string& snapshot, const std::string& from) con
   return {zfs, "send", "-i", from, snapshot};
 }
 
+Argv ZfsCommands::SendEstimate(const std::string& snapshot, const std::string& from) const {
+  if (dialect == ZfsDialect::kLegacy) return {};
+  if (from.empty()) return {zfs, "send", "-nP", snapshot};
+  return {zfs, "send", "-nP", "-i", from, snapshot};
+}
+
 Argv ZfsCommands::SetProperty(const std::string& target, std::string_view property,
                               const std::string& value) const {
   std::string assignment(property);
@@ -131,6 +149,41 @@ Argv ZfsCommands::Hold(const std::string& tag, const std::string& snapshot) cons
 
 Argv ZfsCommands::Release(const std::string& tag, const std::string& snapshot) const {
   return {zfs, "release", tag, snapshot};
+}
+
+bool ParseSendEstimate(std::string_view out, uint64_t* bytes) {
+  bool have_total = false;
+  uint64_t total = 0;
+  size_t streams = 0;
+  bool stream_sized = false;
+  uint64_t stream_bytes = 0;
+  for (std::string_view line : Split(out, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::vector<std::string_view> fields = Split(line, '\t');
+    const size_t before = EstimateFieldsBeforeSize(fields[0]);
+    if (before == 0) continue;
+    const bool is_total = fields[0] == "size";
+    // Only the stream lines may omit their size.
+    if (fields.size() != before + 1 && (is_total || fields.size() != before)) return false;
+    uint64_t value = 0;
+    if (fields.size() == before + 1 && !ParseUint64(fields[before], &value)) return false;
+    if (is_total) {
+      if (have_total) return false;
+      have_total = true;
+      total = value;
+    } else {
+      ++streams;
+      stream_sized = fields.size() == before + 1;
+      stream_bytes = value;
+    }
+  }
+  if (have_total) {
+    *bytes = total;
+    return true;
+  }
+  if (streams != 1 || !stream_sized) return false;
+  *bytes = stream_bytes;
+  return true;
 }
 
 Argv ZfsCommands::VmadmGet(const std::string& uuid) const { return {vmadm, "get", uuid}; }

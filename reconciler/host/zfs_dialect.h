@@ -1,6 +1,7 @@
 #ifndef ZRECON_HOST_ZFS_DIALECT_H_
 #define ZRECON_HOST_ZFS_DIALECT_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,13 @@ struct ZfsCommands {
                                      const std::vector<std::string>& short_names) const;
   // `zfs send [-i from] snap` (from: full snapshot name or "").
   Argv Send(const std::string& snapshot, const std::string& from) const;
+  // The size estimate of that Send, for progress with a percentage and ETA.
+  // illumos: `zfs send -nP [-i from] snapshot` (dry run, parsable), which
+  // prints on STDOUT (with -n only) lines like
+  //   "incremental\tzrecon-daily-1\tzones/u@zrecon-daily-2\t123456" or
+  //   "full\tzones/u@s\t123", then "size\t123456"; see ParseSendEstimate.
+  // Returns an empty argv for the legacy dialect (zfs-fuse has no -n/-P).
+  Argv SendEstimate(const std::string& snapshot, const std::string& from) const;
   Argv SetProperty(const std::string& target, std::string_view property,
                    const std::string& value) const;
   Argv InheritProperty(const std::string& target, std::string_view property) const;
@@ -53,6 +61,14 @@ struct ZfsCommands {
   Argv Release(const std::string& tag, const std::string& snapshot) const;
   Argv VmadmGet(const std::string& uuid) const;
 };
+
+// Parses SendEstimate output: the value of the "size" line or, when there is
+// none, of the single stream line. Returns false when neither is present,
+// when a "size", "full" or "incremental" line is malformed, or when there is
+// no total and more than one stream. The per-stream size field is optional
+// (omitted by some versions when the estimate fails or is 0). Other lines
+// are ignored. The estimate may be 0. *bytes is set only on success.
+bool ParseSendEstimate(std::string_view out, uint64_t* bytes);
 
 // The hold tag zrecon places on export chain tips.
 constexpr std::string_view kHoldTag = "zrecon";

@@ -2,10 +2,17 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "reconciler/host/host.h"
+#include "reconciler/util/sha256.h"
+#include "tests/unit/fake_host.h"
 
 namespace zrecon {
 namespace {
@@ -29,6 +36,33 @@ TimedResult MustRunTimed(PosixHost& host, const Argv& argv) {
   auto start = std::chrono::steady_clock::now();
   CommandResult result = MustRun(host, argv);
   return {result, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Bytes that differ from their neighbours, so that a dropped, repeated or
+// reordered chunk shows.
+std::string Pattern(size_t size) {
+  std::string data(size, '\0');
+  uint32_t x = 2463534242u;
+  for (char& c : data) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  return data;
+}
+
+std::string ZerosDigest(size_t size) {
+  Sha256 sha;
+  std::string block(1 << 20, '\0');
+  for (size_t done = 0; done < size; done += block.size()) {
+    sha.Update(block.data(), std::min(block.size(), size - done));
+  }
+  return sha.HexDigest();
 }
 
 TEST_CASE("posix_host: stdout, stderr and exit code are captured separately") {
@@ -164,6 +198,234 @@ TEST_CASE("posix_host: without a timeout a slow command runs to completion") {
   CHECK_FALSE(r.timed_out);
   CHECK(r.exit_code == 0);
   CHECK(r.out == "done\n");
+}
+
+TEST_CASE("posix_host: RunToSink delivers 64 MiB byte-exact and leaves out empty") {
+  constexpr size_t kSize = 64 << 20;
+  PosixHost host(120);
+  StringSink sink;
+  CommandResult r;
+  r.out = "stale";
+  Status status = host.RunToSink(Sh("head -c 67108864 /dev/zero"), &sink, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.out.empty());
+  CHECK(sink.data().size() == kSize);
+  CHECK(Sha256::Hex(sink.data()) == ZerosDigest(kSize));
+}
+
+TEST_CASE("posix_host: RunToSink keeps the order of the bytes") {
+  PosixHost host(120);
+  StringSink sink;
+  CommandResult r;
+  REQUIRE(
+      host.RunToSink(Sh("awk 'BEGIN { for (i = 1; i <= 1500000; i++) print i }'"), &sink, &r).ok());
+  CHECK(r.exit_code == 0);
+  std::string expected;
+  for (int i = 1; i <= 1500000; ++i) expected += std::to_string(i) + "\n";
+  CHECK(sink.data().size() == expected.size());
+  CHECK(sink.data() == expected);
+}
+
+TEST_CASE("posix_host: RunToSink captures stderr and the exit code of a failing child") {
+  PosixHost host;
+  StringSink sink;
+  CommandResult r;
+  Status status = host.RunToSink(
+      Sh("printf half-a-stream; echo 'cannot send: I/O error' >&2; exit 5"), &sink, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(r.exit_code == 5);
+  CHECK(r.err == "cannot send: I/O error\n");
+  CHECK(r.out.empty());
+  CHECK(sink.data() == "half-a-stream");
+}
+
+TEST_CASE("posix_host: RunToSink reads stderr while stdout streams") {
+  // As in the Run test: stderr fills first, and the timeout turns a deadlock
+  // into a failure.
+  PosixHost host(120);
+  StringSink sink;
+  CommandResult r;
+  Status status = host.RunToSink(Sh("head -c 3000000 /dev/zero | tr '\\0' e >&2;"
+                                    "head -c 9000000 /dev/zero;"
+                                    "head -c 1000000 /dev/zero | tr '\\0' E >&2"),
+                                 &sink, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 0);
+  CHECK(sink.data().size() == 9000000);
+  REQUIRE(r.err.size() == 4000000);
+  CHECK(r.err.find_first_not_of('e') == 3000000);
+  CHECK(r.err.find_first_not_of('E', 3000000) == std::string::npos);
+}
+
+TEST_CASE("posix_host: a failing sink stops an endless child promptly and returns its Status") {
+  PosixHost host(0);  // no timeout: stopping must not depend on one
+  StringSink sink(3 << 20);
+  CommandResult r;
+  auto start = std::chrono::steady_clock::now();
+  Status status = host.RunToSink({"cat", "/dev/zero"}, &sink, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() == "cat /dev/zero: disk full");
+  CHECK(SecondsSince(start) < 1.5);
+  CHECK(sink.data().size() <= (3u << 20));
+  CHECK(sink.writes_after_failure() == 0);
+  // SIGTERM, or SIGPIPE when cat writes into the closed pipe first.
+  CHECK((r.exit_code == 128 + SIGTERM || r.exit_code == 128 + SIGPIPE));
+  CHECK_FALSE(r.timed_out);
+}
+
+TEST_CASE("posix_host: after a sink failure a child that ignores SIGTERM gets SIGKILL") {
+  // head dies of SIGPIPE once the stream is cut; the shell then ignores
+  // SIGTERM and keeps stderr open, so only SIGKILL ends the run.
+  PosixHost host(0);
+  StringSink sink(1 << 20);
+  CommandResult r;
+  auto start = std::chrono::steady_clock::now();
+  Status status = host.RunToSink(
+      Sh("trap '' TERM; head -c 8000000 /dev/zero; echo after >&2; exec sleep 30"), &sink, &r);
+  double elapsed = SecondsSince(start);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find(": disk full") != std::string::npos);
+  CHECK(r.exit_code == 128 + SIGKILL);
+  CHECK(r.err == "after\n");
+  CHECK(elapsed >= 1.9);
+  CHECK(elapsed < 4.0);
+}
+
+TEST_CASE("posix_host: RunToSink of a program that cannot be started never touches the sink") {
+  PosixHost host;
+  StringSink sink;
+  CommandResult r;
+  Status status = host.RunToSink({"zrecon-no-such-program"}, &sink, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() == "cannot run zrecon-no-such-program: No such file or directory");
+  CHECK(sink.writes() == 0);
+}
+
+TEST_CASE("posix_host: RunFromSource delivers every byte, in order, while reading stdout") {
+  // cat echoes its input: if stdout were not drained while stdin is fed,
+  // both pipes would fill and neither side could move.
+  const std::string data = Pattern(20000000);
+  PosixHost host(120);
+  StringSource source(data);
+  CommandResult r;
+  Status status = host.RunFromSource({"cat"}, &source, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.out.size() == data.size());
+  CHECK(r.out == data);
+  CHECK(source.offset() == data.size());
+}
+
+TEST_CASE("posix_host: RunFromSource copes with short reads and an empty source") {
+  PosixHost host(60);
+  StringSource odd(Pattern(1000003), 4099);
+  CommandResult r;
+  REQUIRE(host.RunFromSource(Sh("wc -c | tr -d ' '"), &odd, &r).ok());
+  CHECK(r.out == "1000003\n");
+  CHECK(odd.reads() > 200);
+
+  StringSource empty("");
+  REQUIRE(host.RunFromSource(Sh("wc -c | tr -d ' '"), &empty, &r).ok());
+  CHECK(r.out == "0\n");
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("posix_host: RunFromSource of a program that cannot be started reads nothing") {
+  PosixHost host;
+  StringSource source("abc");
+  CommandResult r;
+  Status status = host.RunFromSource({"/nonexistent/zfs", "receive", "zones/u"}, &source, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() == "cannot run /nonexistent/zfs: No such file or directory");
+  CHECK(source.reads() == 0);
+}
+
+TEST_CASE("posix_host: a child that exits early stops the feeding and reports its own error") {
+  PosixHost host(60);
+  StringSource source(std::string(50000000, 'x'));
+  CommandResult r;
+  auto start = std::chrono::steady_clock::now();
+  Status status =
+      host.RunFromSource(Sh("head -c 10 >/dev/null; echo bad >&2; exit 3"), &source, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(SecondsSince(start) < 10.0);
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "bad\n");
+  CHECK_FALSE(r.timed_out);
+  CHECK(source.offset() < 50000000);
+}
+
+TEST_CASE("posix_host: a child that stops reading but exits 0 fails the run") {
+  PosixHost host(60);
+  StringSource source(std::string(50000000, 'x'));
+  CommandResult r;
+  Status status = host.RunFromSource(Sh("head -c 10 >/dev/null"), &source, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().rfind("/bin/sh -c 'head -c 10 >/dev/null' exited 0 but stopped reading "
+                               "its input after ",
+                               0) == 0);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("posix_host: a failing source terminates the child instead of ending its input") {
+  // Were stdin closed, cat would see a clean EOF and exit 0.
+  PosixHost host(0);
+  StringSource source(Pattern(8 << 20), SIZE_MAX, 3 << 20);
+  CommandResult r;
+  auto start = std::chrono::steady_clock::now();
+  Status status = host.RunFromSource({"cat"}, &source, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() == "cat: bad sector");
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(r.out.size() <= (3u << 20));
+  CHECK(SecondsSince(start) < 1.5);
+}
+
+TEST_CASE("posix_host: after a source failure a child that ignores SIGTERM gets SIGKILL") {
+  // The source fails only once the child has read more than a pipe holds,
+  // so the shell has run its trap before SIGTERM comes.
+  PosixHost host(0);
+  StringSource source(Pattern(8 << 20), SIZE_MAX, 3 << 20);
+  CommandResult r;
+  auto start = std::chrono::steady_clock::now();
+  Status status = host.RunFromSource(Sh("trap '' TERM; exec cat >/dev/null"), &source, &r);
+  double elapsed = SecondsSince(start);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find(": bad sector") != std::string::npos);
+  CHECK(r.exit_code == 128 + SIGKILL);
+  CHECK(r.err.empty());
+  CHECK(elapsed >= 1.9);
+  CHECK(elapsed < 4.0);
+}
+
+TEST_CASE("posix_host: the timeout applies to streaming runs") {
+  PosixHost host(1);
+  StringSink sink;
+  CommandResult r;
+  Status to_sink = host.RunToSink(Sh("printf started; exec sleep 30"), &sink, &r);
+  REQUIRE_MESSAGE(to_sink.ok(), to_sink.message());
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(sink.data().size() == 7);
+
+  StringSource source(std::string(1000, 'x'));
+  Status from_source = host.RunFromSource(Sh("exec sleep 30"), &source, &r);
+  REQUIRE_MESSAGE(from_source.ok(), from_source.message());
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGTERM);
+}
+
+TEST_CASE("posix_host: a timed run does not hang on a child that closed its pipes") {
+  // Nothing is left to poll, yet the watchdog must still send its signals.
+  PosixHost host(1);
+  auto [r, elapsed] = MustRunTimed(host, Sh("exec >&- 2>&-; exec sleep 30"));
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(elapsed < 3.0);
 }
 
 TEST_CASE("posix_host: DescribeFailure names the command, exit code and first stderr line") {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -197,6 +198,70 @@ TEST_CASE("zfs_dialect: send, properties, holds and vmadm get") {
           Argv{"/sbin/zfs", "release", "zrecon", "zones/u@b"});
     CHECK(c.VmadmGet("54f1cc77-68f1-42ab-acac-5c4f64f5d6e0") ==
           Argv{"/usr/vm/sbin/vmadm", "get", "54f1cc77-68f1-42ab-acac-5c4f64f5d6e0"});
+  }
+}
+
+TEST_CASE("zfs_dialect: send estimate is a parsable dry run on illumos, absent on legacy") {
+  ZfsCommands illumos = Commands(ZfsDialect::kIllumos);
+  illumos.zfs = "/usr/sbin/zfs";
+  CHECK(illumos.SendEstimate("zones/u@b", "") == Argv{"/usr/sbin/zfs", "send", "-nP", "zones/u@b"});
+  CHECK(illumos.SendEstimate("zones/u@b", "zones/u@a") ==
+        Argv{"/usr/sbin/zfs", "send", "-nP", "-i", "zones/u@a", "zones/u@b"});
+  ZfsCommands legacy = Commands(ZfsDialect::kLegacy);
+  CHECK(legacy.SendEstimate("zones/u@b", "").empty());
+  CHECK(legacy.SendEstimate("zones/u@b", "zones/u@a").empty());
+}
+
+TEST_CASE("zfs_dialect: a send estimate is the size line, else the single stream line") {
+  struct Case {
+    const char* out;
+    uint64_t bytes;
+  };
+  const Case cases[] = {
+      {"incremental\tzrecon-daily-1\tzones/u@zrecon-daily-2\t123456\nsize\t123460\n", 123460},
+      {"full\tzones/u@s\t123\nsize\t123\n", 123},
+      // Versions that omit the per-stream size when the estimate is 0.
+      {"full\tzones/u@s\nsize\t0\n", 0},
+      // -R style output: several streams, one total.
+      {"full\tzones/u@a\t100\nincremental\ta\tzones/u@b\t20\nsize\t120\n", 120},
+      {"size\t18446744073709551615", UINT64_MAX},
+      // No total: the one stream line.
+      {"incremental\tzrecon-daily-1\tzones/u@zrecon-daily-2\t98765\n", 98765},
+      {"full\tzones/u@s\t42\r\n", 42},
+      // Lines that are not part of the estimate (a future version's extras).
+      {"\nnote\tsomething new\nfull\tzones/u@s\t7\n", 7},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.out);
+    uint64_t bytes = 77;
+    REQUIRE(ParseSendEstimate(c.out, &bytes));
+    CHECK(bytes == c.bytes);
+  }
+}
+
+TEST_CASE("zfs_dialect: a missing or malformed send estimate is refused") {
+  const char* const bad[] = {
+      "",
+      "\n",
+      "total estimated size is 12.3M\n",           // human format
+      "full\tzones/u@s\n",                         // stream without size
+      "full\tzones/u@a\t1\nfull\tzones/v@a\t2\n",  // two streams, no total
+      "size\t12.3M\n",                             // not a byte count
+      "size\t-5\n",                                // negative
+      "size\t\n",                                  // empty
+      "size\n",                                    // no value
+      "size\t1\t2\n",                              // extra field
+      "size\t1\nsize\t2\n",                        // two totals
+      "size\t18446744073709551616\n",              // overflow
+      "full\tzones/u@s\tabc\nsize\t10\n",          // bad stream size
+      "incremental\tzones/u@s\n",                  // too few fields
+      "incremental\ta\tzones/u@b\t1\t2\n",         // too many fields
+  };
+  for (const char* text : bad) {
+    CAPTURE(text);
+    uint64_t bytes = 77;
+    CHECK_FALSE(ParseSendEstimate(text, &bytes));
+    CHECK(bytes == 77);
   }
 }
 
