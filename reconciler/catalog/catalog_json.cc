@@ -171,6 +171,14 @@ Status GetGuid(const Json& obj, const std::string& path, const char* key, uint64
       "expected a decimal uint64 in a string (e.g. \"1311826421327416021\"), got " + Describe(v));
 }
 
+// A snapshot's own guid and createtxg are never 0 in ZFS; 0 in a manifest
+// means a writer recorded a stream without knowing what it was.
+Status GetNonZeroGuid(const Json& obj, const std::string& path, const char* key, uint64_t* out) {
+  Status st = GetGuid(obj, path, key, out);
+  if (st.ok() && *out == 0) return Fail(Member(path, key), "must not be 0");
+  return st;
+}
+
 Status CheckString(const std::string& value, const std::string& path, bool ok,
                    const char* expected) {
   if (ok) return Status::Ok();
@@ -289,8 +297,8 @@ Status DecodeLink(const Json& j, const std::string& path, ChainLink* out) {
                     "a snapshot name without the dataset (ZFS name characters only)",
                     &out->snapshot);
   }
-  if (st.ok()) st = GetGuid(j, path, "guid", &out->guid);
-  if (st.ok()) st = GetGuid(j, path, "createtxg", &out->createtxg);
+  if (st.ok()) st = GetNonZeroGuid(j, path, "guid", &out->guid);
+  if (st.ok()) st = GetNonZeroGuid(j, path, "createtxg", &out->createtxg);
   if (st.ok()) st = GetEpoch(j, path, "creation", &out->creation);
   if (st.ok()) {
     st = GetChecked(j, path, "from", IsFullSnapshotNameOrEmpty,
@@ -445,8 +453,8 @@ Status DecodeImageBody(const Json& j, const std::string& path, ImageManifest* ou
     st = Fail(Member(path, "snapshot"),
               "expected a snapshot of \"<pool>/" + out->uuid + "\", got " + Quoted(out->snapshot));
   }
-  if (st.ok()) st = GetGuid(j, path, "guid", &out->guid);
-  if (st.ok()) st = GetGuid(j, path, "createtxg", &out->createtxg);
+  if (st.ok()) st = GetNonZeroGuid(j, path, "guid", &out->guid);
+  if (st.ok()) st = GetNonZeroGuid(j, path, "createtxg", &out->createtxg);
   if (st.ok()) st = DecodeStream(j.at("stream"), Member(path, "stream"), &out->stream);
   if (st.ok()) st = GetChecked(j, path, "written", IsTime, kTimeShape, &out->written);
   return st;

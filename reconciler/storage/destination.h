@@ -1,0 +1,71 @@
+#ifndef ZRECON_STORAGE_DESTINATION_H_
+#define ZRECON_STORAGE_DESTINATION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reconciler/catalog/catalog.h"
+#include "reconciler/host/host.h"
+#include "reconciler/util/status.h"
+
+namespace zrecon {
+
+// A file being written to a destination. Bytes pass through Write (as the
+// sink of `zfs send` or `vmadm get`); nothing is visible under the final
+// name until Commit succeeds. Destroying an uncommitted file removes
+// everything it wrote.
+class StreamFile : public ByteSink {
+ public:
+  // Writes `data` (compressed first when the file was opened with zstd),
+  // hashing the bytes as they reach the destination.
+  Status Write(const char* data, size_t size) override = 0;
+  // Makes the file durable and visible: flush, fsync, rename to the final
+  // name (never replacing an existing file), fsync the directory. Fills
+  // size, sha256 and compression of what is on the destination.
+  virtual Status Commit(StoredFile* stored) = 0;
+  // Bytes received through Write so far (before compression), for progress.
+  virtual uint64_t bytes_in() const = 0;
+};
+
+// Where exports go. The catalog it holds is the one read before planning;
+// every Record* call updates it and persists the affected manifest
+// atomically, so a crash leaves either the old or the new manifest, and a
+// manifest only ever names files that were committed before it was written.
+// `file` arguments are relative to the destination's per-host directory,
+// as in plans and manifests.
+class Destination {
+ public:
+  virtual ~Destination() = default;
+  virtual const std::string& name() const = 0;
+  virtual const DestinationCatalog& catalog() const = 0;
+
+  // Creates the per-host directory if needed and removes temporary files a
+  // crashed run left behind. Fails when the destination is unreachable.
+  virtual Status Prepare() = 0;
+
+  // Opens `file` for writing ("zstd" compresses). Fails if the catalog
+  // records `file`; an unrecorded leftover of that name (a crash between a
+  // commit and its Record* call) is replaced when the new file commits.
+  virtual Status Create(const std::string& file, const std::string& compression,
+                        std::unique_ptr<StreamFile>* out) = 0;
+
+  virtual Status RecordImage(const ImageManifest& image) = 0;
+  // Adds a config record to the zone's manifest (creating the manifest with
+  // `zone`'s identity fields if it does not exist yet).
+  virtual Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) = 0;
+  // Appends `link` to chain `chain.id` of the zone's manifest; a chain that
+  // does not exist yet is created from `chain` (id, dataset, origin,
+  // origin_guid, image_uuid; its links are ignored).
+  virtual Status RecordLink(const ZoneManifest& zone, const Chain& chain,
+                            const ChainLink& link) = 0;
+  // Removes a chain from the zone's manifest first, then deletes `files`
+  // (and drops config records whose file is among them). A crash in
+  // between leaves unreferenced files, never a manifest naming missing ones.
+  virtual Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
+                             const std::vector<std::string>& files) = 0;
+};
+
+}  // namespace zrecon
+
+#endif  // ZRECON_STORAGE_DESTINATION_H_

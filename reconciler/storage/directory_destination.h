@@ -1,0 +1,116 @@
+#ifndef ZRECON_STORAGE_DIRECTORY_DESTINATION_H_
+#define ZRECON_STORAGE_DIRECTORY_DESTINATION_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "reconciler/catalog/catalog.h"
+#include "reconciler/storage/destination.h"
+#include "reconciler/util/status.h"
+
+namespace zrecon {
+
+// A destination that is a mounted directory (USB disk, NFS share):
+// everything goes to <path>/<host> in the layout of catalog/catalog.h.
+//
+// Writes never leave <path>/<host>: `file` arguments must pass
+// IsSafeRelativePath, and no symlink is followed below <path> (the host
+// directory included); <path> itself may be a symlink (a mount point alias).
+// Intermediate directories are created with mode 0755 (less the umask).
+//
+// A stream is written to ".tmp.<name>.<pid>.<n>" in its final directory,
+// hashed (SHA-256 of the bytes on disk) while written, fsynced, linked to
+// its final name (never replacing a recorded file), and the directory
+// fsynced. Manifests are replaced with WriteFileAtomically, and only after
+// the result was checked to decode, so the reader never meets a manifest it
+// rejects. Every failed Status names the file and the system error.
+//
+// StreamFiles returned by Create must not outlive the destination. Not
+// thread-safe: one caller at a time.
+class DirectoryDestination : public Destination {
+ public:
+  // `catalog` is what ReadDirectoryCatalog returned for (name, path, host)
+  // when the plan was made; catalog() starts from it and follows Record*.
+  DirectoryDestination(std::string name, std::string path, std::string host,
+                       DestinationCatalog catalog);
+
+  const std::string& name() const override { return name_; }
+  const DestinationCatalog& catalog() const override { return catalog_; }
+
+  // Fails when <path> is not a directory (an unmounted disk must not turn
+  // into writes on the root filesystem). Creates <path>/<host> (0755) if
+  // missing, and removes every ".tmp*" non-directory below it, without
+  // following symlinks.
+  Status Prepare() override;
+
+  // Fails for an unsafe `file` (or one with a component starting with
+  // ".tmp", reserved for temporary files), a compression other than "none" or "zstd",
+  // a file the catalog records, or a path below <path>/<host> that crosses
+  // a symlink or a non-directory.
+  Status Create(const std::string& file, const std::string& compression,
+                std::unique_ptr<StreamFile>* out) override;
+
+  // Each Record* also checks that the stream (or config) file it names was
+  // committed: a regular file of the recorded size. A file can be recorded
+  // only once; so can an image. Nothing changes on failure.
+  Status RecordImage(const ImageManifest& image) override;
+  Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override;
+  Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override;
+
+  // Idempotent: an unknown zone or chain leaves the manifest alone and
+  // missing files are fine. Every file must lie in the zone's directory and
+  // not be the stream of a link that remains. Directories left empty below
+  // the zone directory are removed; the zone directory and its manifest stay.
+  Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
+                     const std::vector<std::string>& files) override;
+
+ private:
+  std::string HostDir() const;
+  Status CheckCommitted(const StoredFile& stored) const;
+  Status WriteZoneManifest(const ZoneManifest& manifest);
+  Status RemoveFile(const std::string& file, const std::string& zone_uuid) const;
+
+  std::string name_;
+  std::string path_;
+  std::string host_;
+  DestinationCatalog catalog_;
+  unsigned next_temp_ = 0;
+};
+
+// Catalog edits shared with RecordingDestination, so that a dry run refuses
+// exactly what apply would. Pure functions: no I/O.
+
+// True when a manifest of `catalog` names `file`: an image stream, a config
+// record, or a link's stream or config.
+bool CatalogRecordsFile(const DestinationCatalog& catalog, const std::string& file);
+
+// The checks of Destination::Create that need no filesystem.
+Status CheckNewFile(const DestinationCatalog& catalog, const std::string& file,
+                    const std::string& compression);
+
+// *out = the image manifest RecordImage would write. Links and images with
+// guid 0 (never a ZFS guid: a field left unset) are refused, although the
+// manifest format accepts "0".
+Status ImageToRecord(const DestinationCatalog& catalog, const ImageManifest& image,
+                     ImageManifest* out);
+
+// *out = the zone manifest after adding a config record or a link. A zone
+// absent from `catalog` starts from `zone`'s identity with host `host`.
+Status ZoneWithConfig(const DestinationCatalog& catalog, const std::string& host,
+                      const ZoneManifest& zone, const ConfigRecord& config, ZoneManifest* out);
+Status ZoneWithLink(const DestinationCatalog& catalog, const std::string& host,
+                    const ZoneManifest& zone, const Chain& chain, const ChainLink& link,
+                    ZoneManifest* out);
+
+// Checks the `files` of RemoveChain (safe, inside the zone's directory, no
+// remaining link's stream) and sets *out to the manifest without the chain
+// and without config records among `files`. *changed is false (and *out
+// left alone) when the manifest has none of these, or the zone none at all.
+Status ZoneWithoutChain(const DestinationCatalog& catalog, const std::string& zone_uuid,
+                        const std::string& chain_id, const std::vector<std::string>& files,
+                        ZoneManifest* out, bool* changed);
+
+}  // namespace zrecon
+
+#endif  // ZRECON_STORAGE_DIRECTORY_DESTINATION_H_
