@@ -2,6 +2,7 @@
 #define ZRECON_PLAN_PLAN_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -62,8 +63,9 @@ struct Action {
 
   // send, save_image, save_config, remove_export:
   std::string destination;
-  // send, save_image, save_config: file path relative to the destination
-  // root ("<host>/<zone>/..."). remove_export: the chain's files.
+  // send, save_image, save_config: the file written, relative to the
+  // destination's per-host directory <path>/<host> ("<zone>/...",
+  // "images/..."), as in manifests. remove_export: the chain's files.
   std::string file;
   std::vector<std::string> files;
   // send, save_image: full snapshot names; `from` is "" for a full stream.
@@ -88,6 +90,21 @@ struct PlanSummary {
   std::string ToString() const;
 };
 
+// Where a destination named in the plan is, so that a saved plan can be
+// applied without the policy.
+struct PlanDestination {
+  std::string type = "directory";
+  std::string path;
+  std::string compression = "none";
+};
+
+// Identity of a zone the plan exports, recorded in destination manifests.
+struct PlanZone {
+  std::string alias;
+  std::string brand;
+  std::string image_uuid;
+};
+
 struct Plan {
   int format_major = kPlanFormatMajor;
   int format_minor = kPlanFormatMinor;
@@ -102,6 +119,10 @@ struct Plan {
   std::vector<std::string> warnings;
   std::vector<std::string> notes;  // informational (e.g. unmatched zones)
   std::vector<Action> actions;
+  // Every destination of the policy (the fingerprint covers their catalogs).
+  std::map<std::string, PlanDestination> destinations;
+  // Zones that have export actions.
+  std::map<std::string, PlanZone> zones;
 
   PlanSummary Summary() const;
   bool ExceedsDestroyLimit() const { return Summary().destroys > max_destroy; }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reconciler/catalog/catalog_json.h"
 #include "reconciler/util/strings.h"
 
 namespace zrecon {
@@ -239,6 +240,16 @@ std::string EncodePlanJson(const Plan& plan) {
   j["max_destroy"] = plan.max_destroy;
   j["warnings"] = plan.warnings;
   j["notes"] = plan.notes;
+  Json destinations = Json::object();
+  for (const auto& [name, d] : plan.destinations) {
+    destinations[name] = {{"type", d.type}, {"path", d.path}, {"compression", d.compression}};
+  }
+  j["destinations"] = std::move(destinations);
+  Json zones = Json::object();
+  for (const auto& [uuid, z] : plan.zones) {
+    zones[uuid] = {{"alias", z.alias}, {"brand", z.brand}, {"image_uuid", z.image_uuid}};
+  }
+  j["zones"] = std::move(zones);
   Json actions = Json::array();
   for (const Action& a : plan.actions) actions.push_back(EncodeAction(a));
   j["actions"] = std::move(actions);
@@ -300,6 +311,40 @@ Status DecodePlanJson(std::string_view text, Plan* out) {
   p.max_destroy = static_cast<int>(max_destroy);
   p.warnings = r.Strings(j, "$", "warnings");
   p.notes = r.Strings(j, "$", "notes");
+  if (const Json* dests = r.Get(j, "$", "destinations")) {
+    if (!dests->is_object()) r.Fail("$.destinations", "expected an object");
+    for (auto it = dests->begin(); r.ok() && it != dests->end(); ++it) {
+      std::string path = "$.destinations." + it.key();
+      if (!it->is_object()) {
+        r.Fail(path, "expected an object");
+        break;
+      }
+      PlanDestination d;
+      d.type = r.String(*it, path, "type");
+      d.path = r.String(*it, path, "path");
+      d.compression = r.String(*it, path, "compression");
+      if (r.ok() && d.type != "directory") r.Fail(path + ".type", "expected \"directory\"");
+      if (r.ok() && (d.path.empty() || d.path[0] != '/')) {
+        r.Fail(path + ".path", "expected an absolute path");
+      }
+      if (r.ok() && d.compression != "none" && d.compression != "zstd") {
+        r.Fail(path + ".compression", "expected \"none\" or \"zstd\"");
+      }
+      p.destinations[it.key()] = d;
+    }
+  }
+  if (const Json* zones = r.Get(j, "$", "zones")) {
+    if (!zones->is_object()) r.Fail("$.zones", "expected an object");
+    for (auto it = zones->begin(); r.ok() && it != zones->end(); ++it) {
+      std::string path = "$.zones." + it.key();
+      if (!it->is_object()) {
+        r.Fail(path, "expected an object");
+        break;
+      }
+      p.zones[it.key()] = PlanZone{r.String(*it, path, "alias"), r.String(*it, path, "brand"),
+                                   r.String(*it, path, "image_uuid")};
+    }
+  }
   const Json* actions = r.Get(j, "$", "actions");
   if (actions != nullptr && !actions->is_array()) r.Fail("$.actions", "expected a list");
   if (r.ok()) {
@@ -307,6 +352,27 @@ Status DecodePlanJson(std::string_view text, Plan* out) {
       Action a;
       DecodeAction(r, (*actions)[i], "$.actions[" + std::to_string(i) + "]", &a);
       p.actions.push_back(std::move(a));
+    }
+  }
+  // A plan file is input from disk: every destination it names must be
+  // declared and every file must stay inside the destination.
+  for (size_t i = 0; r.ok() && i < p.actions.size(); ++i) {
+    const Action& a = p.actions[i];
+    std::string path = "$.actions[" + std::to_string(i) + "]";
+    bool has_destination = a.kind == ActionKind::kSend || a.kind == ActionKind::kSaveImage ||
+                           a.kind == ActionKind::kSaveConfig || a.kind == ActionKind::kRemoveExport;
+    if (has_destination && !p.destinations.count(a.destination)) {
+      r.Fail(path + ".destination",
+             "\"" + Printable(a.destination) + "\" is not in $.destinations");
+    }
+    std::vector<std::string> files = a.files;
+    if (!a.file.empty() || (has_destination && a.kind != ActionKind::kRemoveExport)) {
+      files.push_back(a.file);
+    }
+    for (const std::string& f : files) {
+      if (r.ok() && !IsSafeRelativePath(f)) {
+        r.Fail(path, "file \"" + Printable(f) + "\" is not a safe relative path");
+      }
     }
   }
   if (!r.ok()) return Status::Error(error);

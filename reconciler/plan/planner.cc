@@ -145,7 +145,7 @@ class Planner {
     std::set<std::string> releasing;  // full names whose zrecon hold this plan releases
   };
 
-  void PlanZone(const SelectedZone& sel);
+  void PlanForZone(const SelectedZone& sel);
   void PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due);
   void PlanExports(ZoneContext& z);
   ExportStep DecideExport(const ExportRule& rule, const DatasetState& d,
@@ -200,7 +200,7 @@ Status Planner::Run(Plan* plan) {
   if (!selection.errors.empty()) return Status::Error(Join(selection.errors, "\n"));
   warnings_ = selection.warnings;
   notes_ = selection.notes;
-  for (const SelectedZone& sel : selection.selected) PlanZone(sel);
+  for (const SelectedZone& sel : selection.selected) PlanForZone(sel);
 
   plan->now = in_.now;
   plan->host = in_.host;
@@ -219,12 +219,25 @@ Status Planner::Run(Plan* plan) {
                         std::to_string(policy_.max_destroy) +
                         "): apply refuses it unless --allow-destroy is given");
   }
+  plan->destinations.clear();
+  for (const auto& [name, dest] : policy_.destinations) {
+    plan->destinations[name] = PlanDestination{dest.type, dest.path, dest.compression};
+  }
+  plan->zones.clear();
+  for (const Action& a : plan->actions) {
+    if (a.kind != ActionKind::kSend && a.kind != ActionKind::kSaveConfig &&
+        a.kind != ActionKind::kSaveImage) {
+      continue;
+    }
+    const Zone* zone = inv_.FindZone(a.zone);
+    if (zone != nullptr) plan->zones[a.zone] = PlanZone{zone->alias, zone->brand, zone->image_uuid};
+  }
   plan->warnings = std::move(warnings_);
   plan->notes = std::move(notes_);
   return Status::Ok();
 }
 
-void Planner::PlanZone(const SelectedZone& sel) {
+void Planner::PlanForZone(const SelectedZone& sel) {
   const Zone& zone = *sel.zone;
   ZoneContext z;
   z.sel = &sel;
@@ -407,7 +420,7 @@ void Planner::PlanExports(ZoneContext& z) {
   for (const ExportRule* rule : rules) {
     const DestinationCatalog* cat = Reachable(rule->destination);
     if (cat == nullptr) continue;
-    const Destination& dest = policy_.destinations.at(rule->destination);
+    const DestinationSpec& dest = policy_.destinations.at(rule->destination);
     auto m = cat->zones.find(zone.uuid);
     const ZoneManifest* manifest = m == cat->zones.end() ? nullptr : &m->second;
 

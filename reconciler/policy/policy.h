@@ -70,7 +70,7 @@ struct ZoneEntry {
   SourceLoc loc;
 };
 
-struct Destination {
+struct DestinationSpec {
   std::string name;
   std::string type = "directory";
   std::string path;                  // absolute
@@ -84,7 +84,7 @@ struct Policy {
   std::optional<std::string> host;
   std::string naming = "zrecon-{class}-{time}";
   std::vector<SnapshotClass> classes;  // defaults merged with the file's, sorted by name
-  std::map<std::string, Destination> destinations;
+  std::map<std::string, DestinationSpec> destinations;
   std::map<std::string, PolicyDef> policies;
   std::vector<ZoneEntry> zones;
   std::vector<ZoneMatch> exclude;

@@ -238,7 +238,7 @@ class Loader {
   std::vector<Field> NamedEntries(const Field& f, const std::string& kind,
                                   std::set<std::string>* declared);
   void LoadDestinations(const Field& f, Policy* out);
-  Destination LoadDestination(const Field& f);
+  DestinationSpec LoadDestination(const Field& f);
   void LoadPolicies(const Field& f, Policy* out);
   PolicyDef LoadPolicyDef(const Field& f);
   KeepSection LoadKeep(const Field& f);
@@ -540,8 +540,8 @@ void Loader::LoadDestinations(const Field& f, Policy* out) {
   }
 }
 
-Destination Loader::LoadDestination(const Field& f) {
-  Destination d;
+DestinationSpec Loader::LoadDestination(const Field& f) {
+  DestinationSpec d;
   d.name = f.name;
   d.loc = At(f.key);
   Field map{f.name, "destination " + Shown(f.name), f.key, f.value};

@@ -56,6 +56,8 @@ Plan SamplePlan() {
   remove.chain_id = "root/20261001T000000Z";
   remove.files = {"u/root/20261001T000000Z/0001-x.zfs"};
   p.actions = {snap, send, mark, remove};
+  p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb/zrecon", "zstd"};
+  p.zones[snap.zone] = PlanZone{"web:01", "joyent", "390639d4-f146-11e7-9280-37ae5c6d53d4"};
   return p;
 }
 
@@ -105,6 +107,31 @@ TEST_CASE("plan_json: decoding names the path of the first bad value") {
   CHECK_FALSE(DecodePlanJson("[1,2]", &p).ok());
   CHECK_FALSE(DecodePlanJson("{\"format_version\": 1}", &p).ok());
   CHECK_FALSE(DecodePlanJson(std::string("{\"a\":\"\xff\xfe\"}"), &p).ok());
+}
+
+TEST_CASE("plan_json: a plan file cannot point outside its destinations") {
+  struct Case {
+    std::string field, value, expect;
+  };
+  for (const Case& c : {Case{"file", "../../etc/passwd", "not a safe relative path"},
+                        Case{"file", "/etc/passwd", "not a safe relative path"},
+                        Case{"destination", "nas", "is not in $.destinations"}}) {
+    Plan p = SamplePlan();
+    if (c.field == "file") {
+      p.actions[1].file = c.value;
+    } else {
+      p.actions[1].destination = c.value;
+    }
+    Plan back;
+    Status s = DecodePlanJson(EncodePlanJson(p), &back);
+    CAPTURE(c.value);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find(c.expect) != std::string::npos);
+  }
+  Plan p = SamplePlan();
+  p.actions[3].files.push_back("a/../../b");
+  Plan back;
+  CHECK_FALSE(DecodePlanJson(EncodePlanJson(p), &back).ok());
 }
 
 TEST_CASE("plan_json: an empty argv is refused except for remove_export") {

@@ -134,7 +134,7 @@ TEST_CASE("policy_loader: the standard example loads exactly as written") {
   CHECK(p.max_destroy == 200);
 
   REQUIRE(p.destinations.size() == 1);
-  const Destination& usb = p.destinations.at("usb");
+  const DestinationSpec& usb = p.destinations.at("usb");
   CHECK(usb.name == "usb");
   CHECK(usb.type == "directory");
   CHECK(usb.path == "/mnt/usb/zrecon");

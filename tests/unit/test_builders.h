@@ -92,7 +92,7 @@ inline Policy StandardPolicy() {
   Policy p;
   p.file = "test.yaml";
   p.classes = DefaultClasses();
-  Destination usb;
+  DestinationSpec usb;
   usb.name = "usb";
   usb.path = "/mnt/usb/zrecon";
   p.destinations["usb"] = usb;
