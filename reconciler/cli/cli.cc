@@ -2,10 +2,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
 
 #include "reconciler/cli/commands.h"
+#include "reconciler/util/strings.h"
 
 namespace zrecon {
 
@@ -17,6 +19,23 @@ void AddHostFlags(CLI::App* cmd, HostFlags* flags) {
   cmd->add_option("--dialect", flags->dialect,
                   "zfs CLI dialect: auto (detect), illumos (SmartOS), legacy (zfs-fuse)")
       ->check(CLI::IsMember({"auto", "illumos", "legacy"}));
+}
+
+// Flags shared by plan and apply. --inventory and --catalog only make sense
+// for plan: apply acts on the live host and its real destinations.
+void AddPlanningFlags(CLI::App* cmd, PlanningFlags* flags, std::vector<std::string>* catalogs,
+                      bool offline_inputs) {
+  cmd->add_option("-f,--file", flags->policy, "policy file")->capture_default_str();
+  if (offline_inputs) {
+    cmd->add_option("--inventory", flags->inventory_dir,
+                    "plan against a recorded host (DIR/zfs-list.txt, DIR/vmadm-list.txt)");
+    cmd->add_option("--catalog", *catalogs,
+                    "read destination NAME's catalog from DIR instead of its path (NAME=DIR)");
+  }
+  cmd->add_option("--now", flags->now, "act as of this RFC 3339 time (default: the clock)");
+  cmd->add_option("--host", flags->host,
+                  "act as host NAME (needed when the policy's host is not this machine's name)");
+  AddHostFlags(cmd, &flags->host_flags);
 }
 
 // NAME=DIR pairs of --catalog.
@@ -51,20 +70,27 @@ int Dispatch(int argc, char** argv) {
   std::vector<std::string> plan_catalogs;
   CLI::App* plan_cmd = app.add_subcommand(
       "plan", "Compare the policy with the host and print the snapshots, sends and prunes due");
-  plan_cmd->add_option("-f,--file", plan.policy, "policy file")->capture_default_str();
-  plan_cmd->add_option("--inventory", plan.inventory_dir,
-                       "plan against a recorded host (DIR/zfs-list.txt, DIR/vmadm-list.txt)");
-  plan_cmd->add_option("--catalog", plan_catalogs,
-                       "read destination NAME's catalog from DIR instead of its path (NAME=DIR)");
-  plan_cmd->add_option("--now", plan.now, "plan as of this RFC 3339 time (default: the clock)");
-  plan_cmd->add_option("--host", plan.host, "host name for the destination layout");
+  AddPlanningFlags(plan_cmd, &plan.planning, &plan_catalogs, true);
   plan_cmd->add_flag("--json", plan.json, "print the plan as JSON (schema: zrecon schema plan)");
   plan_cmd->add_option("--out", plan.out, "save the plan as JSON for `zrecon apply FILE`");
   plan_cmd->add_flag("--detailed-exitcode", plan.detailed_exitcode,
                      "exit 0 when there are no changes, 2 when there are, 1 on error");
   plan_cmd->add_flag("-v,--verbose", plan.verbose,
                      "also list unmatched zones and snapshots kept by protection");
-  AddHostFlags(plan_cmd, &plan.host_flags);
+
+  ApplyFlags apply;
+  std::vector<std::string> apply_catalogs;
+  CLI::App* apply_cmd = app.add_subcommand(
+      "apply", "Plan and execute (or execute a saved plan): snapshots, exports, prunes");
+  AddPlanningFlags(apply_cmd, &apply.planning, &apply_catalogs, false);
+  apply_cmd->add_option("planfile", apply.plan_file,
+                        "a plan saved by `zrecon plan --out`; refused if the host changed since");
+  apply_cmd->add_flag("--dry-run", apply.dry_run,
+                      "run nothing: print every command apply would run, write nothing");
+  apply_cmd->add_flag("--allow-destroy", apply.allow_destroy,
+                      "allow a plan that destroys more snapshots than limits.max_destroy");
+  apply_cmd->add_flag("--json", apply.json, "progress as JSON lines");
+  apply_cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
 
   InventoryFlags inventory;
   CLI::App* inventory_cmd =
@@ -78,6 +104,29 @@ int Dispatch(int argc, char** argv) {
   schema_cmd->add_option("name", schema_name, "policy (default), plan or manifest")
       ->check(CLI::IsMember({"policy", "plan", "manifest"}));
 
+  // CLI11 reports a mistyped subcommand as "a subcommand is required"; name
+  // what was typed and what it was probably meant to be.
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
+  if (argc < 2) {
+    std::cerr << app.help() << "\nzrecon: a command is required\n";
+    return kExitUsage;
+  }
+  std::string first = argv[1];
+  if (first != "-h" && first != "--help" && first != "--version" && !first.empty() &&
+      first[0] == '-') {
+    std::cerr << "zrecon: unknown option \"" << Printable(first)
+              << "\" (options go after the command; see zrecon --help)\n";
+    return kExitUsage;
+  }
+  if (!first.empty() && first[0] != '-' &&
+      std::find(commands.begin(), commands.end(), first) == commands.end()) {
+    std::string hint = ClosestMatch(first, commands);
+    std::cerr << "zrecon: unknown command \"" << Printable(first) << "\""
+              << (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)")
+              << "; commands: " << Join(commands, ", ") << "\n";
+    return kExitUsage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -89,9 +138,10 @@ int Dispatch(int argc, char** argv) {
     return RunValidate(validate);
   }
   if (plan_cmd->parsed()) {
-    if (!ParseCatalogPairs(plan_catalogs, &plan.catalog_paths)) return kExitUsage;
+    if (!ParseCatalogPairs(plan_catalogs, &plan.planning.catalog_paths)) return kExitUsage;
     return RunPlan(plan);
   }
+  if (apply_cmd->parsed()) return RunApply(apply);
   if (inventory_cmd->parsed()) return RunInventory(inventory);
   if (schema_cmd->parsed()) return RunSchema(schema_name);
   return kExitUsage;

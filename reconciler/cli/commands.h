@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "reconciler/cli/common.h"
+#include "reconciler/plan/plan.h"
 
 namespace zrecon {
 
@@ -18,19 +19,51 @@ struct ValidateFlags {
 };
 int RunValidate(const ValidateFlags& flags);
 
-struct PlanFlags {
+// What `plan` and `apply` (without a plan file) share: how to read the
+// policy, the host and the catalogs.
+struct PlanningFlags {
   std::string policy = kDefaultPolicyPath;
   std::string inventory_dir;  // plan against a recorded host
   std::map<std::string, std::string> catalog_paths;
   std::string now;
-  std::string host;  // overrides the policy's host for the destination layout
+  std::string host;  // act as this host (the policy's `host` must agree)
+  HostFlags host_flags;
+};
+
+// The stages' values of one planning run.
+struct Planned {
+  Policy policy;
+  Inventory inventory;
+  Catalogs catalogs;
+  Plan plan;
+};
+
+// Loads the policy, reads the host (live or recorded) and the catalogs,
+// builds the plan and its fingerprint.
+Status MakePlan(const PlanningFlags& flags, Planned* out);
+
+// Refuses to act for `expected_host` (a policy's or a plan's host, "" for
+// none) on a machine with another name, unless `acknowledged` equals it.
+Status CheckHost(const std::string& expected_host, const std::string& acknowledged);
+
+struct PlanFlags {
+  PlanningFlags planning;
   bool json = false;
   std::string out;
   bool detailed_exitcode = false;
   bool verbose = false;
-  HostFlags host_flags;
 };
 int RunPlan(const PlanFlags& flags);
+
+struct ApplyFlags {
+  PlanningFlags planning;
+  std::string plan_file;  // execute this saved plan instead of planning
+  bool dry_run = false;
+  bool allow_destroy = false;
+  bool json = false;  // progress as JSON lines
+  bool verbose = false;
+};
+int RunApply(const ApplyFlags& flags);
 
 struct InventoryFlags {
   std::string save_dir;

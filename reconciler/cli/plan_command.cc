@@ -20,48 +20,49 @@ int Fail(const Status& s) {
 
 }  // namespace
 
-int RunPlan(const PlanFlags& flags) {
-  Policy policy;
-  Status s = LoadPolicyOrExplain(flags.policy, &policy);
-  if (!s.ok()) return Fail(s);
+Status MakePlan(const PlanningFlags& flags, Planned* out) {
+  Status s = LoadPolicyOrExplain(flags.policy, &out->policy);
+  if (!s.ok()) return s;
   EpochSeconds now;
   s = ParseNow(flags.now, &now);
-  if (!s.ok()) return Fail(s);
-
-  Inventory inventory;
+  if (!s.ok()) return s;
   ZfsDialect dialect = ZfsDialect::kIllumos;
   if (!flags.inventory_dir.empty()) {
-    s = ReadInventoryDir(flags.inventory_dir, &inventory);
+    s = ReadInventoryDir(flags.inventory_dir, &out->inventory);
     if (flags.host_flags.dialect == "legacy") dialect = ZfsDialect::kLegacy;
   } else {
     PosixHost host(flags.host_flags.timeout_seconds);
-    s = ObserveLiveHost(host, flags.host_flags, &inventory, &dialect);
+    s = ObserveLiveHost(host, flags.host_flags, &out->inventory, &dialect);
   }
-  if (!s.ok()) return Fail(s);
-
-  std::string host_name = flags.host.empty() ? HostNameFor(policy) : flags.host;
-  Catalogs catalogs;
-  s = ReadCatalogs(policy, host_name, flags.catalog_paths, &catalogs);
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return s;
+  std::string host_name = flags.host.empty() ? HostNameFor(out->policy) : flags.host;
+  s = ReadCatalogs(out->policy, host_name, flags.catalog_paths, &out->catalogs);
+  if (!s.ok()) return s;
 
   PlannerInput input;
-  input.policy = &policy;
-  input.inventory = &inventory;
-  input.catalogs = &catalogs;
+  input.policy = &out->policy;
+  input.inventory = &out->inventory;
+  input.catalogs = &out->catalogs;
   input.now = now;
   input.host = host_name;
   input.commands.zfs = flags.host_flags.zfs;
   input.commands.vmadm = flags.host_flags.vmadm;
   input.commands.dialect = dialect;
-  Plan plan;
-  s = BuildPlan(input, &plan);
-  if (!s.ok()) return Fail(s);
-  plan.zrecon_version = ZRECON_VERSION;
-  plan.fingerprint = Fingerprint(inventory, catalogs);
+  s = BuildPlan(input, &out->plan);
+  if (!s.ok()) return s;
+  out->plan.zrecon_version = ZRECON_VERSION;
+  out->plan.fingerprint = Fingerprint(out->inventory, out->catalogs);
+  return Status::Ok();
+}
 
+int RunPlan(const PlanFlags& flags) {
+  Planned planned;
+  Status s = MakePlan(flags.planning, &planned);
+  if (!s.ok()) return Fail(s);
+  const Plan& plan = planned.plan;
   if (!flags.out.empty()) {
     s = WriteFileAtomically(flags.out, EncodePlanJson(plan));
-    if (!s.ok()) return Fail(s);
+    if (!s.ok()) return Fail(s.Prefixed("--out " + flags.out));
   }
   if (flags.json) {
     std::cout << EncodePlanJson(plan);

@@ -1,0 +1,286 @@
+#include "reconciler/apply/executor.h"
+
+#include <chrono>
+#include <ctime>
+#include <string_view>
+
+#include "reconciler/host/zfs_dialect.h"
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kDone:
+      return "done";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kNotAttempted:
+      return "not attempted";
+  }
+  return "?";
+}
+
+bool ApplyReport::ok() const { return Count(Outcome::kFailed) == 0; }
+
+size_t ApplyReport::Count(Outcome outcome) const {
+  size_t n = 0;
+  for (const ActionResult& r : results) n += r.outcome == outcome ? 1 : 0;
+  return n;
+}
+
+namespace {
+
+// Feeds a child's stdout into a destination file, counting bytes and
+// reporting progress every 16 MiB.
+class ProgressSink : public ByteSink {
+ public:
+  ProgressSink(StreamFile* file, std::function<void(uint64_t)> progress)
+      : file_(file), progress_(std::move(progress)) {}
+
+  Status Write(const char* data, size_t size) override {
+    Status s = file_->Write(data, size);
+    bytes_ += size;
+    if (bytes_ >= next_report_) {
+      next_report_ = bytes_ + kReportEvery;
+      if (progress_) progress_(bytes_);
+    }
+    return s;
+  }
+
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  static constexpr uint64_t kReportEvery = 16 << 20;
+  StreamFile* file_;
+  std::function<void(uint64_t)> progress_;
+  uint64_t bytes_ = 0;
+  uint64_t next_report_ = kReportEvery;
+};
+
+bool StderrSays(const CommandResult& r, std::string_view text) {
+  return r.err.find(text) != std::string::npos;
+}
+
+std::string ShortName(const std::string& full) {
+  size_t at = full.find('@');
+  return at == std::string::npos ? full : full.substr(at + 1);
+}
+
+class Executor {
+ public:
+  Executor(const Plan& plan, Host& host, const std::map<std::string, Destination*>& destinations,
+           ApplyObserver* observer, const ExecutorOptions& options)
+      : plan_(plan), host_(host), destinations_(destinations), observer_(observer) {
+    commands_.zfs = plan.zfs;
+    commands_.vmadm = plan.vmadm;
+    commands_.dialect = plan.dialect;
+    clock_ = options.clock ? options.clock
+                           : [] { return static_cast<EpochSeconds>(std::time(nullptr)); };
+    monotonic_ = options.monotonic ? options.monotonic : [] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+
+  ApplyReport Run() {
+    ApplyReport report;
+    report.results.resize(plan_.actions.size());
+    for (size_t i = 0; i < plan_.actions.size(); ++i) {
+      if (observer_) observer_->ActionStarted(plan_, i);
+      double start = monotonic_();
+      ActionResult& result = report.results[i];
+      Status s = RunAction(i, &result);
+      result.seconds = monotonic_() - start;
+      result.outcome = s.ok() ? Outcome::kDone : Outcome::kFailed;
+      if (!s.ok()) result.error = s.message();
+      if (observer_) observer_->ActionFinished(plan_, i, result);
+      // The first failure stops the run: later steps may depend on it (a
+      // prune must never run after a failed export).
+      if (!s.ok()) break;
+    }
+    return report;
+  }
+
+ private:
+  Status RunAction(size_t index, ActionResult* result) {
+    const Action& a = plan_.actions[index];
+    switch (a.kind) {
+      case ActionKind::kSnapshot:
+      case ActionKind::kDestroy:
+      case ActionKind::kMarkTip:
+        return RunCommand(a.argv, {});
+      case ActionKind::kHold:
+        // A hold left by an apply that died before marking the tip.
+        return RunCommand(a.argv, "tag already exists");
+      case ActionKind::kRelease:
+        return RunCommand(a.argv, "no such tag");
+      case ActionKind::kSend:
+      case ActionKind::kSaveImage:
+      case ActionKind::kSaveConfig:
+        return RunExport(index, result);
+      case ActionKind::kRemoveExport: {
+        Destination* dest = nullptr;
+        Status s = FindDestination(a.destination, &dest);
+        if (!s.ok()) return s;
+        return dest->RemoveChain(a.zone, a.chain_id, a.files);
+      }
+    }
+    return Status::Error("unknown action kind");
+  }
+
+  // Runs argv; a non-zero exit fails unless stderr contains `already_done`.
+  Status RunCommand(const Argv& argv, std::string_view already_done) {
+    CommandResult r;
+    Status s = host_.Run(argv, &r);
+    if (!s.ok()) return s;
+    if (r.exit_code == 0) return Status::Ok();
+    if (!already_done.empty() && StderrSays(r, already_done)) return Status::Ok();
+    return Status::Error(DescribeFailure(argv, r));
+  }
+
+  Status FindDestination(const std::string& name, Destination** out) {
+    auto it = destinations_.find(name);
+    if (it == destinations_.end() || it->second == nullptr) {
+      return Status::Error("destination " + name + " is not available to this apply");
+    }
+    *out = it->second;
+    return Status::Ok();
+  }
+
+  ZoneManifest ZoneIdentity(const std::string& uuid) const {
+    ZoneManifest z;
+    z.host = plan_.host;
+    z.uuid = uuid;
+    auto it = plan_.zones.find(uuid);
+    if (it != plan_.zones.end()) {
+      z.alias = it->second.alias;
+      z.brand = it->second.brand;
+      z.image_uuid = it->second.image_uuid;
+    }
+    return z;
+  }
+
+  // guid, createtxg and creation of a snapshot this run created (the plan
+  // could not know them). Left at 0 when zfs answers nothing (a dry run);
+  // a destination refuses to record a link without a guid.
+  Status LookUpSnapshot(const std::string& snapshot, StreamTarget* t) {
+    Argv argv = {
+        commands_.zfs, "get", "-H", "-p", "-o", "name,property,value", "guid,createtxg,creation",
+        snapshot};
+    CommandResult r;
+    Status s = host_.Run(argv, &r);
+    if (!s.ok()) return s;
+    if (r.exit_code != 0) return Status::Error(DescribeFailure(argv, r));
+    for (std::string_view line : Split(r.out, '\n')) {
+      std::vector<std::string_view> f = Split(line, '\t');
+      if (f.size() != 3 || f[0] != snapshot) continue;
+      uint64_t v = 0;
+      if (!ParseUint64(f[2], &v)) {
+        return Status::Error(ShellJoin(argv) + ": unexpected value \"" + Printable(line) + "\"");
+      }
+      if (f[1] == "guid") t->guid = v;
+      if (f[1] == "createtxg") t->createtxg = v;
+      if (f[1] == "creation") t->creation = static_cast<int64_t>(v);
+    }
+    return Status::Ok();
+  }
+
+  // Expected stream size for progress; 0 when the dialect cannot tell.
+  uint64_t EstimateSize(const Action& a) {
+    Argv argv = commands_.SendEstimate(a.snapshot, a.from);
+    if (argv.empty()) return 0;
+    CommandResult r;
+    uint64_t bytes = 0;
+    if (!host_.Run(argv, &r).ok() || r.exit_code != 0 || !ParseSendEstimate(r.out, &bytes)) {
+      return 0;
+    }
+    return bytes;
+  }
+
+  Status RunExport(size_t index, ActionResult* result) {
+    const Action& a = plan_.actions[index];
+    Destination* dest = nullptr;
+    Status s = FindDestination(a.destination, &dest);
+    if (!s.ok()) return s;
+    StreamTarget target = a.stream;
+    uint64_t expected = 0;
+    if (a.kind != ActionKind::kSaveConfig) {
+      if (target.guid == 0) {
+        s = LookUpSnapshot(a.snapshot, &target);
+        if (!s.ok()) return s;
+      }
+      expected = EstimateSize(a);
+    }
+    std::string compression = "none";  // configs stay readable JSON
+    auto d = plan_.destinations.find(a.destination);
+    if (a.kind != ActionKind::kSaveConfig && d != plan_.destinations.end()) {
+      compression = d->second.compression;
+    }
+    std::unique_ptr<StreamFile> file;
+    s = dest->Create(a.file, compression, &file);
+    if (!s.ok()) return s;
+    ProgressSink sink(file.get(), [&](uint64_t bytes) {
+      if (observer_) observer_->ActionProgress(plan_, index, bytes, expected);
+    });
+    CommandResult r;
+    s = host_.RunToSink(a.argv, &sink, &r);
+    result->bytes = sink.bytes();
+    if (!s.ok()) return s.Prefixed(a.destination + ":" + a.file);
+    if (r.exit_code != 0) return Status::Error(DescribeFailure(a.argv, r));
+    StoredFile stored;
+    s = file->Commit(&stored);
+    if (!s.ok()) return s;
+    result->stored = stored.size;
+    std::string written = FormatRfc3339(clock_());
+
+    if (a.kind == ActionKind::kSaveConfig) {
+      return dest->RecordConfig(ZoneIdentity(a.zone), ConfigRecord{stored, written});
+    }
+    if (a.kind == ActionKind::kSaveImage) {
+      ImageManifest image;
+      image.uuid = target.image_uuid;
+      image.snapshot = a.snapshot;
+      image.guid = target.guid;
+      image.createtxg = target.createtxg;
+      image.stream = stored;
+      image.written = written;
+      return dest->RecordImage(image);
+    }
+    Chain chain;
+    chain.id = target.chain_id;
+    chain.dataset = target.dataset;
+    chain.origin = target.origin;
+    chain.origin_guid = target.origin_guid;
+    chain.image_uuid = target.image_uuid;
+    ChainLink link;
+    link.snapshot = ShortName(a.snapshot);
+    link.guid = target.guid;
+    link.createtxg = target.createtxg;
+    link.creation = target.creation;
+    link.from = a.from;
+    link.from_guid = target.from_guid;
+    link.stream = stored;
+    link.config = target.config_file;
+    link.written = written;
+    return dest->RecordLink(ZoneIdentity(a.zone), chain, link);
+  }
+
+  const Plan& plan_;
+  Host& host_;
+  const std::map<std::string, Destination*>& destinations_;
+  ApplyObserver* observer_;
+  ZfsCommands commands_;
+  std::function<EpochSeconds()> clock_;
+  std::function<double()> monotonic_;
+};
+
+}  // namespace
+
+ApplyReport Execute(const Plan& plan, Host& host,
+                    const std::map<std::string, Destination*>& destinations,
+                    ApplyObserver* observer, const ExecutorOptions& options) {
+  return Executor(plan, host, destinations, observer, options).Run();
+}
+
+}  // namespace zrecon

@@ -1,0 +1,54 @@
+#ifndef ZRECON_APPLY_PROGRESS_H_
+#define ZRECON_APPLY_PROGRESS_H_
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+
+#include "reconciler/apply/executor.h"
+
+namespace zrecon {
+
+// Human progress for apply: one line per action; for streams, bytes, rate,
+// and percentage with ETA when the size is known. On a terminal the stream
+// line is a live bar redrawn in place; otherwise a progress line is printed
+// at most every `line_interval` seconds.
+class TextProgress : public ApplyObserver {
+ public:
+  TextProgress(std::ostream& out, bool terminal, std::function<double()> monotonic,
+               double line_interval = 10);
+  void ActionStarted(const Plan& plan, size_t index) override;
+  void ActionProgress(const Plan& plan, size_t index, uint64_t bytes, uint64_t expected) override;
+  void ActionFinished(const Plan& plan, size_t index, const ActionResult& result) override;
+
+ private:
+  std::ostream& out_;
+  bool terminal_;
+  std::function<double()> monotonic_;
+  double line_interval_;
+  double started_ = 0;
+  double last_line_ = 0;
+  bool bar_drawn_ = false;
+};
+
+// Machine progress: one JSON object per line (events start, progress,
+// finish), for monitoring and log shipping.
+class JsonLinesProgress : public ApplyObserver {
+ public:
+  JsonLinesProgress(std::ostream& out, std::function<double()> monotonic);
+  void ActionStarted(const Plan& plan, size_t index) override;
+  void ActionProgress(const Plan& plan, size_t index, uint64_t bytes, uint64_t expected) override;
+  void ActionFinished(const Plan& plan, size_t index, const ActionResult& result) override;
+
+ private:
+  std::ostream& out_;
+  std::function<double()> monotonic_;
+  double started_ = 0;
+};
+
+// "1.2 GiB", "512 KiB", "17 B".
+std::string FormatBytes(uint64_t bytes);
+
+}  // namespace zrecon
+
+#endif  // ZRECON_APPLY_PROGRESS_H_

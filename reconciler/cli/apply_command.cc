@@ -1,0 +1,205 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "reconciler/apply/executor.h"
+#include "reconciler/apply/progress.h"
+#include "reconciler/cli/cli.h"
+#include "reconciler/cli/commands.h"
+#include "reconciler/host/posix_host.h"
+#include "reconciler/host/recording_host.h"
+#include "reconciler/plan/fingerprint.h"
+#include "reconciler/plan/plan_json.h"
+#include "reconciler/plan/plan_text.h"
+#include "reconciler/storage/atomic_file.h"
+#include "reconciler/storage/directory_catalog.h"
+#include "reconciler/storage/directory_destination.h"
+#include "reconciler/storage/recording_destination.h"
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+namespace {
+
+int Fail(const Status& s) {
+  std::cerr << "zrecon: " << s.message() << "\n";
+  return kExitError;
+}
+
+double Monotonic() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string MachineName() {
+  Policy none;
+  return HostNameFor(none);
+}
+
+// A saved plan is only valid for the host state it was computed from: read
+// the host and the plan's destinations again and compare fingerprints.
+Status CheckNotStale(const Plan& plan, Catalogs* catalogs) {
+  HostFlags flags;
+  flags.zfs = plan.zfs;
+  flags.vmadm = plan.vmadm;
+  flags.dialect = ZfsDialectName(plan.dialect);
+  PosixHost host(flags.timeout_seconds);
+  Inventory inventory;
+  ZfsDialect dialect;
+  Status s = ObserveLiveHost(host, flags, &inventory, &dialect);
+  if (!s.ok()) return s;
+  Catalogs read;
+  for (const auto& [name, d] : plan.destinations) {
+    DestinationCatalog cat;
+    s = ReadDirectoryCatalog(name, d.path, plan.host, &cat);
+    if (!s.ok()) return s.Prefixed("destination " + name);
+    read[name] = std::move(cat);
+  }
+  if (Fingerprint(inventory, read) != plan.fingerprint) {
+    return Status::Error(
+        "plan is stale: the host's snapshots, zones or export catalogs changed since it was "
+        "made (fingerprint " +
+        plan.fingerprint + "); nothing was changed. Run `zrecon plan` again.");
+  }
+  *catalogs = std::move(read);
+  return Status::Ok();
+}
+
+void PrintReport(const Plan& plan, const ApplyReport& report) {
+  size_t done = report.Count(Outcome::kDone);
+  size_t failed = report.Count(Outcome::kFailed);
+  size_t skipped = plan.actions.size() - done - failed;
+  if (failed == 0) {
+    std::cout << "\nApply complete: " << done << " of " << plan.actions.size() << " actions done. "
+              << plan.Summary().ToString() << "\n";
+    return;
+  }
+  std::cout << "\nApply FAILED: " << done << " done, " << failed << " failed, " << skipped
+            << " not attempted.\n";
+  for (size_t i = 0; i < report.results.size(); ++i) {
+    const ActionResult& r = report.results[i];
+    if (r.outcome != Outcome::kFailed) continue;
+    const Action& a = plan.actions[i];
+    std::cout << "  failed: [" << i + 1 << "] " << ActionLabel(a.kind) << " (zone " << a.zone
+              << "): " << Printable(r.error) << "\n";
+  }
+  if (skipped > 0) {
+    std::cout << "  not attempted: actions " << done + failed + 1 << " to " << plan.actions.size()
+              << "; run zrecon apply again once the cause is fixed: it plans from the "
+                 "current state and finishes the work.\n";
+  }
+}
+
+}  // namespace
+
+Status CheckHost(const std::string& expected_host, const std::string& acknowledged) {
+  std::string machine = MachineName();
+  if (!acknowledged.empty() && !expected_host.empty() && acknowledged != expected_host) {
+    return Status::Error("--host " + acknowledged + " does not match the host this is for (" +
+                         expected_host + ")");
+  }
+  if (expected_host.empty() || expected_host == machine || acknowledged == expected_host) {
+    return Status::Ok();
+  }
+  return Status::Error("this is for host " + expected_host + ", but this machine is " + machine +
+                       "; nothing was changed. Pass --host " + expected_host +
+                       " if acting for it here is intended.");
+}
+
+int RunApply(const ApplyFlags& flags) {
+  Plan plan;
+  Catalogs catalogs;
+  if (!flags.plan_file.empty()) {
+    std::string text;
+    Status s = ReadFile(flags.plan_file, &text);
+    if (s.ok()) s = DecodePlanJson(text, &plan).Prefixed(flags.plan_file);
+    if (s.ok()) s = CheckHost(plan.host, flags.planning.host);
+    if (s.ok()) s = CheckNotStale(plan, &catalogs);
+    if (!s.ok()) return Fail(s);
+  } else {
+    Planned planned;
+    Status s = MakePlan(flags.planning, &planned);
+    if (s.ok()) {
+      s = CheckHost(planned.policy.host ? *planned.policy.host : std::string(),
+                    flags.planning.host);
+    }
+    if (!s.ok()) return Fail(s);
+    plan = std::move(planned.plan);
+    catalogs = std::move(planned.catalogs);
+  }
+  if (!flags.json) {
+    PlanTextOptions options;
+    options.verbose = flags.verbose;
+    std::cout << RenderPlanText(plan, options);
+  }
+  if (plan.ExceedsDestroyLimit() && !flags.allow_destroy) {
+    return Fail(Status::Error(
+        "refusing to apply: the plan destroys " + std::to_string(plan.Summary().destroys) +
+        " snapshots, more than limits.max_destroy (" + std::to_string(plan.max_destroy) +
+        "); nothing was changed. Check the plan, then pass "
+        "--allow-destroy or raise the limit."));
+  }
+  if (plan.actions.empty()) return kExitOk;
+
+  // The one place where a dry run differs: which host and destinations.
+  std::unique_ptr<Host> host;
+  RecordingHost* recording = nullptr;
+  if (flags.dry_run) {
+    auto r = std::make_unique<RecordingHost>();
+    recording = r.get();
+    host = std::move(r);
+  } else {
+    host = std::make_unique<PosixHost>(0);  // streams may take hours
+  }
+  std::map<std::string, std::unique_ptr<Destination>> owned;
+  std::map<std::string, Destination*> destinations;
+  std::vector<const RecordingDestination*> recorded;
+  for (const Action& a : plan.actions) {
+    if (a.destination.empty() || owned.count(a.destination)) continue;
+    auto d = plan.destinations.find(a.destination);
+    if (d == plan.destinations.end()) {
+      return Fail(
+          Status::Error("the plan names destination " + a.destination + " without declaring it"));
+    }
+    std::unique_ptr<Destination> dest;
+    if (flags.dry_run) {
+      auto r = std::make_unique<RecordingDestination>(a.destination, catalogs[a.destination]);
+      recorded.push_back(r.get());
+      dest = std::move(r);
+    } else {
+      dest = std::make_unique<DirectoryDestination>(a.destination, d->second.path, plan.host,
+                                                    catalogs[a.destination]);
+    }
+    Status s = dest->Prepare();
+    if (!s.ok()) return Fail(s.Prefixed("destination " + a.destination));
+    destinations[a.destination] = dest.get();
+    owned[a.destination] = std::move(dest);
+  }
+
+  std::unique_ptr<ApplyObserver> observer;
+  if (flags.json) {
+    observer = std::make_unique<JsonLinesProgress>(std::cout, Monotonic);
+  } else {
+    std::cout << "\n";
+    observer = std::make_unique<TextProgress>(std::cout, isatty(STDOUT_FILENO) != 0, Monotonic);
+  }
+  ExecutorOptions options;
+  options.monotonic = Monotonic;
+  ApplyReport report = Execute(plan, *host, destinations, observer.get(), options);
+  if (!flags.json) PrintReport(plan, report);
+  if (recording != nullptr) {
+    std::cout << "\nDry run: nothing was changed. These commands would run:\n";
+    for (const RecordingHost::Call& c : recording->calls()) {
+      std::cout << "  $ " << Printable(ShellJoin(c.argv))
+                << (c.kind == RecordingHost::Call::kToSink ? "  > (export file)" : "") << "\n";
+    }
+    for (const RecordingDestination* d : recorded) {
+      std::cout << "and on destination " << d->name() << ":\n";
+      for (const std::string& line : d->actions()) std::cout << "  " << Printable(line) << "\n";
+    }
+  }
+  return report.ok() ? kExitOk : kExitError;
+}
+
+}  // namespace zrecon

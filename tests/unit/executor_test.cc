@@ -1,0 +1,293 @@
+#include "reconciler/apply/executor.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "reconciler/host/recording_host.h"
+#include "reconciler/util/sha256.h"
+#include "tests/unit/fake_host.h"
+
+namespace zrecon {
+
+namespace {
+
+const std::string kZone = "85dbcafe-889a-e402-cf36-c7ffdd15e568";
+const std::string kRoot = "zones/" + kZone;
+const std::string kDaily = kRoot + "@zrecon-daily-20261126T100000Z";
+
+// A destination in memory: files become visible only on Commit, and every
+// catalog call is logged, so tests see exactly what apply recorded.
+class MemoryDestination : public Destination {
+ public:
+  class File : public StreamFile {
+   public:
+    File(MemoryDestination* dest, std::string name) : dest_(dest), name_(std::move(name)) {}
+    Status Write(const char* data, size_t size) override {
+      data_.append(data, size);
+      return Status::Ok();
+    }
+    Status Commit(StoredFile* stored) override {
+      dest_->files[name_] = data_;
+      stored->file = name_;
+      stored->size = data_.size();
+      stored->sha256 = Sha256::Hex(data_);
+      return Status::Ok();
+    }
+    uint64_t bytes_in() const override { return data_.size(); }
+
+   private:
+    MemoryDestination* dest_;
+    std::string name_;
+    std::string data_;
+  };
+
+  const std::string& name() const override { return name_; }
+  const DestinationCatalog& catalog() const override { return catalog_; }
+  Status Prepare() override { return Status::Ok(); }
+  Status Create(const std::string& file, const std::string& compression,
+                std::unique_ptr<StreamFile>* out) override {
+    log.push_back("create " + file + " " + compression);
+    *out = std::make_unique<File>(this, file);
+    return Status::Ok();
+  }
+  Status RecordImage(const ImageManifest& image) override {
+    log.push_back("image " + image.uuid + " guid " + std::to_string(image.guid));
+    return Status::Ok();
+  }
+  Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override {
+    log.push_back("config " + zone.uuid + " " + zone.alias + " " + config.stored.file);
+    return Status::Ok();
+  }
+  Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override {
+    links.push_back(link);
+    log.push_back("link " + zone.uuid + " " + chain.id + " " + link.snapshot + " from " +
+                  link.from + " guid " + std::to_string(link.guid) + " txg " +
+                  std::to_string(link.createtxg) + " config " + link.config);
+    return Status::Ok();
+  }
+  Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
+                     const std::vector<std::string>& removed) override {
+    log.push_back("remove " + zone_uuid + " " + chain_id + " " + std::to_string(removed.size()));
+    return Status::Ok();
+  }
+
+  std::map<std::string, std::string> files;
+  std::vector<std::string> log;
+  std::vector<ChainLink> links;
+
+ private:
+  std::string name_ = "usb";
+  DestinationCatalog catalog_;
+};
+
+Action Command(ActionKind kind, Argv argv, std::vector<std::string> snapshots) {
+  Action a;
+  a.kind = kind;
+  a.zone = kZone;
+  a.argv = std::move(argv);
+  a.snapshots = std::move(snapshots);
+  return a;
+}
+
+// snapshot, config, send (of the new snapshot), hold, mark, destroy, remove.
+Plan SamplePlan() {
+  Plan p;
+  p.host = "demo01";
+  p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none"};
+  p.zones[kZone] = PlanZone{"web01", "joyent", "img"};
+  p.actions.push_back(Command(ActionKind::kSnapshot, {"zfs", "snapshot", kDaily}, {kDaily}));
+  Action cfg;
+  cfg.kind = ActionKind::kSaveConfig;
+  cfg.zone = kZone;
+  cfg.argv = {"vmadm", "get", kZone};
+  cfg.destination = "usb";
+  cfg.file = kZone + "/config/20261126T100000Z.json";
+  p.actions.push_back(cfg);
+  Action send;
+  send.kind = ActionKind::kSend;
+  send.zone = kZone;
+  send.snapshot = kDaily;
+  send.from = "zones/img@final";
+  send.argv = {"zfs", "send", "-i", send.from, kDaily};
+  send.destination = "usb";
+  send.file = kZone + "/root/20261126T100000Z/0001-zrecon-daily-20261126T100000Z.zfs";
+  send.stream.dataset = kRoot;
+  send.stream.from_guid = 77;
+  send.stream.chain_id = "root/20261126T100000Z";
+  send.stream.new_chain = true;
+  send.stream.origin = "zones/img@final";
+  send.stream.origin_guid = 77;
+  send.stream.config_file = cfg.file;
+  p.actions.push_back(send);
+  p.actions.push_back(Command(ActionKind::kHold, {"zfs", "hold", "zrecon", kDaily}, {kDaily}));
+  p.actions.push_back(
+      Command(ActionKind::kMarkTip, {"zfs", "set", "zrecon:exported=usb", kDaily}, {kDaily}));
+  p.actions.push_back(Command(ActionKind::kDestroy,
+                              {"zfs", "destroy", kRoot + "@zrecon-hourly-20261125T000000Z"},
+                              {kRoot + "@zrecon-hourly-20261125T000000Z"}));
+  Action remove;
+  remove.kind = ActionKind::kRemoveExport;
+  remove.zone = kZone;
+  remove.destination = "usb";
+  remove.chain_id = "root/20261001T000000Z";
+  remove.files = {kZone + "/root/20261001T000000Z/0001-x.zfs"};
+  p.actions.push_back(remove);
+  return p;
+}
+
+const Argv kLookup = {
+    "zfs", "get", "-H", "-p", "-o", "name,property,value", "guid,createtxg,creation", kDaily};
+const Argv kEstimate = {"zfs", "send", "-nP", "-i", "zones/img@final", kDaily};
+
+void AnswerHappyPath(FakeHost* host) {
+  host->Answer(kLookup,
+               FakeHost::Output(kDaily + "\tguid\t123456789\n" + kDaily + "\tcreatetxg\t4242\n" +
+                                kDaily + "\tcreation\t1795687200\n"));
+  host->Answer(kEstimate,
+               FakeHost::Output("incremental\tfinal\t" + kDaily + "\t100000\nsize\t100000\n"));
+  host->Answer({"vmadm", "get", kZone}, FakeHost::Streamed("{\"uuid\": \"" + kZone + "\"}\n"));
+  host->Answer({"zfs", "send", "-i", "zones/img@final", kDaily},
+               FakeHost::Streamed(std::string(100000, 'z')));
+}
+
+struct Recorder : ApplyObserver {
+  void ActionStarted(const Plan&, size_t index) override {
+    events.push_back("start " + std::to_string(index));
+  }
+  void ActionFinished(const Plan&, size_t index, const ActionResult& r) override {
+    events.push_back("finish " + std::to_string(index) + " " + OutcomeName(r.outcome));
+  }
+  std::vector<std::string> events;
+};
+
+ExecutorOptions FixedClock() {
+  ExecutorOptions o;
+  o.clock = [] { return EpochSeconds{1795690000}; };
+  o.monotonic = [] { return 0.0; };
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("executor: runs every action in order and records exports after commit") {
+  Plan plan = SamplePlan();
+  FakeHost host;
+  AnswerHappyPath(&host);
+  MemoryDestination usb;
+  Recorder observer;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, &observer, FixedClock());
+  REQUIRE(report.ok());
+  CHECK(report.Count(Outcome::kDone) == plan.actions.size());
+  CHECK(host.CommandLines() ==
+        std::vector<std::string>{"zfs snapshot " + kDaily, "vmadm get " + kZone, ShellJoin(kLookup),
+                                 ShellJoin(kEstimate), "zfs send -i zones/img@final " + kDaily,
+                                 "zfs hold zrecon " + kDaily,
+                                 "zfs set zrecon:exported=usb " + kDaily,
+                                 "zfs destroy " + kRoot + "@zrecon-hourly-20261125T000000Z"});
+  CHECK(usb.log ==
+        std::vector<std::string>{"create " + plan.actions[1].file + " none",
+                                 "config " + kZone + " web01 " + plan.actions[1].file,
+                                 "create " + plan.actions[2].file + " none",
+                                 "link " + kZone +
+                                     " root/20261126T100000Z zrecon-daily-20261126T100000Z from "
+                                     "zones/img@final guid 123456789 txg 4242 config " +
+                                     plan.actions[1].file,
+                                 "remove " + kZone + " root/20261001T000000Z 1"});
+  CHECK(usb.files[plan.actions[2].file] == std::string(100000, 'z'));
+  REQUIRE(usb.links.size() == 1);
+  CHECK(usb.links[0].creation == 1795687200);
+  CHECK(usb.links[0].written == "2026-11-26T10:46:40Z");
+  CHECK(usb.links[0].stream.sha256 == Sha256::Hex(std::string(100000, 'z')));
+  CHECK(observer.events.size() == 2 * plan.actions.size());
+  CHECK(report.results[2].bytes == 100000);
+}
+
+TEST_CASE("executor: the first failure stops the run; nothing after it is attempted") {
+  Plan plan = SamplePlan();
+  for (size_t fail = 1; fail <= 8; ++fail) {
+    CAPTURE(fail);
+    FakeHost host;
+    AnswerHappyPath(&host);
+    host.FailCall(fail, FakeHost::Failure(1, "cannot do it: I/O error\n"));
+    MemoryDestination usb;
+    ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+    if (fail == 4) {
+      // The size estimate only feeds progress output: its failure is not one.
+      CHECK(report.ok());
+      continue;
+    }
+    CHECK_FALSE(report.ok());
+    CHECK(report.Count(Outcome::kFailed) == 1);
+    CHECK(host.calls().size() == fail);
+    size_t failed = 0;
+    while (failed + 1 < report.results.size() && report.results[failed].outcome == Outcome::kDone) {
+      ++failed;
+    }
+    CHECK(report.results[failed].outcome == Outcome::kFailed);
+    CHECK(report.results[failed].error.find("I/O error") != std::string::npos);
+    for (size_t i = failed + 1; i < plan.actions.size(); ++i) {
+      CHECK(report.results[i].outcome == Outcome::kNotAttempted);
+    }
+    // A failed export is never recorded; the destroy never follows it.
+    if (fail <= 5) CHECK(usb.links.empty());
+    for (const std::string& line : usb.log) CHECK(line.find("remove") == std::string::npos);
+  }
+}
+
+TEST_CASE("executor: a send that dies half way leaves no committed file") {
+  Plan plan = SamplePlan();
+  FakeHost host;
+  AnswerHappyPath(&host);
+  host.Answer({"zfs", "send", "-i", "zones/img@final", kDaily},
+              FakeHost::Streamed(std::string(5000, 'z'), 1, "cannot send: I/O error\n"));
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK(report.results[2].outcome == Outcome::kFailed);
+  CHECK(report.results[2].error.find("exited 1") != std::string::npos);
+  CHECK(usb.files.count(plan.actions[2].file) == 0);
+  CHECK(usb.links.empty());
+}
+
+TEST_CASE("executor: hold and release accept their already-done answers, nothing else") {
+  Plan plan;
+  plan.actions.push_back(Command(ActionKind::kHold, {"zfs", "hold", "zrecon", kDaily}, {kDaily}));
+  plan.actions.push_back(
+      Command(ActionKind::kRelease, {"zfs", "release", "zrecon", kDaily}, {kDaily}));
+  FakeHost host;
+  host.Answer(plan.actions[0].argv,
+              FakeHost::Failure(1, "cannot hold snapshot '" + kDaily +
+                                       "': tag already exists on this dataset\n"));
+  host.Answer(plan.actions[1].argv,
+              FakeHost::Failure(1, "cannot release hold from snapshot '" + kDaily +
+                                       "': no such tag on this dataset\n"));
+  CHECK(Execute(plan, host, {}, nullptr, FixedClock()).ok());
+  host.Answer(plan.actions[0].argv, FakeHost::Failure(1, "cannot hold: dataset is busy\n"));
+  CHECK_FALSE(Execute(plan, host, {}, nullptr, FixedClock()).ok());
+}
+
+TEST_CASE("executor: a dry run on a RecordingHost runs nothing and sees every command") {
+  Plan plan = SamplePlan();
+  RecordingHost host;
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK(report.ok());
+  std::vector<std::string> lines;
+  for (const RecordingHost::Call& c : host.calls()) lines.push_back(ShellJoin(c.argv));
+  CHECK(lines == std::vector<std::string>{
+                     "zfs snapshot " + kDaily, "vmadm get " + kZone, ShellJoin(kLookup),
+                     ShellJoin(kEstimate), "zfs send -i zones/img@final " + kDaily,
+                     "zfs hold zrecon " + kDaily, "zfs set zrecon:exported=usb " + kDaily,
+                     "zfs destroy " + kRoot + "@zrecon-hourly-20261125T000000Z"});
+}
+
+TEST_CASE("executor: an export to a destination it was not given fails clearly") {
+  Plan plan = SamplePlan();
+  FakeHost host;
+  AnswerHappyPath(&host);
+  ApplyReport report = Execute(plan, host, {}, nullptr, FixedClock());
+  CHECK(report.results[1].outcome == Outcome::kFailed);
+  CHECK(report.results[1].error.find("destination usb") != std::string::npos);
+}
+
+}  // namespace zrecon
