@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Starts the zfs-fuse daemon if it is not running and waits until it
+# answers. Exits 0 with a note (and does nothing) when FUSE is unavailable:
+# the integration tests then skip themselves.
+set -euo pipefail
+if ! command -v zfs-fuse >/dev/null; then
+  echo "zfs-fuse-start: zfs-fuse is not installed (tools/install-deps.sh)" >&2
+  exit 0
+fi
+if [[ ! -c /dev/fuse ]]; then
+  echo "zfs-fuse-start: /dev/fuse is missing; zfs-fuse cannot run here" >&2
+  exit 0
+fi
+if ! pgrep -x zfs-fuse >/dev/null; then
+  zfs-fuse --pidfile /run/zfs-fuse.pid
+fi
+for _ in $(seq 1 50); do
+  zpool list >/dev/null 2>&1 && exit 0
+  sleep 0.2
+done
+echo "zfs-fuse-start: the zfs-fuse daemon does not answer" >&2
+exit 1
