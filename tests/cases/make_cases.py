@@ -221,7 +221,10 @@ def case(name, host, policy_text, args, catalog=None, readme=""):
         f.write(policy_text)
     if catalog is not None:
         catalog.write(os.path.join(d, "catalogs", "usb"))
-        os.makedirs(os.path.join(d, "catalogs", "usb"), exist_ok=True)
+        # git keeps no empty directories: this file keeps an empty (but
+        # reachable) destination in the checkout.
+        with open(os.path.join(d, "catalogs", "usb", "README.md"), "w") as f:
+            f.write("A directory destination as `--catalog usb=catalogs/usb` reads it.\n")
     with open(os.path.join(d, "args"), "w") as f:
         json.dump(["--now", NOW] + args, f)
         f.write("\n")
