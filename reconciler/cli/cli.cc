@@ -92,6 +92,23 @@ int Dispatch(int argc, char** argv) {
   apply_cmd->add_flag("--json", apply.json, "progress as JSON lines");
   apply_cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
 
+  RestoreFlags restore;
+  CLI::App* restore_cmd = app.add_subcommand(
+      "restore", "Recover a zone from export files (verified before anything changes)");
+  restore_cmd
+      ->add_option("--from", restore.from, "the destination path (or a host directory in it)")
+      ->required();
+  restore_cmd->add_option("--zone", restore.zone, "zone uuid or alias")->required();
+  restore_cmd->add_option("--host", restore.host, "whose exports, when --from holds several hosts");
+  restore_cmd->add_option("--at", restore.at, "exported snapshot to restore to (default: newest)");
+  restore_cmd->add_option("--pool", restore.pool,
+                          "pool to restore into (default: the one it was exported from)");
+  restore_cmd->add_flag("--dry-run", restore.dry_run, "plan and verify only; change nothing");
+  restore_cmd->add_flag("--start", restore.start, "start the zone when restored");
+  restore_cmd->add_flag("--force", restore.force,
+                        "replace the zone if it exists (the plan says exactly what goes)");
+  AddHostFlags(restore_cmd, &restore.host_flags);
+
   InventoryFlags inventory;
   CLI::App* inventory_cmd =
       app.add_subcommand("inventory", "Read the host's zfs and vmadm listings");
@@ -103,6 +120,16 @@ int Dispatch(int argc, char** argv) {
   CLI::App* schema_cmd = app.add_subcommand("schema", "Print a JSON Schema");
   schema_cmd->add_option("name", schema_name, "policy (default), plan or manifest")
       ->check(CLI::IsMember({"policy", "plan", "manifest"}));
+
+  VerifyFlags verify;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify", "Check exported files against their manifests: sizes, SHA-256, complete chains");
+  verify_cmd->add_option("--from", verify.from, "destination path, or one host's directory in it")
+      ->required();
+  verify_cmd->add_option("--host", verify.host, "only this host's directory");
+  verify_cmd->add_option("--zone", verify.zones, "only this zone, by uuid or alias (repeatable)");
+  verify_cmd->add_flag("--json", verify.json,
+                       "print one JSON document (README: Verifying exports)");
 
   // CLI11 reports a mistyped subcommand as "a subcommand is required"; name
   // what was typed and what it was probably meant to be.
@@ -142,8 +169,10 @@ int Dispatch(int argc, char** argv) {
     return RunPlan(plan);
   }
   if (apply_cmd->parsed()) return RunApply(apply);
+  if (restore_cmd->parsed()) return RunRestore(restore);
   if (inventory_cmd->parsed()) return RunInventory(inventory);
   if (schema_cmd->parsed()) return RunSchema(schema_name);
+  if (verify_cmd->parsed()) return RunVerify(verify);
   return kExitUsage;
 }
 

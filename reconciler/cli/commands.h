@@ -65,6 +65,19 @@ struct ApplyFlags {
 };
 int RunApply(const ApplyFlags& flags);
 
+struct RestoreFlags {
+  std::string from;  // destination path or one host's directory in it
+  std::string host;  // which host's exports, when `from` holds several
+  std::string zone;  // uuid or alias
+  std::string at;    // snapshot to restore to ("" = newest exported)
+  std::string pool;  // target pool ("" = the one the zone was exported from)
+  bool dry_run = false;
+  bool start = false;
+  bool force = false;
+  HostFlags host_flags;
+};
+int RunRestore(const RestoreFlags& flags);
+
 struct InventoryFlags {
   std::string save_dir;
   HostFlags host_flags;
@@ -72,6 +85,15 @@ struct InventoryFlags {
 int RunInventory(const InventoryFlags& flags);
 
 int RunSchema(const std::string& name);
+
+struct VerifyFlags {
+  std::string from;                // destination path or one host's directory in it
+  std::string host;                // only this host's directory ("" = all)
+  std::vector<std::string> zones;  // only these zones, by uuid or alias
+  bool json = false;               // one document (README, "Verifying exports")
+};
+// Exit 0 when everything verifies, 1 on any problem or bad input.
+int RunVerify(const VerifyFlags& flags);
 
 }  // namespace zrecon
 

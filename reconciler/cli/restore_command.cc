@@ -1,0 +1,180 @@
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "reconciler/apply/progress.h"
+#include "reconciler/cli/cli.h"
+#include "reconciler/cli/commands.h"
+#include "reconciler/host/posix_host.h"
+#include "reconciler/restore/restore_executor.h"
+#include "reconciler/restore/restore_plan.h"
+#include "reconciler/storage/atomic_file.h"
+#include "reconciler/storage/directory_catalog.h"
+#include "reconciler/storage/verify.h"
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+namespace {
+
+int Fail(const Status& s) {
+  std::cerr << "zrecon: " << s.message() << "\n";
+  return kExitError;
+}
+
+double Monotonic() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Finds the zone by uuid, or by alias when that is unambiguous.
+Status FindZone(const DestinationCatalog& cat, const std::string& wanted,
+                const ZoneManifest** out) {
+  auto it = cat.zones.find(wanted);
+  if (it != cat.zones.end()) {
+    *out = &it->second;
+    return Status::Ok();
+  }
+  std::vector<const ZoneManifest*> by_alias;
+  std::vector<std::string> known;
+  for (const auto& [uuid, m] : cat.zones) {
+    if (m.alias == wanted) by_alias.push_back(&m);
+    known.push_back(uuid + (m.alias.empty() ? "" : " (" + m.alias + ")"));
+  }
+  if (by_alias.size() == 1) {
+    *out = by_alias[0];
+    return Status::Ok();
+  }
+  if (by_alias.size() > 1) {
+    return Status::Error("alias \"" + Printable(wanted) +
+                         "\" names several zones in the catalog; give the uuid");
+  }
+  return Status::Error("no zone \"" + Printable(wanted) + "\" in the catalog; it has: " +
+                       (known.empty() ? std::string("none") : Join(known, ", ")));
+}
+
+class RestoreProgress : public RestoreObserver {
+ public:
+  void StepStarted(const RestorePlan& plan, size_t index) override {
+    const RestoreStep& s = plan.steps[index];
+    std::cout << "[" << index + 1 << "/" << plan.steps.size() << "] " << RestoreStepLabel(s.kind)
+              << " " << Printable(ShellJoin(s.argv))
+              << (s.file.empty() ? "" : " < " + Printable(s.file)) << "\n";
+    std::cout.flush();
+  }
+  void StepFinished(const RestorePlan&, size_t, const RestoreStepResult& r) override {
+    if (r.outcome == Outcome::kFailed) {
+      std::cout << "      FAILED: " << Printable(r.error) << "\n";
+    } else if (r.bytes > 0) {
+      std::cout << "      done: " << FormatBytes(r.bytes) << " in " << r.seconds << "s\n";
+    }
+    std::cout.flush();
+  }
+};
+
+}  // namespace
+
+int RunRestore(const RestoreFlags& flags) {
+  std::vector<HostDirectory> hosts;
+  Status s = FindHosts(flags.from, &hosts);
+  if (!s.ok()) return Fail(s);
+  const HostDirectory* chosen = nullptr;
+  for (const HostDirectory& h : hosts) {
+    if (flags.host.empty() ? hosts.size() == 1 : h.host == flags.host) chosen = &h;
+  }
+  if (chosen == nullptr) {
+    std::vector<std::string> names;
+    for (const HostDirectory& h : hosts) names.push_back(h.host);
+    return Fail(Status::Error(flags.host.empty()
+                                  ? flags.from + " holds exports of several hosts (" +
+                                        Join(names, ", ") + "); choose one with --host"
+                                  : "no exports of host " + flags.host + " in " + flags.from +
+                                        " (it has: " + Join(names, ", ") + ")"));
+  }
+  DestinationCatalog catalog;
+  s = ReadDirectoryCatalog("--from", chosen->path, chosen->host, &catalog);
+  if (s.ok() && !catalog.reachable) s = Status::Error(catalog.unreachable_reason);
+  if (!s.ok()) return Fail(s.Prefixed(flags.from));
+  const ZoneManifest* zone = nullptr;
+  s = FindZone(catalog, flags.zone, &zone);
+  if (!s.ok()) return Fail(s);
+  RestorePoint point;
+  s = SelectRestorePoint(*zone, flags.at, flags.pool, &point);
+  if (!s.ok()) return Fail(s);
+
+  // The config steers everything after it: check it before reading it.
+  const std::string& host_dir = chosen->dir;
+  std::vector<StoredFile> config_file;
+  for (const ConfigRecord& c : zone->configs) {
+    if (c.stored.file == point.config_file) config_file.push_back(c.stored);
+  }
+  if (config_file.empty()) {
+    return Fail(Status::Error("the catalog names config " + point.config_file + " for @" +
+                              point.snapshot + " but has no record of it"));
+  }
+  std::vector<std::string> problems;
+  s = VerifyStoredFiles(host_dir, config_file, &problems);
+  if (s.ok() && !problems.empty()) s = Status::Error(Join(problems, "; "));
+  std::string config;
+  if (s.ok()) s = ReadFile(host_dir + "/" + point.config_file, &config);
+  if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
+
+  PosixHost reader(flags.host_flags.timeout_seconds);
+  Inventory inventory;
+  ZfsDialect dialect;
+  s = ObserveLiveHost(reader, flags.host_flags, &inventory, &dialect);
+  if (!s.ok()) return Fail(s);
+
+  RestoreInput input;
+  input.zone = zone;
+  input.images = &catalog.images;
+  input.inventory = &inventory;
+  input.point = point;
+  input.pool = flags.pool;
+  input.config_json = config;
+  input.force = flags.force;
+  input.start = flags.start;
+  input.commands.zfs = flags.host_flags.zfs;
+  input.commands.vmadm = flags.host_flags.vmadm;
+  input.commands.dialect = dialect;
+  RestorePlan plan;
+  s = PlanRestore(input, &plan);
+  if (!s.ok()) return Fail(s);
+  std::cout << RenderRestorePlan(plan);
+
+  problems.clear();
+  s = VerifyStoredFiles(host_dir, plan.files_to_verify, &problems);
+  if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
+  if (!problems.empty()) {
+    std::cerr << "zrecon: refusing to restore: " << problems.size()
+              << (problems.size() == 1 ? " file does" : " files do")
+              << " not match the catalog; nothing was changed:\n";
+    for (const std::string& p : problems) std::cerr << "  " << Printable(p) << "\n";
+    return kExitError;
+  }
+  std::cout << "\nVerified " << plan.files_to_verify.size() << " files against the catalog.\n";
+  if (flags.dry_run) {
+    std::cout << "Dry run: nothing was changed.\n";
+    return kExitOk;
+  }
+  std::cout << "\n";
+  PosixHost host(0);  // receives of large streams take as long as they take
+  RestoreProgress progress;
+  RestoreOptions options;
+  options.monotonic = Monotonic;
+  RestoreReport report = ExecuteRestore(plan, host, host_dir, &progress, options);
+  for (const std::string& c : report.cleanup) std::cout << "  cleanup: " << Printable(c) << "\n";
+  if (!report.ok()) {
+    std::cout << "\nRestore FAILED. Fix the cause and run the same command again: it continues "
+                 "from what is on the host.\n";
+    return kExitError;
+  }
+  std::cout << "\nRestored zone " << plan.zone
+            << (plan.alias.empty() ? "" : " (" + Printable(plan.alias) + ")") << " to @"
+            << plan.point.snapshot << (flags.start ? " and started it" : "") << ".\n";
+  return kExitOk;
+}
+
+}  // namespace zrecon

@@ -1,0 +1,237 @@
+#include "reconciler/restore/restore_executor.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "reconciler/util/sha256.h"
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+bool RestoreReport::ok() const {
+  for (const RestoreStepResult& r : results) {
+    if (r.outcome == Outcome::kFailed) return false;
+  }
+  return true;
+}
+
+namespace {
+
+constexpr size_t kChunk = 1 << 20;
+
+// An export file as zfs receive's stdin: raw bytes are hashed as read (the
+// manifest's SHA-256 is of the stored bytes), zstd files are decompressed.
+class ExportFileSource : public ByteSource {
+ public:
+  ExportFileSource(std::string path, const StoredFile& stored)
+      : path_(std::move(path)), stored_(stored), buffer_(kChunk) {}
+  ~ExportFileSource() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (dctx_ != nullptr) ZSTD_freeDCtx(dctx_);
+  }
+
+  Status Open() {
+    fd_ = ::open(path_.c_str(), O_RDONLY);
+    if (fd_ < 0) return Status::Error("cannot open " + path_ + ": " + std::strerror(errno));
+    if (stored_.compression == "zstd") {
+      dctx_ = ZSTD_createDCtx();
+      if (dctx_ == nullptr) return Status::Error("zstd: cannot create a decompression context");
+    } else if (stored_.compression != "none") {
+      return Status::Error(path_ + ": unknown compression \"" + stored_.compression + "\"");
+    }
+    return Status::Ok();
+  }
+
+  Status Read(char* out, size_t capacity, size_t* got) override {
+    *got = 0;
+    if (dctx_ == nullptr) return ReadRaw(out, capacity, got);
+    // Decompress from buffer_[pos_, len_) into out, refilling as needed.
+    while (*got == 0) {
+      if (pos_ == len_) {
+        Status s = ReadRaw(buffer_.data(), buffer_.size(), &len_);
+        pos_ = 0;
+        if (!s.ok()) return s;
+        if (len_ == 0) {
+          if (!frame_done_) return Status::Error(path_ + ": zstd stream is truncated");
+          return Status::Ok();
+        }
+      }
+      ZSTD_inBuffer in = {buffer_.data(), len_, pos_};
+      ZSTD_outBuffer o = {out, capacity, 0};
+      size_t r = ZSTD_decompressStream(dctx_, &o, &in);
+      if (ZSTD_isError(r)) {
+        return Status::Error(path_ + ": zstd: " + ZSTD_getErrorName(r));
+      }
+      frame_done_ = r == 0;
+      pos_ = in.pos;
+      *got = o.pos;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t raw_bytes() const { return raw_; }
+
+ private:
+  // Reads stored bytes; at end of file checks size and SHA-256.
+  Status ReadRaw(char* out, size_t capacity, size_t* got) {
+    for (;;) {
+      ssize_t n = ::read(fd_, out, capacity);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Error("cannot read " + path_ + ": " + std::strerror(errno));
+      *got = static_cast<size_t>(n);
+      break;
+    }
+    if (*got > 0) {
+      hash_.Update(out, *got);
+      raw_ += *got;
+      return Status::Ok();
+    }
+    if (raw_ != stored_.size) {
+      return Status::Error(path_ + ": " + std::to_string(raw_) + " bytes, the catalog records " +
+                           std::to_string(stored_.size));
+    }
+    std::string digest = hash_.HexDigest();
+    if (digest != stored_.sha256) {
+      return Status::Error(path_ + ": sha256 " + digest + " differs from the catalog's " +
+                           stored_.sha256);
+    }
+    return Status::Ok();
+  }
+
+  std::string path_;
+  StoredFile stored_;
+  int fd_ = -1;
+  ZSTD_DCtx* dctx_ = nullptr;
+  std::vector<char> buffer_;
+  size_t pos_ = 0, len_ = 0;
+  bool frame_done_ = false;
+  Sha256 hash_;
+  uint64_t raw_ = 0;
+};
+
+// The payload of vmadm create as its stdin.
+class StringSource : public ByteSource {
+ public:
+  explicit StringSource(const std::string& data) : data_(data) {}
+  Status Read(char* out, size_t capacity, size_t* got) override {
+    *got = std::min(capacity, data_.size() - pos_);
+    std::memcpy(out, data_.data() + pos_, *got);
+    pos_ += *got;
+    return Status::Ok();
+  }
+
+ private:
+  const std::string& data_;
+  size_t pos_ = 0;
+};
+
+class RestoreRun {
+ public:
+  RestoreRun(const RestorePlan& plan, Host& host, std::string host_dir, RestoreObserver* observer,
+             const RestoreOptions& options)
+      : plan_(plan),
+        host_(host),
+        host_dir_(std::move(host_dir)),
+        observer_(observer),
+        options_(options) {
+    if (!options_.sleep) {
+      options_.sleep = [](int s) { std::this_thread::sleep_for(std::chrono::seconds(s)); };
+    }
+    if (!options_.monotonic) {
+      options_.monotonic = [] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+      };
+    }
+  }
+
+  RestoreReport Run() {
+    RestoreReport report;
+    report.results.resize(plan_.steps.size());
+    size_t last_receive = 0;
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      if (plan_.steps[i].kind == RestoreStepKind::kReceive) last_receive = i + 1;
+    }
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      if (observer_) observer_->StepStarted(plan_, i);
+      double start = options_.monotonic();
+      RestoreStepResult& r = report.results[i];
+      Status s = RunStep(plan_.steps[i], &r);
+      r.seconds = options_.monotonic() - start;
+      r.outcome = s.ok() ? Outcome::kDone : Outcome::kFailed;
+      if (!s.ok()) r.error = s.message();
+      if (observer_) observer_->StepFinished(plan_, i, r);
+      if (s.ok()) continue;
+      // Until every receive finished, the -partial datasets are incomplete:
+      // remove them. Afterwards they are whole and a rerun continues.
+      if (i < last_receive) Cleanup(&report);
+      break;
+    }
+    return report;
+  }
+
+ private:
+  Status RunStep(const RestoreStep& step, RestoreStepResult* result) {
+    CommandResult r;
+    Status s;
+    for (int attempt = 0;; ++attempt) {
+      r = CommandResult();
+      if (step.kind == RestoreStepKind::kReceive) {
+        ExportFileSource source(host_dir_ + "/" + step.file, step.stored);
+        s = source.Open();
+        if (!s.ok()) return s;
+        s = host_.RunFromSource(step.argv, &source, &r);
+        result->bytes = source.raw_bytes();
+      } else if (step.kind == RestoreStepKind::kCreateZone) {
+        StringSource source(step.input);
+        s = host_.RunFromSource(step.argv, &source, &r);
+      } else {
+        s = host_.Run(step.argv, &r);
+      }
+      if (!s.ok()) return s;
+      if (r.exit_code == 0) return Status::Ok();
+      for (const std::string& text : step.tolerate) {
+        if (r.err.find(text) != std::string::npos) return Status::Ok();
+      }
+      bool busy = r.err.find("busy") != std::string::npos;
+      if (!step.retry_when_busy || !busy || attempt >= options_.busy_retries) break;
+      options_.sleep(1);
+    }
+    return Status::Error(DescribeFailure(step.argv, r));
+  }
+
+  void Cleanup(RestoreReport* report) {
+    for (const Argv& argv : plan_.cleanup) {
+      CommandResult r;
+      Status s = host_.Run(argv, &r);
+      if (!s.ok()) {
+        report->cleanup.push_back(s.message());
+      } else if (r.exit_code == 0) {
+        report->cleanup.push_back("removed: " + ShellJoin(argv));
+      } else if (r.err.find("does not exist") == std::string::npos) {
+        report->cleanup.push_back("could not clean up: " + DescribeFailure(argv, r));
+      }
+    }
+  }
+
+  const RestorePlan& plan_;
+  Host& host_;
+  std::string host_dir_;
+  RestoreObserver* observer_;
+  RestoreOptions options_;
+};
+
+}  // namespace
+
+RestoreReport ExecuteRestore(const RestorePlan& plan, Host& host, const std::string& host_dir,
+                             RestoreObserver* observer, const RestoreOptions& options) {
+  return RestoreRun(plan, host, host_dir, observer, options).Run();
+}
+
+}  // namespace zrecon

@@ -1,0 +1,464 @@
+#include "reconciler/restore/restore_plan.h"
+
+#include <algorithm>
+#include <set>
+
+#include "reconciler/restore/zone_payload.h"
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+const char* RestoreStepLabel(RestoreStepKind kind) {
+  switch (kind) {
+    case RestoreStepKind::kDestroyLeftover:
+      return "destroy leftover";
+    case RestoreStepKind::kDeleteZone:
+      return "delete zone";
+    case RestoreStepKind::kReceive:
+      return "receive";
+    case RestoreStepKind::kRename:
+      return "rename";
+    case RestoreStepKind::kCreateZone:
+      return "create zone";
+    case RestoreStepKind::kStopZone:
+      return "stop zone";
+    case RestoreStepKind::kUnmount:
+      return "unmount";
+    case RestoreStepKind::kDestroyFresh:
+      return "destroy fresh";
+    case RestoreStepKind::kSetProperty:
+      return "set";
+    case RestoreStepKind::kMount:
+      return "mount";
+    case RestoreStepKind::kStartZone:
+      return "start zone";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string ShortName(const std::string& name) {
+  size_t at = name.find('@');
+  return at == std::string::npos ? name : name.substr(at + 1);
+}
+
+std::string PoolOf(const std::string& name) { return name.substr(0, name.find('/')); }
+
+std::string MovePool(const std::string& name, const std::string& pool) {
+  if (pool.empty()) return name;
+  size_t slash = name.find('/');
+  return slash == std::string::npos ? pool : pool + name.substr(slash);
+}
+
+bool IsZoneRoot(const std::string& dataset, const std::string& uuid) {
+  size_t slash = dataset.find('/');
+  return slash != std::string::npos && dataset.substr(slash + 1) == uuid;
+}
+
+bool IsBelow(const std::string& name, const std::string& parent) {
+  return StartsWith(name, parent + "/");
+}
+
+// The newest chain of `dataset` holding a link named `snapshot`.
+bool FindLink(const ZoneManifest& zone, const std::string& dataset, const std::string& snapshot,
+              const Chain** chain, size_t* index) {
+  for (auto c = zone.chains.rbegin(); c != zone.chains.rend(); ++c) {
+    if (c->dataset != dataset) continue;
+    for (size_t i = 0; i < c->links.size(); ++i) {
+      if (c->links[i].snapshot == snapshot) {
+        *chain = &*c;
+        *index = i;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The newest link of `dataset` created no later than `creation`.
+bool FindLinkNotNewer(const ZoneManifest& zone, const std::string& dataset, int64_t creation,
+                      const Chain** chain, size_t* index) {
+  bool found = false;
+  int64_t best = 0;
+  for (const Chain& c : zone.chains) {
+    if (c.dataset != dataset) continue;
+    for (size_t i = 0; i < c.links.size(); ++i) {
+      if (c.links[i].creation <= creation && (!found || c.links[i].creation >= best)) {
+        found = true;
+        best = c.links[i].creation;
+        *chain = &c;
+        *index = i;
+      }
+    }
+  }
+  return found;
+}
+
+RestoreStep Step(RestoreStepKind kind, std::string reason, Argv argv) {
+  RestoreStep s;
+  s.kind = kind;
+  s.reason = std::move(reason);
+  s.argv = std::move(argv);
+  return s;
+}
+
+}  // namespace
+
+Status SelectRestorePoint(const ZoneManifest& zone, const std::string& at, const std::string& pool,
+                          RestorePoint* point) {
+  RestorePoint p;
+  std::set<std::string> datasets;
+  std::string root;
+  for (const Chain& c : zone.chains) {
+    datasets.insert(c.dataset);
+    if (IsZoneRoot(c.dataset, zone.uuid)) root = c.dataset;
+  }
+  if (root.empty()) {
+    return Status::Error("the catalog of zone " + zone.uuid + " has no chain of its zone root");
+  }
+  const Chain* chain = nullptr;
+  size_t upto = 0;
+  if (at.empty()) {
+    for (const Chain& c : zone.chains) {
+      if (c.dataset == root && !c.links.empty()) chain = &c;
+    }
+    upto = chain->links.size() - 1;
+  } else if (!FindLink(zone, root, ShortName(at), &chain, &upto)) {
+    std::vector<std::string> available;
+    for (const Chain& c : zone.chains) {
+      if (c.dataset != root) continue;
+      for (const ChainLink& l : c.links) available.push_back("@" + l.snapshot);
+    }
+    return Status::Error("no export of " + root + "@" + ShortName(at) +
+                         " in the catalog; exported snapshots: " + Join(available, ", "));
+  }
+  const ChainLink& root_link = chain->links[upto];
+  p.snapshot = root_link.snapshot;
+  p.config_file = root_link.config;
+  p.datasets.push_back({root, MovePool(root, pool), chain, upto});
+  for (const std::string& ds : datasets) {
+    if (ds == root) continue;
+    const Chain* c = nullptr;
+    size_t i = 0;
+    if (!FindLink(zone, ds, p.snapshot, &c, &i)) {
+      if (!FindLinkNotNewer(zone, ds, root_link.creation, &c, &i)) {
+        p.warnings.push_back(ds + " has no export at or before @" + p.snapshot +
+                             "; it is not restored");
+        continue;
+      }
+      p.warnings.push_back(ds + " has no export of @" + p.snapshot + "; restoring its @" +
+                           c->links[i].snapshot + " instead");
+    }
+    p.datasets.push_back({ds, MovePool(ds, pool), c, i});
+  }
+  *point = std::move(p);
+  return Status::Ok();
+}
+
+Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
+  const ZoneManifest& zone = *in.zone;
+  const Inventory& inv = *in.inventory;
+  const ZfsCommands& zfs = in.commands;
+  const std::string& uuid = zone.uuid;
+  RestorePlan plan;
+  plan.zone = uuid;
+  plan.alias = zone.alias;
+  plan.brand = zone.brand;
+  plan.point = in.point;
+  plan.warnings = in.point.warnings;
+  const DatasetRestore& root = in.point.datasets.front();
+  plan.pool = in.pool.empty() ? PoolOf(root.dataset) : in.pool;
+  const std::string& pool = plan.pool;
+  const std::string& root_target = root.target;
+  const std::string partial = root_target + "-partial";
+  const std::string cores = pool + "/cores/" + uuid;
+
+  ZonePayload payload;
+  Status s = MakeCreatePayload(in.config_json, uuid, pool, &payload);
+  if (!s.ok()) return s.Prefixed(in.point.config_file);
+
+  // A dataset "holds" the restore point when its newest snapshot is that
+  // very snapshot (same guid): an older --at over a zone that moved on is a
+  // real restore (a rollback), not something already done.
+  auto holds_point = [&](const std::string& name, const DatasetRestore& d) {
+    const Dataset* ds = inv.FindDataset(name);
+    const ChainLink& l = d.chain->links[d.upto];
+    return ds != nullptr && !ds->snapshots.empty() && ds->snapshots.back().guid == l.guid;
+  };
+  auto partial_name = [&](const DatasetRestore& d) {
+    bool below = d.target == root.target || IsBelow(d.target, root.target);
+    return below ? root.target + "-partial" + d.target.substr(root.target.size())
+                 : d.target + "-partial";
+  };
+  auto has_link = [&](const DatasetRestore& d) { return holds_point(d.target, d); };
+  const Zone* existing = inv.FindZone(uuid);
+  bool complete = std::all_of(in.point.datasets.begin(), in.point.datasets.end(), has_link);
+  bool partial_exists = inv.FindDataset(partial) != nullptr;
+
+  // A run that finished its datasets earlier: only what may remain.
+  if (existing != nullptr && complete && !partial_exists) {
+    plan.notes.push_back("zone " + uuid + " is already restored to @" + in.point.snapshot +
+                         " (its datasets hold that snapshot with the exported guid)");
+    RestoreStep mount =
+        Step(RestoreStepKind::kMount, "the zone root is mounted", {zfs.zfs, "mount", root_target});
+    mount.tolerate = {"already mounted"};
+    plan.steps.push_back(mount);
+    if (in.start) {
+      plan.steps.push_back(
+          Step(RestoreStepKind::kStartZone, "--start", {zfs.vmadm, "start", uuid}));
+    }
+    *out = std::move(plan);
+    return Status::Ok();
+  }
+  // vmadm create ran in an interrupted earlier restore (the -partial
+  // dataset is zrecon's): continue it rather than refuse.
+  bool resume = existing != nullptr && partial_exists;
+  if (existing != nullptr && !resume) {
+    std::string what;
+    for (const Dataset& d : inv.datasets) {
+      if (d.name == root_target || IsBelow(d.name, root_target) || d.name == cores ||
+          StartsWith(d.name, root_target + "-disk")) {
+        what += "\n    " + d.name + " (" + std::to_string(d.snapshots.size()) + " snapshots)";
+      }
+    }
+    if (!in.force) {
+      return Status::Error("zone " + uuid + " (" + Printable(existing->alias) +
+                           ") already exists on this host; nothing was changed. --force would "
+                           "delete it and its datasets first:" +
+                           what);
+    }
+    plan.notes.push_back("--force: zone " + uuid + " (" + Printable(existing->alias) +
+                         ") is deleted first, with its datasets:" + what);
+    plan.steps.push_back(Step(RestoreStepKind::kDeleteZone, "--force replaces the existing zone",
+                              {zfs.vmadm, "delete", uuid}));
+  } else if (existing == nullptr && inv.FindDataset(root_target) != nullptr && !in.force) {
+    return Status::Error("dataset " + root_target +
+                         " exists but no zone has that uuid; nothing was changed. Remove it or "
+                         "use --force.");
+  }
+
+  // The image: clones are received as incrementals from its @final.
+  std::set<std::string> images_done;
+  for (const DatasetRestore& d : in.point.datasets) {
+    const Chain& c = *d.chain;
+    if (c.origin.empty()) continue;
+    std::string origin = MovePool(c.origin, pool);
+    const Snapshot* have = inv.FindSnapshot(origin);
+    if (have != nullptr) {
+      if (have->guid != c.origin_guid) {
+        return Status::Error("the host's " + origin + " (guid " + std::to_string(have->guid) +
+                             ") is not the image the export was made from (guid " +
+                             std::to_string(c.origin_guid) + "); nothing was changed");
+      }
+      continue;
+    }
+    const ImageManifest* img = nullptr;
+    if (!c.image_uuid.empty() && in.images != nullptr) {
+      auto it = in.images->find(c.image_uuid);
+      if (it != in.images->end() && it->second.guid == c.origin_guid) img = &it->second;
+    }
+    if (img == nullptr) {
+      return Status::Error(origin + " is not on this host and its stream is not on the media (" +
+                           (c.image_uuid.empty() ? std::string("origin is not an image")
+                                                 : "images/" + c.image_uuid + ".json") +
+                           "); nothing was changed. Import the image first (imgadm import " +
+                           c.image_uuid + ").");
+    }
+    if (!images_done.insert(c.image_uuid).second) continue;
+    std::string image_ds = pool + "/" + c.image_uuid;
+    if (inv.FindDataset(image_ds + "-partial") != nullptr) {
+      plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover,
+                                "left by an interrupted image receive",
+                                {zfs.zfs, "destroy", "-r", image_ds + "-partial"}));
+    }
+    RestoreStep recv = Step(RestoreStepKind::kReceive,
+                            "image " + c.image_uuid + " is not on this host (as imgadm import)",
+                            {zfs.zfs, "receive", "-u", image_ds + "-partial"});
+    recv.file = img->stream.file;
+    recv.stored = img->stream;
+    plan.steps.push_back(recv);
+    plan.files_to_verify.push_back(img->stream);
+    plan.steps.push_back(Step(RestoreStepKind::kRename, "the image is complete",
+                              {zfs.zfs, "rename", image_ds + "-partial", image_ds}));
+    plan.cleanup.push_back({zfs.zfs, "destroy", "-r", image_ds + "-partial"});
+  }
+
+  // Every dataset is received under a -partial name first, so a failure
+  // never leaves a half-received dataset under the zone's real name. A run
+  // interrupted after its receives left complete -partial datasets: keep
+  // them. Incomplete ones are received again.
+  bool partial_complete =
+      partial_exists &&
+      std::all_of(in.point.datasets.begin(), in.point.datasets.end(),
+                  [&](const DatasetRestore& d) { return holds_point(partial_name(d), d); });
+  if (partial_complete) {
+    plan.notes.push_back(
+        "the -partial datasets of an interrupted restore are complete; they "
+        "are used as they are");
+  } else if (partial_exists) {
+    plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover, "left by an interrupted restore",
+                              {zfs.zfs, "destroy", "-r", partial}));
+  }
+  std::vector<const DatasetRestore*> outside;  // kvm disks, cores: not below the root
+  for (const DatasetRestore& d : in.point.datasets) {
+    bool below = d.target == root_target || IsBelow(d.target, root_target);
+    std::string into = partial_name(d);
+    if (!below) {
+      outside.push_back(&d);
+      if (partial_complete) continue;
+      if (inv.FindDataset(into) != nullptr) {
+        plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover,
+                                  "left by an interrupted restore",
+                                  {zfs.zfs, "destroy", "-r", into}));
+      }
+      plan.cleanup.push_back({zfs.zfs, "destroy", "-r", into});
+    }
+    for (size_t i = 0; i <= d.upto && !partial_complete; ++i) {
+      const ChainLink& l = d.chain->links[i];
+      Argv argv = {zfs.zfs, "receive", "-u"};
+      // -F rolls back anything that touched the received dataset between
+      // two links (a mount updating atime); it never destroys another's data
+      // because the target is our own -partial dataset.
+      if (i > 0) argv.push_back("-F");
+      argv.push_back(into);
+      std::string why =
+          i == 0 ? (l.from.empty() ? "chain " + d.chain->id + " base: full stream"
+                                   : "chain " + d.chain->id + " base: incremental from " + l.from)
+                 : "chain " + d.chain->id + " link " + std::to_string(i + 1) +
+                       ": incremental from @" + ShortName(l.from);
+      RestoreStep recv =
+          Step(RestoreStepKind::kReceive, why + " -> " + d.target + "@" + l.snapshot, argv);
+      recv.file = l.stream.file;
+      recv.stored = l.stream;
+      plan.steps.push_back(recv);
+      plan.files_to_verify.push_back(l.stream);
+    }
+  }
+  plan.cleanup.push_back({zfs.zfs, "destroy", "-r", partial});
+  for (const ConfigRecord& c : zone.configs) {
+    if (c.stored.file == in.point.config_file) plan.files_to_verify.push_back(c.stored);
+  }
+
+  // The zone itself, from its saved config, then its fresh datasets are
+  // swapped for the received ones (receive -F into a fresh clone fails: the
+  // seed's pitfall).
+  if (!resume) {
+    RestoreStep create =
+        Step(RestoreStepKind::kCreateZone,
+             "zone config saved with @" + in.point.snapshot + " (" + in.point.config_file + ")",
+             {zfs.vmadm, "create"});
+    create.input = payload.json;
+    plan.steps.push_back(create);
+  } else {
+    plan.notes.push_back("zone " + uuid +
+                         " was created by an interrupted restore: continuing it (its -partial "
+                         "datasets are received again)");
+  }
+  plan.steps.push_back(Step(RestoreStepKind::kStopZone, "its datasets are about to be replaced",
+                            {zfs.vmadm, "stop", uuid}));
+  auto unmount = [&](const std::string& ds, const std::string& why) {
+    RestoreStep u = Step(RestoreStepKind::kUnmount, why, {zfs.zfs, "umount", ds});
+    // A rerun after an interruption may find it gone already.
+    u.tolerate = {"not currently mounted", "does not exist"};
+    plan.steps.push_back(u);
+  };
+  unmount(cores, "mounted inside the zone root, it would keep it busy");
+  for (const std::string& d : payload.delegated) unmount(d, "part of the fresh zone root");
+  unmount(root_target, "the fresh zone root is replaced");
+  RestoreStep destroy = Step(RestoreStepKind::kDestroyFresh,
+                             "vmadm create made a fresh clone; the received one replaces it",
+                             {zfs.zfs, "destroy", "-r", "-f", root_target});
+  destroy.retry_when_busy = true;
+  destroy.tolerate = {"does not exist"};
+  plan.steps.push_back(destroy);
+  plan.steps.push_back(Step(RestoreStepKind::kRename, "the received zone root takes its place",
+                            {zfs.zfs, "rename", partial, root_target}));
+  for (const DatasetRestore* d : outside) {
+    RestoreStep fresh = Step(RestoreStepKind::kDestroyFresh, "replaced by the received one",
+                             {zfs.zfs, "destroy", "-r", "-f", d->target});
+    fresh.retry_when_busy = true;
+    fresh.tolerate = {"does not exist"};
+    plan.steps.push_back(fresh);
+    plan.steps.push_back(Step(RestoreStepKind::kRename, "the received dataset takes its place",
+                              {zfs.zfs, "rename", d->target + "-partial", d->target}));
+  }
+  if (payload.quota_gib > 0) {
+    plan.steps.push_back(Step(
+        RestoreStepKind::kSetProperty, "the zone's quota, which vmadm had set on the fresh clone",
+        {zfs.zfs, "set", "quota=" + std::to_string(payload.quota_gib) + "g", root_target}));
+  }
+  RestoreStep mount_root =
+      Step(RestoreStepKind::kMount, "the zone root", {zfs.zfs, "mount", root_target});
+  mount_root.tolerate = {"already mounted"};
+  plan.steps.push_back(mount_root);
+  for (const DatasetRestore& d : in.point.datasets) {
+    // The delegated dataset, as vmadm create leaves it: mounted in the
+    // global zone until the zone boots and takes it over.
+    if (std::find(payload.delegated.begin(), payload.delegated.end(), d.target) ==
+        payload.delegated.end()) {
+      continue;
+    }
+    RestoreStep mount =
+        Step(RestoreStepKind::kMount, "the delegated dataset", {zfs.zfs, "mount", d.target});
+    mount.tolerate = {"already mounted"};
+    plan.steps.push_back(mount);
+  }
+  RestoreStep mount_cores =
+      Step(RestoreStepKind::kMount, "the zone's cores dataset", {zfs.zfs, "mount", cores});
+  mount_cores.tolerate = {"already mounted", "does not exist"};
+  plan.steps.push_back(mount_cores);
+  if (in.start) {
+    plan.steps.push_back(Step(RestoreStepKind::kStartZone, "--start", {zfs.vmadm, "start", uuid}));
+  }
+  *out = std::move(plan);
+  return Status::Ok();
+}
+
+std::string RenderRestorePlan(const RestorePlan& plan) {
+  std::string out = "zrecon restore of zone " + plan.zone +
+                    (plan.alias.empty() ? std::string() : " (" + Printable(plan.alias) + ")") +
+                    " to @" + plan.point.snapshot + " on pool " + plan.pool + "\n";
+  for (const std::string& w : plan.warnings) out += "\nWarning: " + Printable(w) + "\n";
+  for (const std::string& n : plan.notes) {
+    // Notes may list datasets one per line: escape each line, keep the breaks.
+    std::string text;
+    for (std::string_view line : Split(n, '\n')) {
+      text += (text.empty() ? "" : "\n") + Printable(line);
+    }
+    out += "\nNote: " + text + "\n";
+  }
+  out += "\n";
+  uint64_t bytes = 0;
+  for (const StoredFile& f : plan.files_to_verify) bytes += f.size;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const RestoreStep& s = plan.steps[i];
+    char symbol = s.kind == RestoreStepKind::kReceive ? '<'
+                  : s.kind == RestoreStepKind::kDestroyLeftover ||
+                          s.kind == RestoreStepKind::kDestroyFresh ||
+                          s.kind == RestoreStepKind::kDeleteZone
+                      ? '-'
+                  : s.kind == RestoreStepKind::kCreateZone ? '+'
+                                                           : '~';
+    std::string label = RestoreStepLabel(s.kind);
+    out += std::string("  ") + symbol + " " + label +
+           std::string(label.size() < 17 ? 17 - label.size() : 1, ' ') + Printable(s.reason) + "\n";
+    out += "      $ " + Printable(ShellJoin(s.argv));
+    if (!s.file.empty()) out += " < " + Printable(s.file);
+    if (s.kind == RestoreStepKind::kCreateZone) out += " < (the saved config, adjusted)";
+    out += "\n";
+  }
+  if (!plan.cleanup.empty()) {
+    out += "\nIf a receive fails: ";
+    for (size_t i = 0; i < plan.cleanup.size(); ++i) {
+      out += (i ? "; " : "") + Printable(ShellJoin(plan.cleanup[i]));
+    }
+    out += "\n";
+  }
+  out += "\nRestore: " + std::to_string(plan.steps.size()) + " steps, " +
+         std::to_string(plan.files_to_verify.size()) + " files (" + std::to_string(bytes) +
+         " bytes) verified before any change.\n";
+  return out;
+}
+
+}  // namespace zrecon

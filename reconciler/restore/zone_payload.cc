@@ -1,0 +1,108 @@
+#include "reconciler/restore/zone_payload.h"
+
+#include <nlohmann/json.hpp>
+
+#include "reconciler/util/strings.h"
+
+namespace zrecon {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Properties vmadm reports but computes itself, or that describe the zone
+// instance rather than its configuration (VM.js, reference section 1.4).
+constexpr const char* kDerived[] = {
+    "zonepath",
+    "zonename",
+    "zoneid",
+    "zonedid",
+    "pid",
+    "state",
+    "zone_state",
+    "create_timestamp",
+    "boot_timestamp",
+    "last_modified",
+    "exit_status",
+    "exit_timestamp",
+    "transition_to",
+    "transition_expire",
+    "server_uuid",
+    "snapshots",
+    "zfs_filesystem",
+    "datasets",
+    "missing",
+    "platform_buildstamp",
+    "indestructible_zoneroot",
+    "indestructible_delegated",
+    "free_space",
+};
+
+// "<old pool>/rest" -> "<pool>/rest".
+std::string MovePool(const std::string& name, const std::string& pool) {
+  size_t slash = name.find('/');
+  return slash == std::string::npos ? name : pool + name.substr(slash);
+}
+
+}  // namespace
+
+Status MakeCreatePayload(std::string_view text, const std::string& uuid, const std::string& pool,
+                         ZonePayload* out) {
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    return Status::Error(std::string("saved zone config is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) return Status::Error("saved zone config is not a JSON object");
+  auto get_string = [&](const char* key) -> std::string {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (get_string("uuid") != uuid) {
+    return Status::Error("saved zone config is for uuid \"" + Printable(get_string("uuid")) +
+                         "\", not " + uuid);
+  }
+  ZonePayload p;
+  p.brand = get_string("brand");
+  if (p.brand.empty()) return Status::Error("saved zone config has no brand");
+  p.alias = get_string("alias");
+  auto quota = j.find("quota");
+  if (quota != j.end() && quota->is_number_integer()) p.quota_gib = quota->get<int64_t>();
+
+  auto datasets = j.find("datasets");
+  if (datasets != j.end() && datasets->is_array()) {
+    for (const Json& d : *datasets) {
+      if (d.is_string()) p.delegated.push_back(MovePool(d.get<std::string>(), pool));
+    }
+  }
+  for (const char* key : kDerived) j.erase(key);
+  if (!p.delegated.empty()) j["delegate_dataset"] = true;
+  j["zpool"] = pool;
+  // HVM disks name their volumes with the pool.
+  auto disks = j.find("disks");
+  if (disks != j.end() && disks->is_array()) {
+    for (Json& disk : *disks) {
+      if (!disk.is_object()) continue;
+      for (const char* key : {"zfs_filesystem", "path"}) {
+        auto it = disk.find(key);
+        if (it == disk.end() || !it->is_string()) continue;
+        std::string v = it->get<std::string>();
+        if (std::string(key) == "path") {
+          // /dev/zvol/rdsk/<pool>/<name>
+          const std::string prefix = "/dev/zvol/rdsk/";
+          if (StartsWith(v, prefix)) *it = prefix + MovePool(v.substr(prefix.size()), pool);
+        } else {
+          *it = MovePool(v, pool);
+        }
+      }
+      disk.erase("zpool");
+      disk["zpool"] = pool;
+    }
+  }
+  p.json = j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  *out = std::move(p);
+  return Status::Ok();
+}
+
+}  // namespace zrecon

@@ -1,0 +1,141 @@
+#include "reconciler/restore/restore_executor.h"
+
+#include <doctest/doctest.h>
+#include <zstd.h>
+
+#include <fstream>
+
+#include "reconciler/util/sha256.h"
+#include "tests/unit/fake_host.h"
+#include "tests/unit/temp_dir.h"
+
+namespace zrecon {
+
+namespace {
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary);
+  out << data;
+}
+
+StoredFile Stored(const std::string& file, const std::string& bytes,
+                  const std::string& compression = "none") {
+  StoredFile s;
+  s.file = file;
+  s.size = bytes.size();
+  s.sha256 = Sha256::Hex(bytes);
+  s.compression = compression;
+  return s;
+}
+
+RestoreStep Receive(const std::string& into, const StoredFile& stored) {
+  RestoreStep s;
+  s.kind = RestoreStepKind::kReceive;
+  s.argv = {"zfs", "receive", "-u", into};
+  s.file = stored.file;
+  s.stored = stored;
+  return s;
+}
+
+RestoreStep Command(RestoreStepKind kind, Argv argv) {
+  RestoreStep s;
+  s.kind = kind;
+  s.argv = std::move(argv);
+  return s;
+}
+
+RestoreOptions NoSleep(int* slept = nullptr) {
+  RestoreOptions o;
+  o.sleep = [slept](int s) {
+    if (slept) *slept += s;
+  };
+  o.monotonic = [] { return 0.0; };
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("restore_executor: receives are fed the files, zstd ones decompressed") {
+  testing::TempDir dir;
+  std::string plain(300000, 'p');
+  std::string stream(2000000, 's');
+  std::string compressed(ZSTD_compressBound(stream.size()), '\0');
+  compressed.resize(
+      ZSTD_compress(compressed.data(), compressed.size(), stream.data(), stream.size(), 3));
+  WriteFile(dir.path() + "/a.zfs", plain);
+  WriteFile(dir.path() + "/b.zfs.zst", compressed);
+  RestorePlan plan;
+  plan.steps = {Receive("zones/u-partial", Stored("a.zfs", plain)),
+                Receive("zones/u-partial/data", Stored("b.zfs.zst", compressed, "zstd"))};
+  RestoreStep create = Command(RestoreStepKind::kCreateZone, {"vmadm", "create"});
+  create.input = "{\"uuid\": \"u\"}\n";
+  plan.steps.push_back(create);
+  FakeHost host;
+  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  REQUIRE(report.ok());
+  // Compare digests: a mismatch must not print megabytes.
+  CHECK(Sha256::Hex(host.Received(1)) == Sha256::Hex(plain));
+  CHECK(Sha256::Hex(host.Received(2)) == Sha256::Hex(stream));
+  CHECK(host.Received(3) == create.input);
+  CHECK(report.results[1].bytes == compressed.size());
+}
+
+TEST_CASE("restore_executor: a file that changed since it was verified fails, and cleanup runs") {
+  testing::TempDir dir;
+  WriteFile(dir.path() + "/a.zfs", "original bytes");
+  RestorePlan plan;
+  plan.steps = {Receive("zones/u-partial", Stored("a.zfs", "original bytes")),
+                Command(RestoreStepKind::kCreateZone, {"vmadm", "create"})};
+  plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
+  WriteFile(dir.path() + "/a.zfs", "0riginal bytes");  // one flipped byte
+  FakeHost host;
+  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  CHECK_FALSE(report.ok());
+  CHECK(report.results[0].error.find("sha256") != std::string::npos);
+  CHECK(report.results[1].outcome == Outcome::kNotAttempted);
+  CHECK(host.CommandLines().back() == "zfs destroy -r zones/u-partial");
+  REQUIRE(report.cleanup.size() == 1);
+  CHECK(report.cleanup[0] == "removed: zfs destroy -r zones/u-partial");
+}
+
+TEST_CASE("restore_executor: no cleanup once every receive is done (a rerun continues)") {
+  testing::TempDir dir;
+  WriteFile(dir.path() + "/a.zfs", "bytes");
+  RestorePlan plan;
+  plan.steps = {Receive("zones/u-partial", Stored("a.zfs", "bytes")),
+                Command(RestoreStepKind::kRename, {"zfs", "rename", "zones/u-partial", "zones/u"})};
+  plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
+  FakeHost host;
+  host.Answer(plan.steps[1].argv, FakeHost::Failure(1, "cannot rename: I/O error\n"));
+  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  CHECK_FALSE(report.ok());
+  CHECK(report.cleanup.empty());
+  CHECK(host.calls().size() == 2);
+}
+
+TEST_CASE("restore_executor: busy destroys are retried, tolerated answers pass") {
+  RestorePlan plan;
+  RestoreStep destroy =
+      Command(RestoreStepKind::kDestroyFresh, {"zfs", "destroy", "-r", "-f", "z"});
+  destroy.retry_when_busy = true;
+  RestoreStep unmount = Command(RestoreStepKind::kUnmount, {"zfs", "umount", "c"});
+  unmount.tolerate = {"not currently mounted"};
+  plan.steps = {unmount, destroy};
+  FakeHost host;
+  host.Answer(unmount.argv, FakeHost::Failure(1, "cannot unmount 'c': not currently mounted\n"));
+  host.FailCall(2, FakeHost::Failure(1, "cannot destroy 'z': dataset is busy\n"));
+  host.FailCall(3, FakeHost::Failure(1, "cannot destroy 'z': dataset is busy\n"));
+  int slept = 0;
+  RestoreReport report = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep(&slept));
+  CHECK(report.ok());
+  CHECK(host.calls().size() == 4);
+  CHECK(slept == 2);
+  // Other failures are not retried.
+  FakeHost other;
+  other.Answer(destroy.argv, FakeHost::Failure(1, "cannot destroy 'z': permission denied\n"));
+  plan.steps = {destroy};
+  CHECK_FALSE(ExecuteRestore(plan, other, "/nonexistent", nullptr, NoSleep()).ok());
+  CHECK(other.calls().size() == 1);
+}
+
+}  // namespace zrecon

@@ -1,0 +1,368 @@
+#include "reconciler/restore/restore_plan.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "reconciler/restore/zone_payload.h"
+#include "reconciler/util/strings.h"
+#include "tests/unit/test_builders.h"
+
+namespace zrecon {
+
+using testing::InventoryBuilder;
+
+namespace {
+
+const std::string kImage = "390639d4-f146-11e7-9280-37ae5c6d53d4";
+const std::string kZone = "85dbcafe-889a-e402-cf36-c7ffdd15e568";
+const std::string kRoot = "zones/" + kZone;
+const std::string kOrigin = "zones/" + kImage + "@final";
+
+std::string Config(const std::string& extra = "") {
+  return "{\"uuid\": \"" + kZone +
+         "\", \"brand\": \"lx\", \"alias\": \"web01\", \"quota\": 10, \"state\": \"running\", "
+         "\"zonepath\": \"/zones/" +
+         kZone + "\", \"datasets\": [\"zones/" + kZone + "/data\"]" + extra + "}";
+}
+
+ChainLink Link(const std::string& dataset, const std::string& snap, uint64_t guid,
+               const std::string& from, uint64_t from_guid, int64_t creation) {
+  ChainLink l;
+  l.snapshot = snap;
+  l.guid = guid;
+  l.createtxg = guid;
+  l.creation = creation;
+  l.from = from;
+  l.from_guid = from_guid;
+  l.stream.file = kZone + "/" + dataset + "/" + snap + ".zfs";
+  l.stream.size = 100;
+  l.stream.sha256 = std::string(64, 'a');
+  l.config = kZone + "/config/" + snap + ".json";
+  return l;
+}
+
+// A zone root chain from the image (two links) and a data chain (full base).
+ZoneManifest Manifest(uint64_t origin_guid) {
+  ZoneManifest m;
+  m.host = "demo01";
+  m.uuid = kZone;
+  m.alias = "web01";
+  m.brand = "lx";
+  m.image_uuid = kImage;
+  Chain root;
+  root.id = "root/d1";
+  root.dataset = kRoot;
+  root.origin = kOrigin;
+  root.origin_guid = origin_guid;
+  root.image_uuid = kImage;
+  root.links = {Link("root", "zrecon-daily-1", 11, kOrigin, origin_guid, 1000),
+                Link("root", "zrecon-daily-2", 12, kRoot + "@zrecon-daily-1", 11, 2000)};
+  Chain data;
+  data.id = "root+data/d1";
+  data.dataset = kRoot + "/data";
+  data.links = {Link("data", "zrecon-daily-1", 21, "", 0, 1000),
+                Link("data", "zrecon-daily-2", 22, kRoot + "/data@zrecon-daily-1", 21, 2000)};
+  m.chains = {root, data};
+  for (const char* snap : {"zrecon-daily-1", "zrecon-daily-2"}) {
+    ConfigRecord c;
+    c.stored.file = kZone + "/config/" + std::string(snap) + ".json";
+    c.stored.size = 10;
+    c.stored.sha256 = std::string(64, 'c');
+    m.configs.push_back(c);
+  }
+  return m;
+}
+
+struct Fixture {
+  ZoneManifest manifest;
+  std::map<std::string, ImageManifest> images;
+  Inventory inventory;
+
+  explicit Fixture(InventoryBuilder b) : inventory(b.Build()) {
+    const Snapshot* origin = inventory.FindSnapshot(kOrigin);
+    uint64_t guid = origin ? origin->guid : 4242;
+    manifest = Manifest(guid);
+    ImageManifest img;
+    img.uuid = kImage;
+    img.snapshot = kOrigin;
+    img.guid = guid;
+    img.stream.file = "images/" + kImage + ".zfs";
+    img.stream.size = 1000;
+    img.stream.sha256 = std::string(64, 'b');
+    images[kImage] = img;
+  }
+
+  Status Plan(RestorePlan* plan, const std::string& at = "", const std::string& pool = "",
+              bool force = false, const std::string& config = Config()) {
+    RestoreInput in;
+    in.zone = &manifest;
+    in.images = &images;
+    in.inventory = &inventory;
+    Status s = SelectRestorePoint(manifest, at, pool, &in.point);
+    if (!s.ok()) return s;
+    in.pool = pool;
+    in.config_json = config;
+    in.force = force;
+    return PlanRestore(in, plan);
+  }
+};
+
+std::vector<std::string> Commands(const RestorePlan& plan) {
+  std::vector<std::string> out;
+  for (const RestoreStep& s : plan.steps) {
+    out.push_back(ShellJoin(s.argv) + (s.file.empty() ? "" : " < " + s.file));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("restore_plan: onto a host with the image, chains go to -partial names, then swap") {
+  InventoryBuilder b;
+  b.Image(kImage);
+  Fixture f(b);
+  RestorePlan plan;
+  Status s = f.Plan(&plan);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  const std::string partial = kRoot + "-partial";
+  CHECK(Commands(plan) ==
+        std::vector<std::string>{
+            "zfs receive -u " + partial + " < " + kZone + "/root/zrecon-daily-1.zfs",
+            "zfs receive -u -F " + partial + " < " + kZone + "/root/zrecon-daily-2.zfs",
+            "zfs receive -u " + partial + "/data < " + kZone + "/data/zrecon-daily-1.zfs",
+            "zfs receive -u -F " + partial + "/data < " + kZone + "/data/zrecon-daily-2.zfs",
+            "vmadm create", "vmadm stop " + kZone, "zfs umount zones/cores/" + kZone,
+            "zfs umount " + kRoot + "/data", "zfs umount " + kRoot, "zfs destroy -r -f " + kRoot,
+            "zfs rename " + partial + " " + kRoot, "zfs set quota=10g " + kRoot,
+            "zfs mount " + kRoot, "zfs mount " + kRoot + "/data",
+            "zfs mount zones/cores/" + kZone});
+  CHECK(plan.point.snapshot == "zrecon-daily-2");
+  CHECK(plan.files_to_verify.size() == 5);  // four streams and the config
+  CHECK(plan.cleanup == std::vector<Argv>{{"zfs", "destroy", "-r", partial}});
+  // The payload went through MakeCreatePayload: state and paths are gone.
+  const RestoreStep& create = plan.steps[4];
+  CHECK(create.input.find("\"delegate_dataset\": true") != std::string::npos);
+  CHECK(create.input.find("zonepath") == std::string::npos);
+  CHECK(create.input.find("\"state\"") == std::string::npos);
+}
+
+TEST_CASE("restore_plan: a missing image is received from the media first") {
+  InventoryBuilder b;  // no image on this host
+  Fixture f(b);
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan).ok());
+  std::vector<std::string> cmds = Commands(plan);
+  REQUIRE(cmds.size() > 2);
+  CHECK(cmds[0] == "zfs receive -u zones/" + kImage + "-partial < images/" + kImage + ".zfs");
+  CHECK(cmds[1] == "zfs rename zones/" + kImage + "-partial zones/" + kImage);
+  CHECK(plan.files_to_verify.size() == 6);
+}
+
+TEST_CASE("restore_plan: refusals change nothing and say why") {
+  SUBCASE("image neither on the host nor on the media") {
+    InventoryBuilder b;
+    Fixture f(b);
+    f.images.clear();
+    RestorePlan plan;
+    Status s = f.Plan(&plan);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("is not on this host and its stream is not on the media") !=
+          std::string::npos);
+  }
+  SUBCASE("the host's image is another one") {
+    InventoryBuilder b;
+    b.Image(kImage);
+    Fixture f(b);
+    f.manifest = Manifest(999);
+    RestorePlan plan;
+    Status s = f.Plan(&plan);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("is not the image the export was made from") != std::string::npos);
+  }
+  SUBCASE("the zone exists") {
+    InventoryBuilder b;
+    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+    Fixture f(b);
+    RestorePlan plan;
+    Status s = f.Plan(&plan);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("already exists on this host; nothing was changed") !=
+          std::string::npos);
+    CHECK(s.message().find(kRoot + " (0 snapshots)") != std::string::npos);
+  }
+  SUBCASE("an unknown --at") {
+    InventoryBuilder b;
+    b.Image(kImage);
+    Fixture f(b);
+    RestorePlan plan;
+    Status s = f.Plan(&plan, "zrecon-daily-9");
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("exported snapshots: @zrecon-daily-1, @zrecon-daily-2") !=
+          std::string::npos);
+  }
+  SUBCASE("a config of another zone") {
+    InventoryBuilder b;
+    b.Image(kImage);
+    Fixture f(b);
+    RestorePlan plan;
+    Status s = f.Plan(&plan, "", "", false, "{\"uuid\": \"x\", \"brand\": \"lx\"}");
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("is for uuid \"x\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("restore_plan: --force deletes the existing zone first and says what goes") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "lx", "web01", kImage).Snap(kRoot, "x");
+  Fixture f(b);
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan, "", "", true).ok());
+  CHECK(Commands(plan)[0] == "vmadm delete " + kZone);
+  REQUIRE(plan.notes.size() == 1);
+  CHECK(plan.notes[0].find(kRoot + " (1 snapshots)") != std::string::npos);
+  CHECK(plan.notes[0].find("zones/cores/" + kZone) != std::string::npos);
+}
+
+TEST_CASE("restore_plan: --at picks the earlier link for every dataset") {
+  InventoryBuilder b;
+  b.Image(kImage);
+  Fixture f(b);
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan, kRoot + "@zrecon-daily-1").ok());
+  std::vector<std::string> cmds = Commands(plan);
+  CHECK(cmds[0] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[1] ==
+        "zfs receive -u " + kRoot + "-partial/data < " + kZone + "/data/zrecon-daily-1.zfs");
+  CHECK(cmds[2] == "vmadm create");
+  CHECK(plan.point.config_file == kZone + "/config/zrecon-daily-1.json");
+}
+
+TEST_CASE("restore_plan: another pool maps every name, the image included") {
+  InventoryBuilder b;
+  Fixture f(b);
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan, "", "tank").ok());
+  std::vector<std::string> cmds = Commands(plan);
+  CHECK(cmds[0] == "zfs receive -u tank/" + kImage + "-partial < images/" + kImage + ".zfs");
+  CHECK(cmds[2] ==
+        "zfs receive -u tank/" + kZone + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(plan.steps[6].input.find("\"zpool\": \"tank\"") != std::string::npos);
+}
+
+TEST_CASE("restore_plan: a finished restore only mounts; an interrupted one continues") {
+  SUBCASE("finished") {
+    InventoryBuilder b;
+    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+    b.Dataset(kRoot + "/data");
+    Fixture f(b);
+    // Give the host the exported snapshots with the catalog's guids.
+    Inventory& inv = f.inventory;
+    for (Dataset& d : inv.datasets) {
+      uint64_t base = d.name == kRoot ? 10 : d.name == kRoot + "/data" ? 20 : 0;
+      if (base == 0) continue;
+      for (int i = 1; i <= 2; ++i) {
+        Snapshot s;
+        s.name = "zrecon-daily-" + std::to_string(i);
+        s.guid = base + static_cast<uint64_t>(i);
+        s.createtxg = s.guid;
+        d.snapshots.push_back(s);
+      }
+    }
+    inv.Index();
+    RestorePlan plan;
+    REQUIRE(f.Plan(&plan).ok());
+    CHECK(Commands(plan) == std::vector<std::string>{"zfs mount " + kRoot});
+    CHECK(plan.notes[0].find("already restored") != std::string::npos);
+  }
+  SUBCASE("interrupted after vmadm create") {
+    InventoryBuilder b;
+    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+    b.Dataset(kRoot + "-partial", kOrigin);
+    Fixture f(b);
+    RestorePlan plan;
+    REQUIRE(f.Plan(&plan).ok());
+    std::vector<std::string> cmds = Commands(plan);
+    CHECK(cmds[0] == "zfs destroy -r " + kRoot + "-partial");
+    CHECK(std::find(cmds.begin(), cmds.end(), "vmadm create") == cmds.end());
+    CHECK(std::find(cmds.begin(), cmds.end(), "zfs rename " + kRoot + "-partial " + kRoot) !=
+          cmds.end());
+  }
+}
+
+namespace {
+
+// The host holds the exported snapshots 1..upto of both chains.
+void GiveSnapshots(Inventory* inv, const std::string& root, int upto) {
+  for (Dataset& d : inv->datasets) {
+    uint64_t base = d.name == root ? 10 : d.name == root + "/data" ? 20 : 0;
+    if (base == 0) continue;
+    for (int i = 1; i <= upto; ++i) {
+      Snapshot s;
+      s.name = "zrecon-daily-" + std::to_string(i);
+      s.guid = base + static_cast<uint64_t>(i);
+      s.createtxg = 100 + s.guid;
+      d.snapshots.push_back(s);
+    }
+  }
+  inv->Index();
+}
+
+}  // namespace
+
+TEST_CASE("restore_plan: --at an older export over a zone that moved on is a real restore") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+  b.Dataset(kRoot + "/data");
+  Fixture f(b);
+  GiveSnapshots(&f.inventory, kRoot, 2);
+  RestorePlan plan;
+  Status s = f.Plan(&plan, "zrecon-daily-1");
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("already exists") != std::string::npos);
+  REQUIRE(f.Plan(&plan, "zrecon-daily-1", "", true).ok());
+  CHECK(Commands(plan)[0] == "vmadm delete " + kZone);
+}
+
+TEST_CASE("restore_plan: complete -partial datasets of an interrupted run are kept") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+  b.Dataset(kRoot + "-partial", kOrigin).Dataset(kRoot + "-partial/data");
+  Fixture f(b);
+  GiveSnapshots(&f.inventory, kRoot + "-partial", 2);
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan).ok());
+  std::vector<std::string> cmds = Commands(plan);
+  for (const std::string& c : cmds) CHECK(c.find("receive") == std::string::npos);
+  CHECK(cmds[0] == "vmadm stop " + kZone);
+  // The fresh root may already be gone: its unmount and destroy tolerate that.
+  for (const RestoreStep& step : plan.steps) {
+    if (step.kind == RestoreStepKind::kUnmount || step.kind == RestoreStepKind::kDestroyFresh) {
+      CHECK(std::find(step.tolerate.begin(), step.tolerate.end(), "does not exist") !=
+            step.tolerate.end());
+    }
+  }
+}
+
+TEST_CASE("zone_payload: vmadm get output becomes a create payload for the same zone") {
+  ZonePayload p;
+  REQUIRE(MakeCreatePayload(
+              Config(", \"disks\": [{\"zfs_filesystem\": \"zones/" + kZone +
+                     "-disk0\", \"path\": \"/dev/zvol/rdsk/zones/" + kZone + "-disk0\"}]"),
+              kZone, "tank", &p)
+              .ok());
+  CHECK(p.brand == "lx");
+  CHECK(p.alias == "web01");
+  CHECK(p.quota_gib == 10);
+  CHECK(p.delegated == std::vector<std::string>{"tank/" + kZone + "/data"});
+  CHECK(p.json.find("\"uuid\": \"" + kZone + "\"") != std::string::npos);
+  CHECK(p.json.find("\"zpool\": \"tank\"") != std::string::npos);
+  CHECK(p.json.find("/dev/zvol/rdsk/tank/" + kZone + "-disk0") != std::string::npos);
+  CHECK(p.json.find("\"datasets\"") == std::string::npos);
+  CHECK(p.json.find("\"zonepath\"") == std::string::npos);
+  CHECK_FALSE(MakeCreatePayload("not json", kZone, "tank", &p).ok());
+  CHECK_FALSE(MakeCreatePayload("[1]", kZone, "tank", &p).ok());
+  CHECK_FALSE(MakeCreatePayload("{\"uuid\": \"" + kZone + "\"}", kZone, "tank", &p).ok());
+}
+
+}  // namespace zrecon
