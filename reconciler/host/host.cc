@@ -10,7 +10,7 @@ namespace {
 
 // A comma-list destroy can carry ~96 KiB of names; an error message only
 // needs enough of the command to recognise it.
-constexpr size_t kMaxCommandText = 160;
+constexpr size_t kMaxCommandText = 400;
 constexpr size_t kMaxDetailText = 300;
 
 // Cuts text to at most max bytes without splitting a UTF-8 sequence.

@@ -1,6 +1,8 @@
 #include "reconciler/plan/fingerprint.h"
 
 #include <charconv>
+#include <set>
+#include <string_view>
 
 #include "reconciler/catalog/catalog_json.h"
 #include "reconciler/util/sha256.h"
@@ -34,12 +36,39 @@ class Record {
   Sha256* h_;
 };
 
+// Pools a plan can act on: where zones live, and where their kvm disks are.
+std::set<std::string, std::less<>> ZonePools(const Inventory& inventory) {
+  std::set<std::string, std::less<>> pools;
+  std::set<std::string_view> uuids;
+  for (const Zone& z : inventory.zones) {
+    pools.insert(z.zpool.empty() ? "zones" : z.zpool);
+    uuids.insert(z.uuid);
+  }
+  for (const Dataset& d : inventory.datasets) {
+    std::string_view name = d.name;
+    size_t slash = name.find('/');
+    if (slash == std::string_view::npos || name.find('/', slash + 1) != std::string_view::npos) {
+      continue;
+    }
+    std::string_view leaf = name.substr(slash + 1);
+    size_t disk = leaf.find("-disk");
+    if (disk != std::string_view::npos && uuids.count(leaf.substr(0, disk))) {
+      pools.insert(std::string(name.substr(0, slash)));
+    }
+  }
+  return pools;
+}
+
+std::string_view PoolOf(std::string_view name) { return name.substr(0, name.find('/')); }
+
 }  // namespace
 
 std::string Fingerprint(const Inventory& inventory, const Catalogs& catalogs) {
+  std::set<std::string, std::less<>> pools = ZonePools(inventory);
   Sha256 h;
-  h.Update("zrecon-fingerprint-v1\n");
+  h.Update("zrecon-fingerprint-v2\n");
   for (const Dataset& d : inventory.datasets) {
+    if (!pools.count(PoolOf(d.name))) continue;
     Record(&h, 'D') << d.name << DatasetTypeName(d.type) << d.origin << d.guid << d.createtxg;
     for (const Snapshot& s : d.snapshots) {
       Record(&h, 'S') << s.name << s.guid << s.createtxg << s.userrefs << s.exported;

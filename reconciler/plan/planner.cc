@@ -100,10 +100,12 @@ const Snapshot* TipOnHost(const Dataset& ds, const Chain* chain) {
   return s != nullptr && s->guid == chain->tip()->guid ? s : nullptr;
 }
 
-std::string Unique(const std::string& base, const std::set<std::string>& taken) {
-  if (!taken.count(base)) return base;
+// base + suffix, or base-2 + suffix, base-3 + suffix ... whichever is free.
+std::string Unique(const std::string& base, const std::set<std::string>& taken,
+                   const std::string& suffix = "") {
+  if (!taken.count(base + suffix)) return base + suffix;
   for (int i = 2;; ++i) {
-    std::string candidate = base + "-" + std::to_string(i);
+    std::string candidate = base + "-" + std::to_string(i) + suffix;
     if (!taken.count(candidate)) return candidate;
   }
 }
@@ -430,8 +432,10 @@ void Planner::PlanExports(ZoneContext& z) {
       for (const Chain& c : manifest->chains) chain_ids.insert(c.id);
       for (const ConfigRecord& c : manifest->configs) config_files.insert(c.stored.file);
     }
+    // A rerun at the same time after a failed export finds this run's
+    // config already recorded: the new one gets another name.
     std::string config_file =
-        Unique(zone.uuid + "/config/" + FormatCompact(in_.now), config_files) + ".json";
+        Unique(zone.uuid + "/config/" + FormatCompact(in_.now), config_files, ".json");
 
     std::vector<Action> images, sends;
     std::set<std::string> new_chain_datasets;

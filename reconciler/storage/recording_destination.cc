@@ -1,5 +1,6 @@
 #include "reconciler/storage/recording_destination.h"
 
+#include <functional>
 #include <utility>
 
 #include "reconciler/storage/directory_destination.h"
@@ -71,7 +72,24 @@ Status RecordingDestination::RecordConfig(const ZoneManifest& zone, const Config
 }
 
 Status RecordingDestination::RecordLink(const ZoneManifest& zone, const Chain& chain,
-                                        const ChainLink& link) {
+                                        const ChainLink& given) {
+  // A dry run cannot know the guid and createtxg of a snapshot the same run
+  // would create (it does not exist): stand-ins that satisfy the catalog's
+  // rules let every other check run exactly as apply's would.
+  ChainLink link = given;
+  std::string note;
+  if (link.guid == 0) {
+    uint64_t tip_txg = 0;
+    auto z = catalog_.zones.find(zone.uuid);
+    if (z != catalog_.zones.end()) {
+      for (const Chain& c : z->second.chains) {
+        if (c.id == chain.id && !c.links.empty()) tip_txg = c.links.back().createtxg;
+      }
+    }
+    link.guid = std::hash<std::string>{}(chain.id + "@" + link.snapshot) | 1;
+    link.createtxg = tip_txg + 1;
+    note = " (guid known once the snapshot exists)";
+  }
   ZoneManifest m;
   Status st = ZoneWithLink(catalog_, zone.host, zone, chain, link, &m);
   if (!st.ok()) return st;
@@ -80,7 +98,7 @@ Status RecordingDestination::RecordLink(const ZoneManifest& zone, const Chain& c
     if (c.id == chain.id) dataset = c.dataset;
   }
   actions_.push_back("record link " + dataset + "@" + link.snapshot + " in chain " + chain.id +
-                     " of zone " + m.uuid);
+                     " of zone " + m.uuid + note);
   catalog_.zones[m.uuid] = std::move(m);
   return st;
 }

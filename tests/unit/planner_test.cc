@@ -422,3 +422,25 @@ TEST_CASE("planner: destroys above max_destroy produce a warning") {
 }
 
 }  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("planner: a rerun at the same time saves its config under a new name") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z").Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  // A previous apply at this very --now saved the config, then its send failed.
+  Catalogs cat = ReachableEmpty();
+  ConfigRecord saved;
+  saved.stored.file = kZone + "/config/20261126T103000Z.json";
+  cat["usb"].zones[kZone].uuid = kZone;
+  cat["usb"].zones[kZone].configs.push_back(saved);
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  auto configs = OfKind(plan, ActionKind::kSaveConfig);
+  REQUIRE(configs.size() == 1);
+  CHECK(configs[0]->file == kZone + "/config/20261126T103000Z-2.json");
+  CHECK(OfKind(plan, ActionKind::kSend)[0]->stream.config_file == configs[0]->file);
+}
+
+}  // namespace zrecon
