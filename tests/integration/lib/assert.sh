@@ -58,11 +58,22 @@ lines() {
   printf '%s' "$*"
 }
 
+# Where the failed expectation is: its line, and when it sits in a sourced
+# helper, that file and the line of the test script that called into it.
+_where() {
+  local top=$((${#BASH_SOURCE[@]} - 1)) file=${BASH_SOURCE[3]}
+  if [[ $file == "${BASH_SOURCE[top]}" ]]; then
+    echo "line ${BASH_LINENO[2]}"
+  else
+    echo "line ${BASH_LINENO[2]} of ${file##*/}, called from line ${BASH_LINENO[top - 1]}"
+  fi
+}
+
 _fail() {
-  local what=$1 expected=$2 actual=$3 line=${BASH_LINENO[1]}
+  local what=$1 expected=$2 actual=$3
   FAILURES=$((FAILURES + 1))
   {
-    echo "FAIL (line $line): $what"
+    echo "FAIL ($(_where)): $what"
     [[ -n $LAST_CMD ]] && echo "  last command: $LAST_CMD"
     echo "  expected: $(printf '%q' "$expected")"
     echo "  actual:   $(printf '%q' "$actual")"

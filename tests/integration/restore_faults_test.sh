@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# `zrecon restore` when the media or the host is not as it should be, on a
+# real zfs-fuse sandbox host with the vmadm simulator (lib/restore_fixture.sh:
+# zones exported at T0 and T0+1d, then deleted).
+#  5. A byte flipped in a link file: `zrecon verify` exits 1 naming it;
+#     `zrecon restore` refuses (exit 1) and the host is untouched.
+#  6. The image stream missing from the media while the image is not on the
+#     host, and `--at` a snapshot that was never exported: refused (exit 1),
+#     naming the image / listing what is available; nothing changes.
+#  7. A `zfs` wrapper (lib/zfs_fault.sh, passed as --zfs) fails the 2nd
+#     `zfs receive`: exit 1, no -partial dataset left, the host as before; a
+#     rerun with the real zfs restores the zone. Then it fails the rename of
+#     the received zone root, after `vmadm create`: exit 1; a rerun without
+#     --force continues the zone the first attempt created.
+# Skips (77) without root or zfs-fuse. restore_drill_test.sh covers the
+# successful restores in detail.
+#
+# Uses its own pool (drill) and directory; a zfs-fuse daemon that is already
+# running is used as is.
+# shellcheck disable=SC2317  # functions called through run() and the EXIT trap
+set -uo pipefail
+
+SRC=${ZRECON_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=tests/integration/lib/assert.sh
+. "$SRC/tests/integration/lib/assert.sh"
+# shellcheck source=tests/integration/lib/apply_fixture.sh
+. "$SRC/tests/integration/lib/apply_fixture.sh"
+# shellcheck source=tests/integration/lib/restore_fixture.sh
+. "$SRC/tests/integration/lib/restore_fixture.sh"
+
+POOL=drill
+DIR=/var/tmp/zrecon-drill
+fixture_preflight
+trap fixture_cleanup EXIT
+drill_up
+drill_lose_zone "$POOL" "$W"
+drill_lose_zone "$POOL" "$L"
+
+FAULTY=$WORK/bin/zfs
+mkdir -p "$WORK/bin"
+install -m 755 "$SRC/tests/integration/lib/zfs_fault.sh" "$FAULTY"
+
+restore() { run on_host "$POOL" "$ZRECON" restore --from "$USB" "$@"; }
+
+# restore_with_fault SUBCOMMAND N ARGS...: a restore whose --zfs fails the
+# Nth call of `zfs SUBCOMMAND`.
+restore_with_fault() {
+  local sub=$1 nth=$2
+  shift 2
+  rm -f "$WORK/fault.count"
+  run env ZFS_FAULT_REAL="$REAL_ZFS" ZFS_FAULT_SUBCOMMAND="$sub" ZFS_FAULT_NTH="$nth" \
+    ZFS_FAULT_COUNTER="$WORK/fault.count" PATH="$DIR/$POOL/bin:$PATH" \
+    "$ZRECON" restore --from "$USB" --zfs "$FAULTY" "$@"
+}
+
+# XOR 0xff into the byte in the middle of a file; twice restores it.
+flip_middle_byte() {
+  /usr/bin/python3 - "$1" <<'EOF'
+import os, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(os.path.getsize(sys.argv[1]) // 2)
+    byte = f.read(1)
+    f.seek(-1, os.SEEK_CUR)
+    f.write(bytes([byte[0] ^ 0xFF]))
+EOF
+}
+
+# ------------------------------------------------------------ 5. a corrupt link file
+LINK=$(catalog links "$W" "root/$S0" | sed -n 2p | cut -f5)
+expect_eq "$LINK" "$W/root/$S0/0002-$D1.zfs" "the T0+1d link of drill-web's root"
+SUM=$(sha256sum "$HOSTDIR/$LINK")
+must flip_middle_byte "$HOSTDIR/$LINK"
+run "$ZRECON" verify --from "$USB"
+expect_rc 1
+expect_contains "$OUT$ERR" "$LINK" "verify names the corrupt file"
+
+BEFORE=$(host_state "$POOL")
+MEDIA=$(catalog tree)
+restore --zone drill-web
+expect_rc 1
+expect_contains "$ERR" "refusing to restore" "corrupt link: restore refuses"
+expect_contains "$ERR" "$LINK" "corrupt link: restore names the file"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "corrupt link: the host is untouched"
+expect_eq "$(catalog tree)" "$MEDIA" "corrupt link: the media is untouched"
+
+must flip_middle_byte "$HOSTDIR/$LINK"
+expect_eq "$(sha256sum "$HOSTDIR/$LINK")" "$SUM" "the corrupt byte is restored"
+run "$ZRECON" verify --from "$USB"
+expect_rc 0
+
+# ------------------------------------------------------------ 7. interrupted restores
+# The image is on the host: the 1st receive is the base of the zone root's
+# chain, the 2nd its incremental, into the -partial dataset the 1st made.
+BEFORE=$(host_state "$POOL")
+restore_with_fault receive 2 --zone drill-web
+expect_rc 1
+expect_contains "$OUT" "zfs_fault: injected failure of zfs receive call 2" \
+  "2nd receive fails: zfs's error is shown"
+expect_contains "$OUT" "Restore FAILED" "2nd receive fails: the restore says it failed"
+expect_contains "$OUT" "cleanup: removed: $FAULTY destroy -r $POOL/$W-partial" \
+  "2nd receive fails: the dataset the 1st receive made is removed"
+expect_eq "$(partial_datasets "$POOL")" "" "2nd receive fails: no -partial dataset left"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "2nd receive fails: the host is as before"
+
+restore --zone drill-web
+if expect_restore_ok "2nd receive fails, rerun"; then
+  expect_web_restored "2nd receive fails, rerun" "$POOL" "$D1"
+fi
+
+drill_lose_zone "$POOL" "$W"
+restore_with_fault rename 1 --zone drill-web
+expect_rc 1
+expect_contains "$OUT" "zfs_fault: injected failure of zfs rename call 1" \
+  "rename fails: zfs's error is shown"
+expect_contains "$OUT" "rename $POOL/$W-partial $POOL/$W" "rename fails: it is the zone root's rename"
+expect_eq "$(vm_field "$POOL" "$W" uuid)" "\"$W\"" "rename fails: vmadm create had run"
+
+restore --zone drill-web
+expect_eq "$(grep -F "vmadm delete" <<<"$OUT")" "" "rename fails, rerun: the zone is continued, not deleted"
+if expect_restore_ok "rename fails, rerun"; then
+  expect_web_restored "rename fails, rerun" "$POOL" "$D1"
+fi
+
+# ------------------------------------------------------------ 6. refusals
+# Last, because they need the image gone from the host.
+drill_lose_zone "$POOL" "$W"
+drill_lose_image "$POOL"
+STREAM=$HOSTDIR/images/$IMG.zfs
+must mv "$STREAM" "$WORK/image.zfs"
+BEFORE=$(host_state "$POOL")
+restore --zone drill-web
+expect_rc 1
+expect_contains "$ERR" "$IMG" "image stream missing: the refusal names the image"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "image stream missing: nothing changed"
+must mv "$WORK/image.zfs" "$STREAM"
+
+NEVER=zrecon-daily-20261201T100000Z
+restore --zone drill-web --at "$NEVER"
+expect_rc 1
+expect_contains "$ERR" "$NEVER" "--at an unexported snapshot: the refusal names it"
+expect_contains "$ERR" "@$D0, @$D1" "--at an unexported snapshot: the refusal lists the exported ones"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "--at an unexported snapshot: nothing changed"
+
+# After all this, the media still restores the zone, image included.
+restore --zone drill-web
+if expect_restore_ok "final restore"; then
+  expect_web_restored "final restore" "$POOL" "$D1"
+fi
+
+drill_down "$POOL"
+finish
