@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libre2-dev doctest-dev
   libfmt-dev libssl-dev libzstd-dev libbenchmark-dev
   python3 python3-jsonschema python3-yaml
-  zfs-fuse time procps
+  zfs-fuse time procps zstd
 )
 
 missing=()
