@@ -4,7 +4,7 @@
 # pool on zfs-fuse and the vmadm simulator), creates two zones, and runs
 # zrecon against them: validate, plan, apply, apply again a day later
 # (incremental exports), shows what landed on the destination, then deletes
-# a zone and its image and restores it from the export files alone.
+# both zones and their image and restores them from the export files alone.
 # Running it again starts from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,30 +100,39 @@ for host in sorted(os.listdir(root)):
                 print("    %s  %8d bytes  sha256 %s..." %
                       (l["snapshot"], l["stream"]["size"], l["stream"]["sha256"][:16]))
 PY
-step "Disaster drill: demo-web is deleted, and so is its image"
-(cd "/zones/$WEB/root" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$DEMO/web.before"
+step "Disaster drill: both zones are deleted, and so is their image"
+digest() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+digest "/zones/$WEB/root" > "$DEMO/web.before"
+digest "/zones/$APP/data" > "$DEMO/app.before"
 # zrecon holds export chain tips (tag "zrecon"): vmadm delete refuses a zone
 # with held snapshots, as it would for indestructible_zoneroot.
-for snap in $(zfs list -H -t snapshot -o name -r "zones/$WEB"); do
-  zfs release zrecon "$snap" 2>/dev/null || true
+for zone in "$WEB" "$APP"; do
+  for snap in $(zfs list -H -t snapshot -o name -r "zones/$zone"); do
+    zfs release zrecon "$snap" 2>/dev/null || true
+  done
+  run vmadm delete "$zone"
 done
-run vmadm delete "$WEB"
 run zfs destroy -r "zones/$IMAGE"
+run vmadm list
 
 step "Verifying the exports from the files alone"
 run "$ZRECON" verify --from "$DEMO/usb"
 
-step "Restoring demo-web from the destination (image, config, every link of its chain)"
+step "Restoring both zones from the destination (image, config, every link of each chain)"
 run "$ZRECON" restore --from "$DEMO/usb" --zone demo-web --start
-(cd "/zones/$WEB/root" && find . -type f -print0 | sort -z | xargs -0 sha256sum) > "$DEMO/web.after"
-run zfs list -t all -o name,origin -r "zones/$WEB"
-if cmp -s "$DEMO/web.before" "$DEMO/web.after"; then
-  echo "Every file of demo-web is back, byte for byte ($(wc -l < "$DEMO/web.after") files)."
-else
-  echo "demo: the restored tree differs:" >&2
-  diff "$DEMO/web.before" "$DEMO/web.after" >&2 || true
-  exit 1
-fi
+run "$ZRECON" restore --from "$DEMO/usb" --zone demo-app
+run zfs list -t all -o name,origin -r "zones/$WEB" "zones/$APP"
+digest "/zones/$WEB/root" > "$DEMO/web.after"
+digest "/zones/$APP/data" > "$DEMO/app.after"
+for z in web app; do
+  if cmp -s "$DEMO/$z.before" "$DEMO/$z.after"; then
+    echo "Every file of demo-$z is back, byte for byte ($(wc -l < "$DEMO/$z.after") files)."
+  else
+    echo "demo: the restored tree of demo-$z differs:" >&2
+    diff "$DEMO/$z.before" "$DEMO/$z.after" >&2 || true
+    exit 1
+  fi
+done
 run vmadm list
 
 step "Done. Tear down with: ZRECON_SANDBOX_DIR=$DEMO/sandbox tools/sandbox-down.sh"

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <iostream>
 
 #include "reconciler/apply/progress.h"
@@ -68,7 +69,9 @@ class RestoreProgress : public RestoreObserver {
     if (r.outcome == Outcome::kFailed) {
       std::cout << "      FAILED: " << Printable(r.error) << "\n";
     } else if (r.bytes > 0) {
-      std::cout << "      done: " << FormatBytes(r.bytes) << " in " << r.seconds << "s\n";
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.1f", r.seconds);
+      std::cout << "      done: " << FormatBytes(r.bytes) << " in " << seconds << "s\n";
     }
     std::cout.flush();
   }
@@ -77,6 +80,11 @@ class RestoreProgress : public RestoreObserver {
 }  // namespace
 
 int RunRestore(const RestoreFlags& flags) {
+  std::unique_ptr<HostLock> lock;
+  if (!flags.dry_run) {
+    Status s = TakeHostLock(flags.lock, &lock);
+    if (!s.ok()) return Fail(s);
+  }
   std::vector<HostDirectory> hosts;
   Status s = FindHosts(flags.from, &hosts);
   if (!s.ok()) return Fail(s);
@@ -160,11 +168,11 @@ int RunRestore(const RestoreFlags& flags) {
     return kExitOk;
   }
   std::cout << "\n";
-  PosixHost host(0);  // receives of large streams take as long as they take
+  std::unique_ptr<Host> host = MakeExecutionHost(flags.host_flags, flags.host_flags.zfs);
   RestoreProgress progress;
   RestoreOptions options;
   options.monotonic = Monotonic;
-  RestoreReport report = ExecuteRestore(plan, host, host_dir, &progress, options);
+  RestoreReport report = ExecuteRestore(plan, *host, host_dir, &progress, options);
   for (const std::string& c : report.cleanup) std::cout << "  cleanup: " << Printable(c) << "\n";
   if (!report.ok()) {
     std::cout << "\nRestore FAILED. Fix the cause and run the same command again: it continues "
