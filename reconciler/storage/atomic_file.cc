@@ -1,5 +1,9 @@
 #include "reconciler/storage/atomic_file.h"
 
+#include <algorithm>
+
+#include <dirent.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -171,6 +175,24 @@ Status MakeDirectories(const std::string& path, mode_t mode) {
     }
     if (last) return Status::Ok();
   }
+}
+
+Status ListDirectory(const std::string& dir, std::vector<std::string>* names) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Status::Error("cannot list " + dir + ": " + std::strerror(errno));
+  names->clear();
+  for (;;) {
+    errno = 0;
+    struct dirent* e = ::readdir(d);
+    if (e == nullptr) break;
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names->push_back(std::move(name));
+  }
+  int err = errno;
+  ::closedir(d);
+  if (err != 0) return Status::Error("cannot list " + dir + ": " + std::strerror(err));
+  std::sort(names->begin(), names->end());
+  return Status::Ok();
 }
 
 }  // namespace zrecon

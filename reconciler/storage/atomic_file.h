@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "reconciler/util/status.h"
 
@@ -30,6 +31,10 @@ Status FsyncDirectory(const std::string& dir);
 // mkdir -p: creates `path` and missing parents with `mode` (less the umask).
 // Existing directories are fine; an existing non-directory is an error.
 Status MakeDirectories(const std::string& path, mode_t mode = 0755);
+
+// The names in directory `dir`, without "." and "..", sorted (so nothing
+// depends on readdir order).
+Status ListDirectory(const std::string& dir, std::vector<std::string>* names);
 
 }  // namespace zrecon
 

@@ -80,24 +80,13 @@ Status Inspect(const std::string& path, const std::string& root, Kind* kind) {
   return Status::Ok();
 }
 
-// Names in `dir`, sorted, without ".", ".." and unfinished ".tmp*" writes.
-Status ListDirectory(const std::string& dir, std::vector<std::string>* names) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return Status::Error("cannot open " + dir + ": " + std::strerror(errno));
-  names->clear();
-  for (;;) {
-    errno = 0;
-    struct dirent* e = ::readdir(d);
-    if (e == nullptr) break;
-    std::string name = e->d_name;
-    if (name == "." || name == ".." || StartsWith(name, kTempPrefix)) continue;
-    names->push_back(std::move(name));
-  }
-  int err = errno;
-  ::closedir(d);
-  if (err != 0) return Status::Error("cannot read " + dir + ": " + std::strerror(err));
-  std::sort(names->begin(), names->end());
-  return Status::Ok();
+// Names in `dir`, sorted, without unfinished ".tmp*" writes.
+Status ListEntries(const std::string& dir, std::vector<std::string>* names) {
+  Status st = ListDirectory(dir, names);
+  names->erase(std::remove_if(names->begin(), names->end(),
+                              [](const std::string& n) { return StartsWith(n, kTempPrefix); }),
+               names->end());
+  return st;
 }
 
 Status ReadImageManifest(const std::string& file, const std::string& name, ImageManifest* out) {
@@ -113,7 +102,7 @@ Status ReadImageManifest(const std::string& file, const std::string& name, Image
 
 Status ReadImages(const std::string& images_dir, const std::string& root, DestinationCatalog* out) {
   std::vector<std::string> names;
-  Status status = ListDirectory(images_dir, &names);
+  Status status = ListEntries(images_dir, &names);
   for (size_t i = 0; i < names.size() && status.ok(); ++i) {
     if (!EndsWith(names[i], kJsonSuffix)) continue;
     std::string file = PathJoin(images_dir, names[i]);
@@ -163,7 +152,7 @@ Status ReadZone(const std::string& zone_dir, const std::string& name, const std:
 Status ReadHost(const std::string& host_dir, const std::string& host, const std::string& root,
                 DestinationCatalog* out) {
   std::vector<std::string> names;
-  Status status = ListDirectory(host_dir, &names);
+  Status status = ListEntries(host_dir, &names);
   for (size_t i = 0; i < names.size() && status.ok(); ++i) {
     std::string entry = PathJoin(host_dir, names[i]);
     Kind kind = Kind::kMissing;

@@ -71,25 +71,6 @@ bool IsInside(const std::string& target, const std::string& root) {
   return target == root || StartsWith(target, root + "/");
 }
 
-// Names in `dir` but "." and "..", sorted.
-Status ListNames(const std::string& dir, std::vector<std::string>* names) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return Status::Error("cannot list " + dir + ": " + std::strerror(errno));
-  names->clear();
-  for (;;) {
-    errno = 0;
-    struct dirent* e = ::readdir(d);
-    if (e == nullptr) break;
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names->push_back(std::move(name));
-  }
-  int err = errno;
-  ::closedir(d);
-  if (err != 0) return Status::Error("cannot list " + dir + ": " + std::strerror(err));
-  std::sort(names->begin(), names->end());
-  return Status::Ok();
-}
-
 bool IsDirectory(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -314,7 +295,7 @@ void LoadImages(LoadedHost* host) {
     return;
   }
   std::vector<std::string> names;
-  Status st = ListNames(dir, &names);
+  Status st = ListDirectory(dir, &names);
   if (!st.ok()) {
     AddProblem(&host->problems, kImagesDir, st.message());
     return;
@@ -343,7 +324,7 @@ void LoadHost(const HostDirectory& where, LoadedHost* out) {
     return;
   }
   std::vector<std::string> names;
-  Status st = ListNames(where.dir, &names);
+  Status st = ListDirectory(where.dir, &names);
   if (!st.ok()) {
     AddProblem(&out->problems, "", st.message());
     return;
@@ -505,7 +486,7 @@ bool IsHidden(const Known& known, const std::string& file) {
 void Walk(const std::string& host_dir, const std::string& relative, const Known& known, int depth,
           HostReport* out) {
   std::vector<std::string> names;
-  Status st = ListNames(JoinPath(host_dir, relative), &names);
+  Status st = ListDirectory(JoinPath(host_dir, relative), &names);
   if (!st.ok()) {
     AddProblem(&out->problems, relative, st.message());
     return;
@@ -687,7 +668,7 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out) {
   out->clear();
   Status status = CheckDirectory(dir);
   std::vector<std::string> names;
-  if (status.ok()) status = ListNames(dir, &names);
+  if (status.ok()) status = ListDirectory(dir, &names);
   if (!status.ok()) return status;
   if (IsHostDirectory(dir, names)) {
     HostDirectory h;
