@@ -19,6 +19,9 @@ namespace {
 
 using DestinationSet = std::set<std::string>;
 
+// ZFS_MAX_DATASET_NAME_LEN (256) less the terminating NUL, on illumos and zfs-fuse.
+constexpr size_t kMaxZfsNameLength = 255;
+
 std::string FullName(const Dataset& d, std::string_view snapshot) {
   std::string out;
   out.reserve(d.name.size() + 1 + snapshot.size());
@@ -243,7 +246,22 @@ void Planner::PlanForZone(const SelectedZone& sel) {
   const Zone& zone = *sel.zone;
   ZoneContext z;
   z.sel = &sel;
+  // The longest snapshot name the template can produce now; a dataset whose
+  // name leaves no room for it would make the zone's whole atomic `zfs
+  // snapshot` fail, so it is left out, loudly.
+  size_t longest = 0;
+  for (const SnapshotClass& c : policy_.classes) {
+    longest = std::max(longest, naming_.Format(c.name, in_.now).size());
+  }
   for (const Dataset* d : ZoneDatasets(inv_, zone, sel.policy->datasets)) {
+    if (d->name.size() + 1 + longest > kMaxZfsNameLength) {
+      warnings_.push_back("zone " + zone.uuid + ": " + d->name + " is left out: with a " +
+                          std::to_string(longest) + "-character snapshot name it exceeds the " +
+                          std::to_string(kMaxZfsNameLength) +
+                          "-character limit of ZFS names; shorten the dataset name or the "
+                          "naming template");
+      continue;
+    }
     z.datasets.push_back(ReadDatasetState(*d, naming_));
   }
   if (z.datasets.empty()) {
@@ -268,7 +286,15 @@ void Planner::PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due) {
   // may live on another pool).
   std::map<std::string, std::vector<std::string>> by_pool;
   std::string root = ZoneRootName(zone);
-  bool whole_tree = true;  // every dataset is the zone root or below it
+  // `zfs snapshot -r root@x` takes every dataset below the root, so it fits
+  // only when the group is exactly that tree (nothing left out, nothing else).
+  size_t in_tree = 0;
+  for (auto it = std::lower_bound(inv_.datasets.begin(), inv_.datasets.end(), root,
+                                  [](const Dataset&d, const std::string&n) { return d.name < n; });
+       it != inv_.datasets.end() && StartsWith(it->name, root); ++it) {
+    if (it->name == root || StartsWith(it->name, root + "/")) ++in_tree;
+  }
+  bool whole_tree = in_tree == z.datasets.size();
   for (const DatasetState& d : z.datasets) {
     if (d.dataset->name != root && !StartsWith(d.dataset->name, root + "/")) whole_tree = false;
   }
@@ -349,7 +375,11 @@ ExportStep Planner::DecideExport(const ExportRule& rule, const DatasetState& d,
       EpochSeconds started = base.creation;
       naming_.Parse(base.snapshot, &cls, &started);
       EpochSeconds expires = rule.full_every->AddTo(started);
-      if (in_.now >= expires) {
+      // A new chain is only worth starting from a snapshot young enough to
+      // begin an unexpired chain; otherwise (no newer snapshot of the class
+      // is being made) every run would start the same expired chain again.
+      bool fresh_base = rule.full_every->AddTo(step.target->time) > in_.now;
+      if (in_.now >= expires && fresh_base) {
         restart = "chain " + chain->id + " started " + FormatRfc3339(started) + "; full_every " +
                   rule.full_every->ToString() + " expired " + FormatRfc3339(expires);
       }
@@ -582,12 +612,14 @@ void Planner::PlanTipProtection(ZoneContext& z) {
       for (auto& [name, set] : desired) set.erase(dest);
       desired[tip].insert(dest);
     }
+    const DestinationSet none;
     for (const ManagedSnapshot& m : d.managed) {
       auto want_it = desired.find(m.name);
-      const DestinationSet none;
       const DestinationSet& want = want_it == desired.end() ? none : want_it->second;
       auto have_it = current.find(m.name);
       const DestinationSet& have = have_it == current.end() ? none : have_it->second;
+      // Almost every snapshot is no tip before or after the plan.
+      if (want.empty() && have.empty()) continue;
       std::string full = FullName(ds, m.name);
       int64_t userrefs = m.planned() ? 0 : m.existing->userrefs;
       if (!want.empty()) {
@@ -647,6 +679,15 @@ void Planner::PlanRetention(ZoneContext& z) {
       if (holds > 0)
         why.push_back("held (" + std::to_string(holds) + (holds == 1 ? " hold)" : " holds)"));
       if (inv_.IsCloneOrigin(full)) why.push_back("origin of a clone");
+      // The snapshot that satisfies its class for the current period stays,
+      // even when snapshots dated in the future (a clock that was ahead)
+      // outrank it: pruning it would make the class due again next run.
+      const SnapshotClass* cls = policy_.FindClass(std::string(m.snapshot_class));
+      auto kept = z.sel->keep.find(std::string(m.snapshot_class));
+      if (cls != nullptr && kept != z.sel->keep.end() && kept->second > 0 &&
+          cls->period.PeriodIndex(m.time) == cls->period.PeriodIndex(in_.now)) {
+        why.push_back("the " + cls->name + " of the current period");
+      }
       auto it = desired.find(m.name);
       if (it != desired.end() && !it->second.empty()) {
         why.push_back("export chain tip for " + JoinDestinationSet(it->second));

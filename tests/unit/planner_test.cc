@@ -444,3 +444,37 @@ TEST_CASE("planner: a rerun at the same time saves its config under a new name")
 }
 
 }  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("planner: snapshots dated in the future do not make the current one churn") {
+  // The clock was ahead: hourlies exist for a day that has not come yet.
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-hourly-20261129T100000Z").Snap(kRoot, "zrecon-hourly-20261129T110000Z");
+  b.Snap(kRoot, "zrecon-hourly-20261126T100000Z");  // this hour's
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports.clear();
+  policy.policies["standard"].keep = {{"hourly", 2}};
+  Plan plan = MakePlan(policy, b.Build(), {}, "2026-11-26T10:30:00Z");
+  // Keeping the two newest by name would prune this hour's snapshot and
+  // make hourly due again on the next run, forever.
+  CHECK(plan.actions.empty());
+}
+
+TEST_CASE("planner: full_every does not restart a chain without a fresh snapshot to base it on") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261020T000000Z", 1, "usb");
+  b.Snap(kRoot, "zrecon-hourly-20261126T100500Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261020T000000Z", {"zrecon-daily-20261020T000000Z"},
+                                  "zones/" + kImage + "@final");
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].keep = {{"hourly", 24}};  // no dailies are being taken any more
+  policy.policies["standard"].exports[0].full_every = Duration(30, Duration::Unit::kDay);
+  Plan plan = MakePlan(policy, inv, cat, "2026-11-26T10:30:00Z");
+  CHECK(OfKind(plan, ActionKind::kSend).empty());
+}
+
+}  // namespace zrecon
