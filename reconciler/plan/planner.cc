@@ -265,8 +265,10 @@ void Planner::PlanForZone(const SelectedZone& sel) {
     z.datasets.push_back(ReadDatasetState(*d, naming_));
   }
   if (z.datasets.empty()) {
-    warnings_.push_back("zone " + zone.uuid + ": zone root " + ZoneRootName(zone) +
-                        " is not in the zfs listing; skipped");
+    std::string why = inv_.FindDataset(ZoneRootName(zone)) == nullptr
+                          ? "zone root " + ZoneRootName(zone) + " is not in the zfs listing"
+                          : "the policy's datasets select none of its datasets";
+    warnings_.push_back("zone " + zone.uuid + ": " + why + "; skipped");
     return;
   }
   std::vector<DueClass> due = DueClasses(policy_.classes, sel.keep, z.datasets, in_.now);
