@@ -12,7 +12,14 @@ if [[ ! -c /dev/fuse ]]; then
   exit 0
 fi
 if ! pgrep -x zfs-fuse >/dev/null; then
-  zfs-fuse --pidfile /run/zfs-fuse.pid
+  # A pid file left by a daemon that died with its machine (restart,
+  # container snapshot) makes zfs-fuse exit 1 without a word: no daemon
+  # runs, so the file is stale by definition.
+  rm -f /run/zfs-fuse.pid
+  if ! zfs-fuse --pidfile /run/zfs-fuse.pid; then
+    echo "zfs-fuse-start: zfs-fuse failed to start" >&2
+    exit 1
+  fi
 fi
 for _ in $(seq 1 50); do
   zpool list >/dev/null 2>&1 && exit 0
