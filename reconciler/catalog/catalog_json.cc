@@ -526,8 +526,10 @@ Status Parse(std::string_view text, Json* out) {
                        [&finder](int, Json::parse_event_t event, Json& parsed) {
                          return finder.OnEvent(event, parsed);
                        });
-  } catch (const Json::parse_error& e) {
-    // what() is "[json.exception.parse_error.N] parse error at line L, column C: ...".
+  } catch (const Json::exception& e) {
+    // what() is "[json.exception.parse_error.N] parse error at line L,
+    // column C: ..." or, for a number too large for a double,
+    // "[json.exception.out_of_range.406] number overflow parsing '1e400'".
     std::string what = e.what();
     size_t prefix_end = what.find("] ");
     return Status::Error("invalid JSON: " +

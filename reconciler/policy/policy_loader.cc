@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <sstream>
 #include <utility>
 
 #include "reconciler/policy/naming.h"
@@ -782,6 +784,47 @@ void Loader::WarnUnused(const Policy& policy) {
   }
 }
 
+// yaml-cpp 0.7 (Debian 12) never returns from LoadAll when a document
+// starts with a token that cannot begin a node, such as a stray ',': every
+// round yields one more empty document at the same place without consuming
+// the token, until memory runs out (jbeder/yaml-cpp#1040, fixed after 0.7
+// by #1318 and #1319). This pass walks the documents with the same parser
+// and stops at the first one that starts where the previous one did.
+class StalledDocumentFinder : public YAML::EventHandler {
+ public:
+  // Throws YAML::ParserException at the token that stalls the parser.
+  static void Check(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    StalledDocumentFinder finder;
+    while (parser.HandleNextDocument(finder)) {
+    }
+  }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (started_ && mark.pos == last_start_.pos) {
+      throw YAML::ParserException(mark, "unexpected character where a value should start");
+    }
+    started_ = true;
+    last_start_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  bool started_ = false;
+  YAML::Mark last_start_;
+};
+
 size_t CountErrors(const Diagnostics& diags) {
   return std::count_if(diags.items().begin(), diags.items().end(),
                        [](const Diagnostic& d) { return d.severity == Severity::kError; });
@@ -798,7 +841,9 @@ bool LoadPolicy(const std::string& file_name, std::string_view yaml_text, Policy
   // yaml-cpp reports syntax errors (and nesting past its depth guard) by
   // throwing; nothing else it throws may escape the library either.
   try {
-    loader.Load(YAML::LoadAll(std::string(yaml_text)), &policy);
+    std::string text(yaml_text);
+    StalledDocumentFinder::Check(text);
+    loader.Load(YAML::LoadAll(text), &policy);
   } catch (const YAML::DeepRecursion& e) {
     diags->Error(MarkLoc(file_name, e.mark), "YAML nesting is too deep (more than " +
                                                  std::to_string(e.depth() - 1) + " levels)");

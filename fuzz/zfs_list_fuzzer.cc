@@ -1,0 +1,17 @@
+// `zfs list -H -p -t all` output (illumos dialect) as the inventory reads it.
+
+#include "fuzz/fuzz_check.h"
+#include "fuzz/inventory_checks.h"
+#include "reconciler/inventory/parsers.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace zrecon;
+  Inventory inv;
+  Status status = ParseZfsList(fuzz::AsText(data, size), &inv);
+  if (!status.ok()) {
+    fuzz::CheckRefused(status, inv);
+    return 0;
+  }
+  fuzz::CheckZfsListRoundTrip(inv);
+  return 0;
+}
