@@ -23,7 +23,9 @@ int RunInventory(const InventoryFlags& flags) {
     s = MakeDirectories(flags.save_dir);
     if (s.ok()) s = WriteFileAtomically(flags.save_dir + "/zfs-list.txt", FormatZfsList(inventory));
     if (s.ok()) {
-      s = WriteFileAtomically(flags.save_dir + "/vmadm-list.txt", FormatVmadmList(inventory));
+      std::string zones;
+      s = FormatVmadmList(inventory, &zones);
+      if (s.ok()) s = WriteFileAtomically(flags.save_dir + "/vmadm-list.txt", zones);
     }
     if (!s.ok()) {
       std::cerr << "zrecon: " << s.message() << "\n";

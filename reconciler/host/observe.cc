@@ -62,7 +62,7 @@ Status Observe(Host& host, const ObserveOptions& options, Inventory* inventory,
   ZfsDialect dialect = ZfsDialect::kIllumos;
   Status status = ObserveZfs(host, options, &observed, &dialect);
   if (status.ok()) {
-    status = RunAndParse(host, VmadmListArgv(options.vmadm), ParseVmadmList, &observed);
+    status = RunAndParse(host, VmadmLookupArgv(options.vmadm), ParseVmadmLookup, &observed);
   }
   if (!status.ok()) return status;
   *inventory = std::move(observed);

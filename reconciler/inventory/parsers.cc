@@ -160,6 +160,7 @@ class InventoryBuilder {
   Status AddSnapshot(const Row& row);
   Status AddBookmark(const Row& row);
   void Attach(size_t index, const char* line, Snapshot snapshot);
+  bool HasDuplicateSnapshots(size_t d, std::unordered_set<std::string_view>* seen) const;
   Status CheckDuplicateSnapshots() const;
   Status CheckDuplicateBookmarks() const;
 
@@ -324,9 +325,22 @@ void InventoryBuilder::Attach(size_t index, const char* line, Snapshot snapshot)
   snapshot_lines_[index].push_back(line);
 }
 
+bool InventoryBuilder::HasDuplicateSnapshots(size_t d,
+                                             std::unordered_set<std::string_view>* seen) const {
+  seen->clear();
+  for (const Snapshot& s : datasets_[d].snapshots) {
+    if (!seen->insert(s.name).second) return true;
+  }
+  return false;
+}
+
 Status InventoryBuilder::CheckDuplicateSnapshots() const {
+  // A hash set finds whether a dataset has a duplicate in linear time; the
+  // sort below, which picks the row to report, runs only when it does.
+  std::unordered_set<std::string_view> seen;
   std::vector<size_t> order;
   for (size_t d = 0; d < datasets_.size(); ++d) {
+    if (!HasDuplicateSnapshots(d, &seen)) continue;
     const std::vector<Snapshot>& snaps = datasets_[d].snapshots;
     order.resize(snaps.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -613,13 +627,19 @@ std::string FormatZfsList(const Inventory& inv) {
   return out;
 }
 
-std::string FormatVmadmList(const Inventory& inv) {
-  std::string out;
+Status FormatVmadmList(const Inventory& inv, std::string* out) {
+  std::string text;
   for (const Zone& z : inv.zones) {
-    out += z.uuid + ':' + z.type + ':' + z.brand + ':' + z.state + ':' + z.image_uuid + ':' +
-           z.zpool + ':' + z.alias + '\n';
+    if (z.alias.find_first_of("\r\n") != std::string::npos) {
+      return Status::Error("zone " + z.uuid + " has an alias with a line break (\"" +
+                           Printable(z.alias) +
+                           "\"), which vmadm-list.txt cannot record unambiguously");
+    }
+    text += z.uuid + ':' + z.type + ':' + z.brand + ':' + z.state + ':' + z.image_uuid + ':' +
+            z.zpool + ':' + z.alias + '\n';
   }
-  return out;
+  *out = std::move(text);
+  return Status::Ok();
 }
 
 }  // namespace zrecon

@@ -38,7 +38,7 @@ ZFS_LIST_ARGS = ("list -H -p -t all -o "
                  "name,type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported")
 ZFS_GET_ARGS = ("get -H -p -r -o name,property,value "
                 "type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported")
-VMADM_LIST_ARGS = "list -p -o uuid,type,brand,state,image_uuid,zpool,alias"
+VMADM_LIST_ARGS = "lookup -j -o uuid,brand,state,image_uuid,zpool,alias"
 
 # web01 keeps hourly, daily and weekly snapshots and exports its dailies to
 # usb; at NOW the fixture's monthly and last week's weekly are pruned.
@@ -246,6 +246,12 @@ class ValidateTest(TempDirTest):
         result = run_zrecon("validate", "-f", self.good, "-f", self.other)
         self.assertExit(result, 0)
         self.assertEqual(result.stderr, "")
+
+    def test_files_may_be_given_as_arguments(self):
+        flags = run_zrecon("validate", "-f", self.good, "-f", self.bad)
+        args = run_zrecon("validate", self.good, self.bad)
+        self.assertExit(args, 1)
+        self.assertEqual((args.stdout, args.stderr), (flags.stdout, flags.stderr))
 
     def test_json_report_matches_the_text_report(self):
         text = run_zrecon("validate", "-f", self.good, "-f", self.bad)
@@ -538,8 +544,20 @@ class FakeHost:
                                         "this is not zfs output\\n'")])
 
     def vmadm_lists(self, listing):
+        # The recorded `vmadm list -p` lines, answered as `vmadm lookup -j -o
+        # ...` prints them (keys vmadm leaves unset are omitted).
+        zones = []
+        for line in read(listing).splitlines():
+            uuid, _type, brand, state, image, zpool, alias = line.split(":", 6)
+            zone = {"uuid": uuid, "brand": brand, "state": state}
+            for key, value in (("image_uuid", image), ("zpool", zpool), ("alias", alias)):
+                if value:
+                    zone[key] = value
+            zones.append(zone)
+        answer = os.path.join(self.root, "vmadm-lookup.json")
+        write(answer, json.dumps(zones, indent=2) + "\n")
         self._script(self.vmadm, "vmadm",
-                     [(shlex.quote(VMADM_LIST_ARGS), "exec cat " + shlex.quote(listing))])
+                     [(shlex.quote(VMADM_LIST_ARGS), "exec cat " + shlex.quote(answer))])
 
     def failing_vmadm(self):
         self._script(self.vmadm, "vmadm",

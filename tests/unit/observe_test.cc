@@ -22,8 +22,7 @@ const Argv kZfsGet = {"zfs",
                       "-o",
                       "name,property,value",
                       "type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported"};
-const Argv kVmadmList = {"vmadm", "list", "-p", "-o",
-                         "uuid,type,brand,state,image_uuid,zpool,alias"};
+const Argv kVmadmList = {"vmadm", "lookup", "-j", "-o", "uuid,brand,state,image_uuid,zpool,alias"};
 
 constexpr char kUuid[] = "54f1cc77-68f1-42ab-acac-5c4f64f5d6e0";
 constexpr char kImage[] = "4ad7a1c2-1111-4b4e-8d5b-2a1f9c0e3b11";
@@ -45,8 +44,12 @@ std::string ZfsListOutput() {
   return out;
 }
 
+// `vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias`.
 std::string VmadmListOutput() {
-  return std::string(kUuid) + ":OS:joyent:running:" + kImage + ":zones:web:01\n";
+  return std::string("[\n  {\n    \"uuid\": \"") + kUuid +
+         "\",\n    \"brand\": \"joyent\",\n    \"state\": \"running\",\n"
+         "    \"image_uuid\": \"" +
+         kImage + "\",\n    \"zpool\": \"zones\",\n    \"alias\": \"web:01\"\n  }\n]\n";
 }
 
 // `zfs get -H -p -r -o name,property,value <props>` as zfs-fuse prints it.
@@ -75,7 +78,7 @@ const char kUsageError[] =
     "usage:\n"
     "\tlist [-rH][-d max] [-o property[,...]] [-t type[,...]] [-s property] ...\n";
 
-TEST_CASE("observe: illumos reads one zfs list and one vmadm list") {
+TEST_CASE("observe: illumos reads one zfs list and one vmadm lookup") {
   FakeHost host;
   host.Answer(kZfsList, FakeHost::Output(ZfsListOutput()));
   host.Answer(kVmadmList, FakeHost::Output(VmadmListOutput()));
@@ -208,7 +211,7 @@ TEST_CASE("observe: a failing zfs get or vmadm list names the command and its st
   Status vmadm = Observe(host, ObserveOptions(), &inv, nullptr);
   REQUIRE_FALSE(vmadm.ok());
   CHECK(vmadm.message() ==
-        "vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias exited 2: "
+        "vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias exited 2: "
         "FATAL: cannot run because: not root");
 }
 

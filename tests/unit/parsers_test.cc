@@ -231,7 +231,8 @@ TEST_CASE("parsers: vmadm list round-trips, ordered by uuid") {
   std::string text = ReadInventoryFixture("smartos-mixed/vmadm-list.txt");
   Inventory inv;
   REQUIRE(ParseVmadmList(text, &inv).ok());
-  std::string formatted = FormatVmadmList(inv);
+  std::string formatted;
+  REQUIRE(FormatVmadmList(inv, &formatted).ok());
   CHECK(formatted != text);  // the recording is in vmadm's ram order
   CHECK(StartsWith(formatted, std::string(kJoyent) + ":OS:joyent:running:"));
   CHECK(formatted.find(std::string(kKvm) + ":KVM:kvm:running::zones:\n") != std::string::npos);
@@ -500,6 +501,60 @@ TEST_CASE("parsers: corrupted listings never crash and valid ones round-trip") {
   }
   // Some edits (inside names, guids, used) leave the listing valid.
   CHECK(valid > 100);
+}
+
+}  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("parsers: vmadm lookup JSON, where no alias can forge a zone") {
+  const std::string a = "54f1cc77-68f1-42ab-acac-5c4f64f5d6e0";
+  const std::string img = "4ad7a1c2-1111-4b4e-8d5b-2a1f9c0e3b11";
+  // An alias that, in `vmadm list -p` output, would read as a second row.
+  const std::string forged = "x\\n" + img + ":OS:joyent:running:" + img + ":zones:web-forged";
+  std::string json = "[{\"uuid\": \"" + a + "\", \"brand\": \"lx\", \"state\": \"running\", " +
+                     "\"image_uuid\": \"" + img + "\", \"zpool\": \"zones\", \"alias\": \"" +
+                     forged + "\"}, {\"uuid\": \"e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11\", " +
+                     "\"brand\": \"kvm\", \"state\": \"stopped\", \"zpool\": \"zones\"}]";
+  Inventory inv;
+  Status s = ParseVmadmLookup(json, &inv);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  inv.Index();
+  REQUIRE(inv.zones.size() == 2);
+  const Zone* z = inv.FindZone(a);
+  REQUIRE(z != nullptr);
+  CHECK(z->type == "LX");
+  CHECK(z->alias.find('\n') != std::string::npos);
+  CHECK(inv.FindZone(img) == nullptr);
+  const Zone* kvm = inv.FindZone("e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11");
+  REQUIRE(kvm != nullptr);
+  CHECK(kvm->type == "KVM");
+  CHECK(kvm->image_uuid.empty());
+  CHECK(kvm->alias.empty());
+  // The line format refuses to record such an alias.
+  std::string text;
+  Status saved = FormatVmadmList(inv, &text);
+  CHECK_FALSE(saved.ok());
+  CHECK(saved.message().find("line break") != std::string::npos);
+}
+
+TEST_CASE("parsers: vmadm lookup errors name the element") {
+  Inventory inv;
+  CHECK(ParseVmadmLookup("[", &inv).message().find("not valid JSON") != std::string::npos);
+  CHECK(ParseVmadmLookup("", &inv).ok());
+  CHECK(ParseVmadmLookup("[]\n", &inv).ok());
+  CHECK(ParseVmadmLookup("{}", &inv).message() == "expected a JSON array of zones");
+  CHECK(ParseVmadmLookup("[1]", &inv).message() == "[0]: expected an object");
+  CHECK(ParseVmadmLookup("[{\"uuid\": \"nope\", \"brand\": \"lx\", \"state\": \"running\"}]", &inv)
+            .message() == "[0].uuid: bad uuid \"nope\"");
+  CHECK(
+      ParseVmadmLookup("[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": 7}]", &inv)
+          .message() == "[0].brand: expected a string, got 7");
+  std::string twice =
+      "[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"lx\", \"state\": \"x\"},"
+      " {\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"lx\", \"state\": \"x\"}]";
+  CHECK(ParseVmadmLookup(twice, &inv).message().find("listed twice") != std::string::npos);
+  CHECK(inv.zones.empty());
 }
 
 }  // namespace zrecon
