@@ -251,6 +251,8 @@ void Planner::PlanForZone(const SelectedZone& sel) {
   // snapshot` fail, so it is left out, loudly.
   size_t longest = 0;
   for (const SnapshotClass& c : policy_.classes) {
+    auto kept = sel.keep.find(c.name);
+    if (kept == sel.keep.end() || kept->second <= 0) continue;  // never taken here
     longest = std::max(longest, naming_.Format(c.name, in_.now).size());
   }
   for (const Dataset* d : ZoneDatasets(inv_, zone, sel.policy->datasets)) {
