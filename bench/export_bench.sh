@@ -4,12 +4,15 @@
 # by side on the same snapshot, in alternating order each round. See
 # BENCHMARKS.md ("Export overhead") for how to read the figures.
 #
-#   bench/export_bench.sh [--size-mib N] [--runs N] [--zrecon PATH]
+#   bench/export_bench.sh [--size-mib N] [--runs N] [--zrecon PATH] [--before PATH]
 #
 #   --size-mib N   incompressible MiB written into the zone (default 512, at
 #                  least 256); a quarter as much compressible text is added
 #   --runs N       measured rounds after one warm-up of each (default 5)
 #   --zrecon PATH  the binary to measure (default build/zrecon)
+#   --before PATH  a second zrecon binary (e.g. a build of the previous
+#                  commit) measured in the same rounds, for a before/after
+#                  comparison under the same load
 #
 # Needs root, zfs-fuse (brought up by tools/sandbox-up.sh), zstd and
 # python3. Brings up its own sandbox host (pool `benchpool` in
@@ -20,13 +23,13 @@ set -euo pipefail
 shopt -s inherit_errexit # a failure inside $(...) must end the run too
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SIZE_MIB=512 RUNS=5 ZRECON=$ROOT/build/zrecon
+SIZE_MIB=512 RUNS=5 ZRECON=$ROOT/build/zrecon BEFORE=
 BENCH=/var/tmp/zrecon-exportbench
 HOST=bench                              # the policy's host: the destination's top directory
 ALIAS=exportbench
 
 usage() {
-  echo "usage: $0 [--size-mib N (>= 256)] [--runs N (>= 1)] [--zrecon PATH]" >&2
+  echo "usage: $0 [--size-mib N (>= 256)] [--runs N (>= 1)] [--zrecon PATH] [--before PATH]" >&2
   exit 64
 }
 log() { echo "export_bench: $*" >&2; }
@@ -40,6 +43,7 @@ while (($#)); do
     --size-mib) (($# >= 2)) || usage; need_int "$1" "$2"; SIZE_MIB=$((10#$2)); shift 2 ;;
     --runs) (($# >= 2)) || usage; need_int "$1" "$2"; RUNS=$((10#$2)); shift 2 ;;
     --zrecon) (($# >= 2)) || usage; ZRECON=$(realpath -m "$2"); shift 2 ;;
+    --before) (($# >= 2)) || usage; BEFORE=$(realpath -m "$2"); shift 2 ;;
     *) echo "$0: unknown argument '$1'" >&2; usage ;;
   esac
 done
@@ -47,6 +51,7 @@ done
 ((RUNS >= 1)) || { echo "$0: --runs must be at least 1" >&2; usage; }
 [[ $EUID -eq 0 ]] || die "run as root (zfs-fuse needs it)"
 [[ -x $ZRECON ]] || die "$ZRECON is missing: cmake --build build --target zrecon"
+[[ -z $BEFORE || -x $BEFORE ]] || die "--before $BEFORE is not an executable"
 command -v zstd >/dev/null || die "the zstd CLI is missing: tools/install-deps.sh installs it"
 PY=/usr/bin/python3
 TEXT_MIB=$((SIZE_MIB / 4))
@@ -160,22 +165,22 @@ dd_send() {
   rm -f "$out"
 }
 
-# A fresh first export to both destinations: plan, check that the only two
-# stream sends are exactly the baseline's command, apply, and print one line
-# per destination from the plan and the JSON progress events:
-# "destination seconds bytes stored file sha256_in_manifest".
+# A fresh first export to both destinations by zrecon binary $1: plan,
+# check that the only two stream sends are exactly the baseline's command,
+# apply, and print one line per destination from the plan and the JSON
+# progress events: "destination seconds bytes stored file sha256_in_manifest".
 # `apply -f` plans again rather than applying the saved plan: the saved
 # plan's fingerprint covers every pool, and other users' pools on a shared
 # machine change often enough to make it stale. The start events must show
 # the same actions as the saved plan, which checks that both plans agree.
 zrecon_export() {
-  local err
+  local zrecon=$1 err
   rm -rf "$WORK/dest-none" "$WORK/dest-zstd"
   mkdir -p "$WORK/dest-none" "$WORK/dest-zstd"
-  err=$("$ZRECON" plan -f "$WORK/policy.yaml" --now "$NOW" --host $HOST --json \
-    2>&1 >"$WORK/plan.json") || die "zrecon plan failed (exit $?): $err"
-  err=$("$ZRECON" apply -f "$WORK/policy.yaml" --now "$NOW" --host $HOST --json \
-    2>&1 >"$WORK/events.jsonl") || die "zrecon apply failed (exit $?): $err"
+  err=$("$zrecon" plan -f "$WORK/policy.yaml" --now "$NOW" --host $HOST --json \
+    2>&1 >"$WORK/plan.json") || die "$zrecon plan failed (exit $?): $err"
+  err=$("$zrecon" apply -f "$WORK/policy.yaml" --now "$NOW" --host $HOST --json \
+    2>&1 >"$WORK/events.jsonl") || die "$zrecon apply failed (exit $?): $err"
   "$PY" - "$WORK" "$HOST" "$FROM" "$SNAP" <<'PY'
 import json, os, sys
 work, host, origin, snap = sys.argv[1:]
@@ -228,35 +233,51 @@ verify() {
   [[ $got == "$zstd_sha" ]] || die "manifest sha256 $zstd_sha of $zstd_file is not $got"
 }
 
-# One measured round; appends a line to $WORK/rounds.tsv.
-round() {
-  local n=$1 order plain zr devnull floor
-  if ((n % 2)); then
-    order="plain,zrecon"
-    plain=$(plain_send)
-    zr=$(zrecon_export)
-  else
-    order="zrecon,plain"
-    zr=$(zrecon_export)
-    plain=$(plain_send)
-  fi
-  devnull=$(devnull_send)
-  floor=$(dd_send)
-  local p_s p_sync_s p_bytes p_sha
-  read -r p_s p_sync_s p_bytes p_sha <<<"$plain"
-  local n_s n_bytes n_file n_sha z_s z_bytes z_stored z_file z_sha
+# Exports with zrecon binary $1 and checks the files against the baseline
+# stream (size $BASELINE_BYTES, SHA-256 $BASELINE_SHA) before the next
+# export deletes them. Prints "seconds seconds_zstd stored_zstd".
+measured_export() {
+  local zr n_s n_bytes n_file n_sha z_s z_bytes z_stored z_file z_sha
+  zr=$(zrecon_export "$1")
   read -r _ n_s n_bytes _ n_file n_sha < <(grep '^plain ' <<<"$zr")
   read -r _ z_s z_bytes z_stored z_file z_sha < <(grep '^packed ' <<<"$zr")
-  [[ $n_bytes == "$p_bytes" && $z_bytes == "$p_bytes" ]] ||
-    die "round $n: stream sizes differ: plain $p_bytes, zrecon $n_bytes and $z_bytes"
-  [[ -z $BASELINE_SHA || $p_sha == "$BASELINE_SHA" ]] ||
+  [[ $n_bytes == "$BASELINE_BYTES" && $z_bytes == "$BASELINE_BYTES" ]] ||
+    die "$1: stream sizes differ: plain $BASELINE_BYTES, zrecon $n_bytes and $z_bytes"
+  verify "$BASELINE_SHA" "$n_file" "$n_sha" "$z_file" "$z_sha"
+  echo "$n_s $z_s $z_stored"
+}
+
+# One measured round; appends a line to $WORK/rounds.tsv. The plain send,
+# zrecon and (with --before) the other zrecon run in an order that rotates
+# round by round, so that none always runs first or last.
+round() {
+  local n=$1 candidates=(plain zrecon) order=() c i plain zr zb="- - -" devnull floor
+  [[ -z $BEFORE ]] || candidates+=(before)
+  for ((i = 0; i < ${#candidates[@]}; i++)); do
+    order+=("${candidates[$(((i + n - 1) % ${#candidates[@]}))]}")
+  done
+  for c in "${order[@]}"; do
+    case $c in
+      plain) plain=$(plain_send) ;;
+      zrecon) zr=$(measured_export "$ZRECON") ;;
+      before) zb=$(measured_export "$BEFORE") ;;
+    esac
+  done
+  devnull=$(devnull_send)
+  floor=$(dd_send)
+  local p_s p_sync_s p_bytes p_sha n_s z_s z_stored b_s bz_s
+  read -r p_s p_sync_s p_bytes p_sha <<<"$plain"
+  [[ $p_bytes == "$BASELINE_BYTES" && $p_sha == "$BASELINE_SHA" ]] ||
     die "round $n: zfs send produced a different stream ($p_sha, first $BASELINE_SHA)"
-  BASELINE_SHA=$p_sha
-  verify "$p_sha" "$n_file" "$n_sha" "$z_file" "$z_sha"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$order" "$p_bytes" "$p_s" \
-    "$p_sync_s" "$devnull" "$floor" "$n_s" "$z_s" "$z_stored" >>"$WORK/rounds.tsv"
-  log "$(printf 'round %d/%d (%s): plain %.2fs, zrecon %.2fs, zrecon+zstd %.2fs; files verified' \
-    "$n" "$RUNS" "$order" "$p_s" "$n_s" "$z_s")"
+  read -r n_s z_s z_stored <<<"$zr"
+  read -r b_s bz_s _ <<<"$zb"
+  local joined
+  joined=$(IFS=,; echo "${order[*]}")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$joined" "$p_bytes" \
+    "$p_s" "$p_sync_s" "$devnull" "$floor" "$n_s" "$z_s" "$z_stored" "$b_s" "$bz_s" \
+    >>"$WORK/rounds.tsv"
+  log "$(printf 'round %d/%d (%s): plain %.2fs, zrecon %.2fs, zrecon+zstd %.2fs' \
+    "$n" "$RUNS" "$joined" "$p_s" "$n_s" "$z_s")${BEFORE:+, before ${b_s}s}; files verified"
 }
 
 report() {
@@ -264,35 +285,53 @@ report() {
 import statistics, sys
 path, size_mib, text_mib = sys.argv[1:]
 rows = [l.rstrip("\n").split("\t") for l in open(path)]
+before = rows[0][10] != "-"
 print("export of one zone: %s MiB random + %s MiB text, stream %.1f MB; rates in MB/s (10^6 B/s)"
       % (size_mib, text_mib, int(rows[0][2]) / 1e6))
-head = ("round", "order", "plain", "+fsync", ">null", "pipe|dd", "zrecon", "+zstd", "ratio",
-        "r/fsync", "r/dd", "zstd saved")
-line = "%-6s %-12s %6s %6s %6s %7s %6s %6s %5s %7s %5s %10s"
-print(line % head)
-keys = ("plain", "fsync", "null", "dd", "zrecon", "zstd", "ratio", "r_fsync", "r_dd", "saved")
+rates = ["plain", "fsync", "null", "dd", "zrecon", "zstd"]
+ratios = ["ratio", "r_fsync", "r_dd"]
+titles = {"plain": "plain", "fsync": "+fsync", "null": ">null", "dd": "pipe|dd",
+          "zrecon": "zrecon", "zstd": "+zstd", "before": "before", "bzstd": "b+zstd",
+          "ratio": "ratio", "r_fsync": "r/fsync", "r_dd": "r/dd", "b_ratio": "b/plain",
+          "b_fsync": "b/fsync", "saved": "zstd saved"}
+if before:
+    rates += ["before", "bzstd"]
+    ratios += ["b_ratio", "b_fsync"]
+keys = rates + ratios + ["saved"]
+order_width = max(12, max(len(r[1]) for r in rows))
+line = "%-6s %-" + str(order_width) + "s " + " ".join("%7s" for _ in rates + ratios) + " %10s"
+print(line % (("round", "order") + tuple(titles[k] for k in keys)))
 cols = {k: [] for k in keys}
 saved_bytes = []
 
 def show(label, order, v):
-    print(line % ((label, order) + tuple("%.0f" % v[k] for k in keys[:6]) +
-                  tuple("%.2f" % v[k] for k in keys[6:9]) + ("%.1f%%" % (100 * v["saved"]),)))
+    print(line % ((label, order) + tuple("%.0f" % v[k] for k in rates) +
+                  tuple("%.2f" % v[k] for k in ratios) + ("%.1f%%" % (100 * v["saved"]),)))
 
-for n, order, b, p, ps, dn, dd, zn, zz, stored in rows:
+for n, order, b, p, ps, dn, dd, zn, zz, stored, bn, bz in rows:
     b, stored = int(b), int(stored)
     p, ps, dn, dd, zn, zz = map(float, (p, ps, dn, dd, zn, zz))
     v = dict(plain=b / p / 1e6, fsync=b / ps / 1e6, null=b / dn / 1e6, dd=b / dd / 1e6,
              zrecon=b / zn / 1e6, zstd=b / zz / 1e6, ratio=zn / p, r_fsync=zn / ps, r_dd=zn / dd,
              saved=1 - stored / b)
+    if before:
+        bn, bz = float(bn), float(bz)
+        v.update(before=b / bn / 1e6, bzstd=b / bz / 1e6, b_ratio=bn / p, b_fsync=bn / ps)
     for k in keys:
         cols[k].append(v[k])
     saved_bytes.append(b - stored)
     show(n, order, v)
 m = {k: statistics.median(c) for k, c in cols.items()}
 show("median", "", m)
-print("median zrecon_time / plain_time: %.2f (target <= 1.10: %s); zstd saved %d bytes (%.1f%%)"
-      % (m["ratio"], "met" if m["ratio"] <= 1.10 else "NOT met",
-         statistics.median(saved_bytes), 100 * m["saved"]))
+print("median zrecon_time / plain_time: %.2f (target <= 1.10: %s); "
+      "zrecon_time / (plain + fsync)_time: %.2f" %
+      (m["ratio"], "met" if m["ratio"] <= 1.10 else "NOT met", m["r_fsync"]))
+if before:
+    print("before: zrecon_time / plain_time %.2f, / (plain + fsync)_time %.2f; "
+          "median before_time / zrecon_time: %.2f" %
+          (m["b_ratio"], m["b_fsync"],
+           statistics.median(float(r[10]) / float(r[7]) for r in rows)))
+print("zstd saved %d bytes (%.1f%%)" % (statistics.median(saved_bytes), 100 * m["saved"]))
 PY
 }
 
@@ -305,16 +344,20 @@ main() {
   LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
   bring_up_host
   write_policy
-  BASELINE_SHA=
-  log "warm-up: one plain send and one zrecon export (not measured)"
-  plain_send >/dev/null
-  zrecon_export >/dev/null
+  log "warm-up: one plain send and one export per zrecon (not measured)"
+  local warm
+  warm=$(plain_send)
+  read -r _ _ BASELINE_BYTES BASELINE_SHA <<<"$warm"
+  zrecon_export "$ZRECON" >/dev/null
+  [[ -z $BEFORE ]] || zrecon_export "$BEFORE" >/dev/null
   : >"$WORK/rounds.tsv"
   for n in $(seq 1 "$RUNS"); do round "$n"; done
   echo "machine: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')," \
     "zfs-fuse $(dpkg-query -W -f='${Version}' zfs-fuse 2>/dev/null), kernel $(uname -r)"
   echo "load average: $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after"
   echo "zrecon: $ZRECON ($("$ZRECON" --version 2>/dev/null || echo unknown version))"
+  [[ -z $BEFORE ]] ||
+    echo "before: $BEFORE ($("$BEFORE" --version 2>/dev/null || echo unknown version))"
   report
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <memory>
 #include <string_view>
 
 #include "reconciler/host/zfs_dialect.h"
@@ -31,31 +32,41 @@ size_t ApplyReport::Count(Outcome outcome) const {
 
 namespace {
 
-// Feeds a child's stdout into a destination file, counting bytes and
-// reporting progress every 16 MiB.
+// Turns a growing byte count into a progress report every 16 MiB.
+class ProgressThrottle {
+ public:
+  explicit ProgressThrottle(std::function<void(uint64_t)> report) : report_(std::move(report)) {}
+
+  void Update(uint64_t bytes) {
+    if (bytes < next_report_) return;
+    next_report_ = bytes + kReportEvery;
+    if (report_) report_(bytes);
+  }
+
+ private:
+  static constexpr uint64_t kReportEvery = 16 << 20;
+  std::function<void(uint64_t)> report_;
+  uint64_t next_report_ = kReportEvery;
+};
+
+// Feeds a child's stdout into a destination file, counting bytes.
 class ProgressSink : public ByteSink {
  public:
-  ProgressSink(StreamFile* file, std::function<void(uint64_t)> progress)
-      : file_(file), progress_(std::move(progress)) {}
+  ProgressSink(StreamFile* file, ProgressThrottle* progress) : file_(file), progress_(progress) {}
 
   Status Write(const char* data, size_t size) override {
     Status s = file_->Write(data, size);
     bytes_ += size;
-    if (bytes_ >= next_report_) {
-      next_report_ = bytes_ + kReportEvery;
-      if (progress_) progress_(bytes_);
-    }
+    progress_->Update(bytes_);
     return s;
   }
 
   uint64_t bytes() const { return bytes_; }
 
  private:
-  static constexpr uint64_t kReportEvery = 16 << 20;
   StreamFile* file_;
-  std::function<void(uint64_t)> progress_;
+  ProgressThrottle* progress_;
   uint64_t bytes_ = 0;
-  uint64_t next_report_ = kReportEvery;
 };
 
 bool StderrSays(const CommandResult& r, std::string_view text) {
@@ -198,6 +209,35 @@ class Executor {
     return bytes;
   }
 
+  // Runs the action's command with its stdout into a new file of `dest`,
+  // and commits the file. The child writes the file itself when the file
+  // allows it (direct mode: no pipe, no copy through zrecon); otherwise its
+  // output streams through this process (compression happens here).
+  Status ExportToFile(size_t index, Destination* dest, const std::string& compression,
+                      uint64_t expected, StoredFile* stored, ActionResult* result) {
+    const Action& a = plan_.actions[index];
+    // Declared before the file, whose hashing thread reports through it
+    // until the file is committed or destroyed. In direct mode the observer
+    // hears from that thread while this one waits for the child; the calls
+    // never overlap with each other or with the other hooks.
+    ProgressThrottle progress([this, index, expected](uint64_t bytes) {
+      if (observer_) observer_->ActionProgress(plan_, index, bytes, expected);
+    });
+    std::unique_ptr<StreamFile> file;
+    Status s = dest->Create(a.file, compression, &file);
+    if (!s.ok()) return s;
+    ProgressSink sink(file.get(), &progress);
+    const int direct = file->BeginDirect([&progress](uint64_t bytes) { progress.Update(bytes); });
+    CommandResult r;
+    s = direct >= 0 ? host_.RunToFile(a.argv, direct, &r) : host_.RunToSink(a.argv, &sink, &r);
+    result->bytes = direct >= 0 ? file->bytes_in() : sink.bytes();
+    if (!s.ok()) return s.Prefixed(a.destination + ":" + a.file);
+    if (r.exit_code != 0) return Status::Error(DescribeFailure(a.argv, r));
+    s = file->Commit(stored);
+    if (direct >= 0) result->bytes = file->bytes_in();
+    return s;
+  }
+
   Status RunExport(size_t index, ActionResult* result) {
     const Action& a = plan_.actions[index];
     Destination* dest = nullptr;
@@ -217,19 +257,8 @@ class Executor {
     if (a.kind != ActionKind::kSaveConfig && d != plan_.destinations.end()) {
       compression = d->second.compression;
     }
-    std::unique_ptr<StreamFile> file;
-    s = dest->Create(a.file, compression, &file);
-    if (!s.ok()) return s;
-    ProgressSink sink(file.get(), [&](uint64_t bytes) {
-      if (observer_) observer_->ActionProgress(plan_, index, bytes, expected);
-    });
-    CommandResult r;
-    s = host_.RunToSink(a.argv, &sink, &r);
-    result->bytes = sink.bytes();
-    if (!s.ok()) return s.Prefixed(a.destination + ":" + a.file);
-    if (r.exit_code != 0) return Status::Error(DescribeFailure(a.argv, r));
     StoredFile stored;
-    s = file->Commit(&stored);
+    s = ExportToFile(index, dest, compression, expected, &stored, result);
     if (!s.ok()) return s;
     result->stored = stored.size;
     std::string written = FormatRfc3339(clock_());

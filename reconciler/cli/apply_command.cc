@@ -39,8 +39,9 @@ std::string MachineName() {
 
 // A saved plan is only valid for the host state it was computed from: read
 // the host and the plan's destinations again and compare fingerprints.
-Status CheckNotStale(const Plan& plan, Catalogs* catalogs) {
+Status CheckNotStale(const Plan& plan, int timeout_seconds, Catalogs* catalogs) {
   HostFlags flags;
+  flags.timeout_seconds = timeout_seconds;
   flags.zfs = plan.zfs;
   flags.vmadm = plan.vmadm;
   flags.dialect = ZfsDialectName(plan.dialect);
@@ -108,6 +109,13 @@ Status CheckHost(const std::string& expected_host, const std::string& acknowledg
 }
 
 int RunApply(const ApplyFlags& flags) {
+  // Taken before planning: a plan made while another run changes the host
+  // would be stale by the time it runs. A dry run changes nothing.
+  std::unique_ptr<HostLock> lock;
+  if (!flags.dry_run) {
+    Status s = TakeHostLock(flags.lock, &lock);
+    if (!s.ok()) return Fail(s);
+  }
   Plan plan;
   Catalogs catalogs;
   if (!flags.plan_file.empty()) {
@@ -115,7 +123,7 @@ int RunApply(const ApplyFlags& flags) {
     Status s = ReadFile(flags.plan_file, &text);
     if (s.ok()) s = DecodePlanJson(text, &plan).Prefixed(flags.plan_file);
     if (s.ok()) s = CheckHost(plan.host, flags.planning.host);
-    if (s.ok()) s = CheckNotStale(plan, &catalogs);
+    if (s.ok()) s = CheckNotStale(plan, flags.planning.host_flags.timeout_seconds, &catalogs);
     if (!s.ok()) return Fail(s);
   } else {
     Planned planned;
@@ -150,7 +158,7 @@ int RunApply(const ApplyFlags& flags) {
     recording = r.get();
     host = std::move(r);
   } else {
-    host = std::make_unique<PosixHost>(0);  // streams may take hours
+    host = MakeExecutionHost(flags.planning.host_flags, plan.zfs);
   }
   std::map<std::string, std::unique_ptr<Destination>> owned;
   std::map<std::string, Destination*> destinations;

@@ -13,12 +13,30 @@ namespace zrecon {
 
 namespace {
 
+// A week: no single zfs or vmadm command other than a transfer takes that
+// long, so a larger --timeout is a typo.
+constexpr int kMaxTimeoutSeconds = 7 * 24 * 3600;
+
 void AddHostFlags(CLI::App* cmd, HostFlags* flags) {
   cmd->add_option("--zfs", flags->zfs, "zfs binary (default: zfs on PATH)");
   cmd->add_option("--vmadm", flags->vmadm, "vmadm binary (default: vmadm on PATH)");
   cmd->add_option("--dialect", flags->dialect,
                   "zfs CLI dialect: auto (detect), illumos (SmartOS), legacy (zfs-fuse)")
       ->check(CLI::IsMember({"auto", "illumos", "legacy"}));
+  cmd->add_option("--timeout", flags->timeout_seconds,
+                  "seconds any zfs or vmadm command may take, except zfs send and receive "
+                  "(0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, kMaxTimeoutSeconds));
+}
+
+// Only runs that change the host take the lock (lock.h).
+void AddLockFlag(CLI::App* cmd, HostLockFlags* flags, int argc, char** argv) {
+  cmd->add_option("--lock-file", flags->file,
+                  std::string("one apply or restore per host holds this file (default: "
+                              "$ZRECON_LOCK, else ") +
+                      kDefaultLockPath + ")");
+  flags->command_line = ShellJoin(std::vector<std::string>(argv, argv + argc));
 }
 
 // Flags shared by plan and apply. --inventory and --catalog only make sense
@@ -61,7 +79,7 @@ int Dispatch(int argc, char** argv) {
   ValidateFlags validate;
   CLI::App* validate_cmd =
       app.add_subcommand("validate", "Check policy files; report every problem as FILE:LINE:COL");
-  validate_cmd->add_option("-f,--file", validate.files, "policy file (repeatable)")
+  validate_cmd->add_option("files,-f,--file", validate.files, "policy files (also as arguments)")
       ->default_str(kDefaultPolicyPath);
   validate_cmd->add_option("--format", validate.format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
@@ -91,6 +109,7 @@ int Dispatch(int argc, char** argv) {
                       "allow a plan that destroys more snapshots than limits.max_destroy");
   apply_cmd->add_flag("--json", apply.json, "progress as JSON lines");
   apply_cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
+  AddLockFlag(apply_cmd, &apply.lock, argc, argv);
 
   RestoreFlags restore;
   CLI::App* restore_cmd = app.add_subcommand(
@@ -108,6 +127,7 @@ int Dispatch(int argc, char** argv) {
   restore_cmd->add_flag("--force", restore.force,
                         "replace the zone if it exists (the plan says exactly what goes)");
   AddHostFlags(restore_cmd, &restore.host_flags);
+  AddLockFlag(restore_cmd, &restore.lock, argc, argv);
 
   InventoryFlags inventory;
   CLI::App* inventory_cmd =

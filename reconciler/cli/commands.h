@@ -62,6 +62,7 @@ struct ApplyFlags {
   bool allow_destroy = false;
   bool json = false;  // progress as JSON lines
   bool verbose = false;
+  HostLockFlags lock;
 };
 int RunApply(const ApplyFlags& flags);
 
@@ -75,6 +76,7 @@ struct RestoreFlags {
   bool start = false;
   bool force = false;
   HostFlags host_flags;
+  HostLockFlags lock;
 };
 int RunRestore(const RestoreFlags& flags);
 

@@ -2,15 +2,36 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <ctime>
+#include <iostream>
 
 #include "reconciler/host/observe.h"
+#include "reconciler/host/posix_host.h"
+#include "reconciler/host/timeout_host.h"
 #include "reconciler/inventory/parsers.h"
 #include "reconciler/policy/policy_loader.h"
 #include "reconciler/storage/atomic_file.h"
 #include "reconciler/storage/directory_catalog.h"
 
 namespace zrecon {
+
+Status TakeHostLock(const HostLockFlags& flags, std::unique_ptr<HostLock>* lock) {
+  std::string path = flags.file;
+  const char* from_env = std::getenv("ZRECON_LOCK");
+  if (path.empty() && from_env != nullptr && *from_env != '\0') path = from_env;
+  if (path.empty()) path = kDefaultLockPath;
+  std::string note;
+  Status s = HostLock::Acquire(path, flags.command_line,
+                               static_cast<EpochSeconds>(std::time(nullptr)), lock, &note);
+  if (s.ok() && !note.empty()) std::cerr << "zrecon: note: " << note << "\n";
+  return s;
+}
+
+std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::string& zfs) {
+  return std::make_unique<TimeoutHost>(std::make_unique<PosixHost>(flags.timeout_seconds),
+                                       std::make_unique<PosixHost>(0), zfs);
+}
 
 Status LoadPolicyOrExplain(const std::string& path, Policy* policy) {
   Diagnostics diags;

@@ -2,8 +2,10 @@
 #define ZRECON_CLI_COMMON_H_
 
 #include <map>
+#include <memory>
 #include <string>
 
+#include "reconciler/apply/lock.h"
 #include "reconciler/catalog/catalog.h"
 #include "reconciler/host/host.h"
 #include "reconciler/host/zfs_dialect.h"
@@ -24,8 +26,25 @@ struct HostFlags {
   std::string zfs = "zfs";
   std::string vmadm = "vmadm";
   std::string dialect = "auto";  // auto | illumos | legacy
-  int timeout_seconds = 600;     // per listing command
+  // Limit per command (listings, snapshot, destroy, hold, vmadm ...), not
+  // for stream transfers (zfs send/receive); 0: no limit.
+  int timeout_seconds = 600;
 };
+
+// The host lock of a run that changes the host (apply, restore; lock.h).
+struct HostLockFlags {
+  std::string file;          // --lock-file; "" = $ZRECON_LOCK, else kDefaultLockPath
+  std::string command_line;  // this process's argv, recorded in the lock file
+};
+
+// Takes the host lock; a note about a lock taken over from a run that
+// ended without releasing it goes to stderr.
+Status TakeHostLock(const HostLockFlags& flags, std::unique_ptr<HostLock>* lock);
+
+// The host apply and restore change things through: every command limited
+// to flags.timeout_seconds except stream transfers (timeout_host.h) run
+// through `zfs`.
+std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::string& zfs);
 
 // Loads and validates a policy; on failure returns the diagnostics as one
 // multi-line message (file:line:col: ...).

@@ -49,6 +49,12 @@ class Host {
   // Like Run, but the child's stdin is read from `source` (instead of
   // /dev/null); stdout and stderr are captured as usual.
   virtual Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) = 0;
+  // Like Run, but the child's stdout is `fd` (a descriptor open for writing,
+  // which the caller keeps and still owns: the child writes at its current
+  // offset and the call never closes it); result->out stays empty, stderr is
+  // captured as usual. A child that cannot write its output fails on its
+  // own, with a non-zero exit code.
+  virtual Status RunToFile(const Argv& argv, int fd, CommandResult* result) = 0;
 };
 
 // "zfs list ... exited 1: <first stderr line>" for error messages.

@@ -209,14 +209,30 @@ void GrowPipe(int fd) {
 }
 
 // Which of the child's standard streams carries a ByteSink/ByteSource
-// stream rather than captured text or /dev/null.
-enum class Stream { kNone, kStdout, kStdin };
+// stream, or (kFile) goes straight to a caller's descriptor, rather than
+// being captured text or /dev/null.
+enum class Stream { kNone, kStdout, kStdin, kFile };
+
+// A duplicate of the caller's `fd` for the child's stdout, so that the
+// caller's descriptor keeps its flags and stays open whatever happens here.
+// The access mode is checked first: a child handed a read-only stdout would
+// fail with EBADF on its first write, far from the cause.
+Status DuplicateOutput(int fd, Fd* out) {
+  const std::string name = "descriptor " + std::to_string(fd);
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0) return Status::Error(name + " is not open");
+  if ((flags & O_ACCMODE) == O_RDONLY) return Status::Error(name + " is not open for writing");
+  int copy = ::fcntl(fd, F_DUPFD, STDERR_FILENO + 1);
+  if (copy < 0) return Status::Error("cannot duplicate " + name + ": " + ErrnoText(errno));
+  out->Reset(copy);
+  return PrepareParentFd(out);
+}
 
 // The parent's ends of a started child's pipes.
 struct Child {
   pid_t pid = -1;
   Fd in;   // write end of the stdin pipe; invalid when stdin is /dev/null
-  Fd out;  // read end of the stdout pipe
+  Fd out;  // read end of the stdout pipe; invalid when stdout is a file
   Fd err;  // read end of the stderr pipe
 };
 
@@ -224,7 +240,8 @@ struct Child {
 // chunk into a pipe with less room would wait for the child to read, while
 // the child may be waiting for us to drain its stdout or stderr. (The flag
 // belongs to the parent's open file description; the child's end blocks.)
-Status StartChild(const Argv& argv, Stream stream, Child* child) {
+// `file` is the caller's descriptor for Stream::kFile, else unused.
+Status StartChild(const Argv& argv, Stream stream, int file, Child* child) {
   Status status = CheckArgv(argv);
   Fd in, out, err;  // the child's ends, closed here once it has them
   if (status.ok()) {
@@ -234,7 +251,11 @@ Status StartChild(const Argv& argv, Stream stream, Child* child) {
     GrowPipe(child->in.get());
     status = SetNonBlocking(child->in.get());
   }
-  if (status.ok()) status = MakePipe(&child->out, &out);
+  if (status.ok() && stream == Stream::kFile) {
+    status = DuplicateOutput(file, &out).Prefixed("cannot run " + Printable(argv[0]));
+  } else if (status.ok()) {
+    status = MakePipe(&child->out, &out);
+  }
   if (status.ok() && stream == Stream::kStdout) GrowPipe(child->out.get());
   if (status.ok()) status = MakePipe(&child->err, &err);
   if (status.ok()) status = Spawn(argv, {in.get(), out.get(), err.get()}, &child->pid);
@@ -502,24 +523,30 @@ Status Finish(const Argv& argv, pid_t pid, int timeout_seconds, std::vector<Drai
   return stopped.Prefixed(CommandLine(argv));
 }
 
-// Runs argv to completion: stdout goes to `sink` when there is one (else
-// into result->out), stdin comes from `source` when there is one (else from
-// /dev/null).
-Status RunChild(const Argv& argv, int timeout_seconds, ByteSink* sink, ByteSource* source,
+// Where a child's stdout goes and where its stdin comes from. kNone:
+// stdout into result->out, stdin from /dev/null.
+struct Streams {
+  Stream kind = Stream::kNone;
+  ByteSink* sink = nullptr;      // kStdout
+  ByteSource* source = nullptr;  // kStdin
+  int file = -1;                 // kFile: the caller's descriptor
+};
+
+// Runs argv to completion with the given streams.
+Status RunChild(const Argv& argv, int timeout_seconds, const Streams& streams,
                 CommandResult* result) {
   *result = CommandResult();
-  const Stream stream = sink != nullptr     ? Stream::kStdout
-                        : source != nullptr ? Stream::kStdin
-                                            : Stream::kNone;
+  ByteSink* sink = streams.sink;
+  ByteSource* source = streams.source;
   Child child;
-  Status started = StartChild(argv, stream, &child);
+  Status started = StartChild(argv, streams.kind, streams.file, &child);
   if (!started.ok()) return started;
   std::vector<Drain> drains;
   if (sink != nullptr) {
     drains.push_back({std::move(child.out), [sink](std::string_view chunk) {
                         return sink->Write(chunk.data(), chunk.size());
                       }});
-  } else {
+  } else if (streams.kind != Stream::kFile) {
     drains.push_back(Capture(std::move(child.out), &result->out));
   }
   drains.push_back(Capture(std::move(child.err), &result->err));
@@ -539,15 +566,28 @@ Status RunChild(const Argv& argv, int timeout_seconds, ByteSink* sink, ByteSourc
 }  // namespace
 
 Status PosixHost::Run(const Argv& argv, CommandResult* result) {
-  return RunChild(argv, timeout_seconds_, nullptr, nullptr, result);
+  return RunChild(argv, timeout_seconds_, Streams(), result);
 }
 
 Status PosixHost::RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) {
-  return RunChild(argv, timeout_seconds_, sink, nullptr, result);
+  Streams streams;
+  streams.kind = Stream::kStdout;
+  streams.sink = sink;
+  return RunChild(argv, timeout_seconds_, streams, result);
 }
 
 Status PosixHost::RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) {
-  return RunChild(argv, timeout_seconds_, nullptr, source, result);
+  Streams streams;
+  streams.kind = Stream::kStdin;
+  streams.source = source;
+  return RunChild(argv, timeout_seconds_, streams, result);
+}
+
+Status PosixHost::RunToFile(const Argv& argv, int fd, CommandResult* result) {
+  Streams streams;
+  streams.kind = Stream::kFile;
+  streams.file = fd;
+  return RunChild(argv, timeout_seconds_, streams, result);
 }
 
 }  // namespace zrecon

@@ -13,6 +13,13 @@ namespace zrecon {
 // chunk read from the child goes straight to ByteSink::Write, and each chunk
 // from ByteSource::Read is written to the child from the same buffer.
 //
+// RunToFile hands the child a duplicate of the caller's descriptor as its
+// stdout, so the bytes never pass through zrecon (the fast path of an
+// export: see StreamFile::BeginDirect); only stderr is read. It fails before
+// starting anything when the descriptor is not open for writing. Unlike a
+// pipe, a file does not stop a child whose parent died: if zrecon is killed
+// mid-stream, the child writes on to the end of its stream.
+//
 // When a sink or source fails, the child gets SIGTERM (SIGKILL after a grace
 // period), is reaped, and the Run* call returns that Status prefixed with
 // the command line; result->exit_code and result->err describe the child.
@@ -35,6 +42,7 @@ class PosixHost : public Host {
   Status Run(const Argv& argv, CommandResult* result) override;
   Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) override;
   Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) override;
+  Status RunToFile(const Argv& argv, int fd, CommandResult* result) override;
 
  private:
   int timeout_seconds_;

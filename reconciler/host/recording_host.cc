@@ -15,6 +15,10 @@ Status RecordingHost::RunFromSource(const Argv& argv, ByteSource* /*source*/,
   return Record(argv, Call::kFromSource, result);
 }
 
+Status RecordingHost::RunToFile(const Argv& argv, int /*fd*/, CommandResult* result) {
+  return Record(argv, Call::kToFile, result);
+}
+
 Status RecordingHost::Record(const Argv& argv, Call::Kind kind, CommandResult* result) {
   calls_.push_back(Call{argv, kind});
   *result = CommandResult();

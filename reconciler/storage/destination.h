@@ -1,6 +1,8 @@
 #ifndef ZRECON_STORAGE_DESTINATION_H_
 #define ZRECON_STORAGE_DESTINATION_H_
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,19 +14,41 @@
 namespace zrecon {
 
 // A file being written to a destination. Bytes pass through Write (as the
-// sink of `zfs send` or `vmadm get`); nothing is visible under the final
-// name until Commit succeeds. Destroying an uncommitted file removes
-// everything it wrote.
+// sink of `zfs send` or `vmadm get`), or in direct mode are written by a
+// child process itself; nothing is visible under the final name until
+// Commit succeeds. Destroying an uncommitted file removes everything it
+// wrote.
 class StreamFile : public ByteSink {
  public:
   // Writes `data` (compressed first when the file was opened with zstd),
-  // hashing the bytes as they reach the destination.
+  // hashing the bytes as they reach the destination. Fails in direct mode.
   Status Write(const char* data, size_t size) override = 0;
+
+  // Direct mode: the file is written by someone else, typically a child
+  // whose stdout it is (Host::RunToFile), so the bytes never pass through
+  // this process. Returns a descriptor open for writing at offset 0, or -1
+  // when this file cannot be written that way (compressed, already written
+  // to, already direct, or a kind of file without the mode; the default):
+  // then Write works as usual. The descriptor belongs to the file and stays
+  // open until Commit or destruction; the caller must not close it.
+  //
+  // From then on the file hashes (SHA-256) what lands in it concurrently
+  // with the writer, and calls `progress` (when set) with the bytes hashed
+  // so far: on another thread, never two calls at once, none after Commit
+  // or the destructor returned. Commit may only be called once the writer
+  // is done (the child exited): it hashes up to the end of the file, then
+  // commits as below, and fails if the file changed size meanwhile.
+  // Destroying the file without Commit (the writer failed) stops the
+  // hashing and removes the file.
+  virtual int BeginDirect(std::function<void(uint64_t)> /*progress*/) { return -1; }
+
   // Makes the file durable and visible: flush, fsync, rename to the final
   // name (never replacing an existing file), fsync the directory. Fills
   // size, sha256 and compression of what is on the destination.
   virtual Status Commit(StoredFile* stored) = 0;
-  // Bytes received through Write so far (before compression), for progress.
+  // Bytes received so far (before compression), for progress: through
+  // Write, or in direct mode the bytes hashed so far (all of them once
+  // Commit succeeded). Safe to call while the direct-mode hashing runs.
   virtual uint64_t bytes_in() const = 0;
 };
 

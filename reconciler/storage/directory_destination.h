@@ -22,9 +22,11 @@ namespace zrecon {
 // A stream is written to ".tmp.<name>.<pid>.<n>" in its final directory,
 // hashed (SHA-256 of the bytes on disk) while written, fsynced, linked to
 // its final name (never replacing a recorded file), and the directory
-// fsynced. Manifests are replaced with WriteFileAtomically, and only after
-// the result was checked to decode, so the reader never meets a manifest it
-// rejects. Every failed Status names the file and the system error.
+// fsynced. Uncompressed files support direct mode (StreamFile::BeginDirect):
+// the writer gets the temporary file's descriptor and a thread hashes the
+// file by reading it back as it grows. Manifests are replaced with WriteFileAtomically, and only
+// after the result was checked to decode, so the reader never meets a manifest it rejects. Every
+// failed Status names the file and the system error.
 //
 // StreamFiles returned by Create must not outlive the destination. Not
 // thread-safe: one caller at a time.

@@ -18,8 +18,10 @@ namespace zrecon {
 // destination adds a line to actions().
 //
 // Create returns a StreamFile that counts and discards its bytes; its
-// Commit reports size 0 and the SHA-256 of empty input. StreamFiles must
-// not outlive the destination.
+// Commit reports size 0 and the SHA-256 of empty input. It has no direct
+// mode (BeginDirect returns -1), so a dry run streams every export to a
+// sink, which RecordingHost records as such. StreamFiles must not outlive
+// the destination.
 class RecordingDestination : public Destination {
  public:
   RecordingDestination(std::string name, DestinationCatalog catalog);

@@ -8,16 +8,20 @@
 #include <sys/mount.h>
 #endif
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "reconciler/catalog/catalog_json.h"
+#include "reconciler/host/posix_host.h"
 #include "reconciler/storage/atomic_file.h"
 #include "reconciler/storage/directory_catalog.h"
 #include "reconciler/util/sha256.h"
@@ -259,6 +263,156 @@ TEST_CASE("directory_destination: an abandoned stream file leaves no file behind
     out.reset();
     CHECK(FilesBelow(HostPath(dir)).empty());
   }
+}
+
+// Direct mode: a child writes the temporary file itself.
+
+// Starts direct mode on a new uncompressed file; `progress` collects what
+// the hashing thread reports.
+int BeginDirect(Destination* d, const std::string& file, std::unique_ptr<StreamFile>* out,
+                std::vector<uint64_t>* progress) {
+  REQUIRE(d->Create(file, "none", out).ok());
+  int fd = (*out)->BeginDirect([progress](uint64_t bytes) { progress->push_back(bytes); });
+  REQUIRE(fd >= 0);
+  return fd;
+}
+
+Status RunShInto(int fd, const std::string& script) {
+  PosixHost host(60);
+  CommandResult r;
+  Status st = host.RunToFile({"/bin/sh", "-c", script}, fd, &r);
+  if (st.ok() && r.exit_code != 0) st = Status::Error(DescribeFailure({"sh", "-c", script}, r));
+  return st;
+}
+
+TEST_CASE("directory_destination: direct mode hashes what another process writes meanwhile") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  std::string file = LinkFile(kChainId, 0);
+  std::unique_ptr<StreamFile> out;
+  std::vector<uint64_t> progress;
+  // The child stops after its first MiB until the hashing thread has seen
+  // it, so hashing provably runs while the file grows.
+  std::string go = dir / "go";
+  bool went = false;
+  REQUIRE(d->Create(file, "none", &out).ok());
+  int fd = out->BeginDirect([&progress, &went, go](uint64_t bytes) {
+    // A failure here shows as the child's "no progress" below.
+    if (bytes >= (1u << 20) && !went) went = WriteFileAtomically(go, "").ok();
+    progress.push_back(bytes);
+  });
+  REQUIRE(fd >= 0);
+  CHECK(out->Write("x", 1).message() ==
+        "cannot write " + HostPath(dir, file) + ": it is written directly");
+  Status st =
+      RunShInto(fd,
+                "head -c 1048576 /dev/urandom; n=0; "
+                "until [ -e '" +
+                    go +
+                    "' ]; do n=$((n+1)); "
+                    "[ $n -lt 2000 ] || { echo no progress >&2; exit 1; }; sleep 0.01; done; "
+                    "for i in 1 2 3 4 5 6 7 8 9 10 11; do "
+                    "head -c 1048576 /dev/urandom; sleep 0.01; done");
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  CHECK_FALSE(fs::exists(HostPath(dir, file)));
+  StoredFile stored;
+  st = out->Commit(&stored);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+
+  std::string on_disk = Slurp(HostPath(dir, file));
+  CHECK(on_disk.size() == 12u << 20);
+  CHECK(stored.size == on_disk.size());
+  CHECK(stored.sha256 == Sha256::Hex(on_disk));
+  CHECK(stored.compression == "none");
+  CHECK(out->bytes_in() == on_disk.size());
+  REQUIRE(progress.size() >= 2);
+  CHECK(progress.front() <= (1u << 20));
+  CHECK(std::is_sorted(progress.begin(), progress.end()));
+  CHECK(progress.back() == on_disk.size());
+  CHECK(FilesBelow(HostPath(dir)) == std::set<std::string>{file});
+}
+
+TEST_CASE("directory_destination: direct mode only for an untouched uncompressed file") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  std::unique_ptr<StreamFile> packed, written, direct;
+  REQUIRE(d->Create(LinkFile(kChainId, 0) + ".zst", "zstd", &packed).ok());
+  CHECK(packed->BeginDirect(nullptr) == -1);
+  REQUIRE(d->Create(LinkFile(kChainId, 1), "none", &written).ok());
+  REQUIRE(written->Write("abc", 3).ok());
+  CHECK(written->BeginDirect(nullptr) == -1);
+  REQUIRE(written->Write("def", 3).ok());
+  StoredFile stored;
+  REQUIRE(written->Commit(&stored).ok());
+  CHECK(stored.sha256 == Sha256::Hex("abcdef"));
+
+  std::vector<uint64_t> progress;
+  int fd = BeginDirect(d.get(), LinkFile(kChainId, 2), &direct, &progress);
+  CHECK(direct->BeginDirect(nullptr) == -1);
+  REQUIRE(::write(fd, "direct", 6) == 6);
+  REQUIRE(direct->Commit(&stored).ok());
+  CHECK(stored.size == 6);
+  CHECK(stored.sha256 == Sha256::Hex("direct"));
+  CHECK(Slurp(HostPath(dir, LinkFile(kChainId, 2))) == "direct");
+}
+
+TEST_CASE("directory_destination: an abandoned direct-mode file is removed at once") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  std::unique_ptr<StreamFile> out;
+  std::vector<uint64_t> progress;
+  int fd = BeginDirect(d.get(), LinkFile(kChainId, 0), &out, &progress);
+  Status st = RunShInto(fd, "head -c 3000000 /dev/urandom");
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  CHECK(FilesBelow(HostPath(dir)).size() == 1);
+  // The hashing thread is waiting for more: abandoning must not wait for it.
+  auto start = std::chrono::steady_clock::now();
+  out.reset();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  CHECK(FilesBelow(HostPath(dir)).empty());
+}
+
+TEST_CASE("directory_destination: a direct-mode file that shrank after hashing is not committed") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  std::unique_ptr<StreamFile> out;
+  std::vector<uint64_t> progress;
+  std::string file = LinkFile(kChainId, 0);
+  int fd = BeginDirect(d.get(), file, &out, &progress);
+  REQUIRE(::write(fd, "0123456789", 10) == 10);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (out->bytes_in() < 10 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(out->bytes_in() == 10);
+  REQUIRE(::ftruncate(fd, 4) == 0);
+  StoredFile stored;
+  Status st = out->Commit(&stored);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "cannot commit " + HostPath(dir, file) +
+                            ": it holds 4 bytes but 10 were written and hashed");
+  CHECK(FilesBelow(HostPath(dir)).empty());
+}
+
+TEST_CASE("directory_destination: a direct-mode commit never replaces a file recorded since") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  std::string file = LinkFile(kChainId, 0);
+  std::unique_ptr<StreamFile> late;
+  std::vector<uint64_t> progress;
+  int fd = BeginDirect(d.get(), file, &late, &progress);
+  REQUIRE(::write(fd, "late", 4) == 4);
+
+  StoredFile first = WriteStream(d.get(), file, "first");
+  Status st = d->RecordLink(Identity(), RootChain(), Link(0, first));
+  REQUIRE_MESSAGE(st.ok(), st.message());
+
+  StoredFile stored;
+  st = late->Commit(&stored);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "refusing to replace " + HostPath(dir, file) + ": the catalog records it");
+  CHECK(Slurp(HostPath(dir, file)) == "first");
+  CHECK(FilesBelow(HostPath(dir)) == std::set<std::string>{file, ZoneFile("manifest.json")});
 }
 
 TEST_CASE("directory_destination: Create refuses a file the catalog records") {

@@ -2,15 +2,22 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <map>
+#include <set>
 
 #include "reconciler/host/recording_host.h"
+#include "reconciler/storage/atomic_file.h"
+#include "reconciler/storage/directory_destination.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/fake_host.h"
+#include "tests/unit/temp_dir.h"
 
 namespace zrecon {
 
 namespace {
+
+using Kind = FakeHost::Kind;
 
 const std::string kZone = "85dbcafe-889a-e402-cf36-c7ffdd15e568";
 const std::string kRoot = "zones/" + kZone;
@@ -155,11 +162,37 @@ struct Recorder : ApplyObserver {
   void ActionStarted(const Plan&, size_t index) override {
     events.push_back("start " + std::to_string(index));
   }
+  void ActionProgress(const Plan&, size_t index, uint64_t bytes, uint64_t expected) override {
+    progress.push_back({index, bytes, expected});
+  }
   void ActionFinished(const Plan&, size_t index, const ActionResult& r) override {
     events.push_back("finish " + std::to_string(index) + " " + OutcomeName(r.outcome));
   }
+  struct Progress {
+    size_t index;
+    uint64_t bytes;
+    uint64_t expected;
+  };
   std::vector<std::string> events;
+  std::vector<Progress> progress;
 };
+
+// SamplePlan with what a real destination's manifests require.
+Plan SamplePlanForDisk(const std::string& compression) {
+  Plan plan = SamplePlan();
+  plan.destinations["usb"].compression = compression;
+  plan.zones[kZone].image_uuid = "5417ab20-3156-11ea-8b19-2b66f5e7a439";
+  return plan;
+}
+
+// Files below `dir`, relative to it.
+std::set<std::string> FilesBelow(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!e.is_directory()) out.insert(e.path().lexically_relative(dir).string());
+  }
+  return out;
+}
 
 ExecutorOptions FixedClock() {
   ExecutorOptions o;
@@ -201,6 +234,73 @@ TEST_CASE("executor: runs every action in order and records exports after commit
   CHECK(usb.links[0].stream.sha256 == Sha256::Hex(std::string(100000, 'z')));
   CHECK(observer.events.size() == 2 * plan.actions.size());
   CHECK(report.results[2].bytes == 100000);
+}
+
+TEST_CASE("executor: a stream the destination can take directly is written by the child") {
+  for (std::string compression : {"none", "zstd"}) {
+    CAPTURE(compression);
+    testing::TempDir dir("zrecon-executor");
+    Plan plan = SamplePlanForDisk(compression);
+    FakeHost host;
+    AnswerHappyPath(&host);
+    // 40 MiB: two progress reports, at 16 MiB and at least 16 MiB later.
+    std::string stream;
+    for (int i = 0; stream.size() < (40u << 20); ++i) stream += std::to_string(i) + "\n";
+    stream.resize(40u << 20);
+    host.Answer(plan.actions[2].argv, FakeHost::Streamed(stream));
+    host.SetChunkSize(1 << 20);
+    DirectoryDestination usb("usb", dir.path(), plan.host, DestinationCatalog());
+    REQUIRE(usb.Prepare().ok());
+    Recorder observer;
+    ApplyReport report = Execute(plan, host, {{"usb", &usb}}, &observer, FixedClock());
+    for (const ActionResult& r : report.results) CHECK_MESSAGE(r.error.empty(), r.error);
+    REQUIRE(report.ok());
+
+    // Configs are never compressed, so the config always goes direct.
+    const Kind send_kind = compression == "none" ? Kind::kToFile : Kind::kToSink;
+    CHECK(host.kinds() == std::vector<Kind>{Kind::kRun, Kind::kToFile, Kind::kRun, Kind::kRun,
+                                            send_kind, Kind::kRun, Kind::kRun, Kind::kRun});
+    const ChainLink& link = usb.catalog().zones.at(kZone).chains.at(0).links.at(0);
+    std::string on_disk;
+    REQUIRE(ReadFile(dir / plan.host + "/" + plan.actions[2].file, &on_disk).ok());
+    CHECK(link.stream.size == on_disk.size());
+    CHECK(link.stream.sha256 == Sha256::Hex(on_disk));
+    if (compression == "none") CHECK(on_disk == stream);
+    CHECK(report.results[2].bytes == stream.size());
+    CHECK(report.results[2].stored == on_disk.size());
+    std::string config;
+    REQUIRE(ReadFile(dir / plan.host + "/" + plan.actions[1].file, &config).ok());
+    CHECK(config == "{\"uuid\": \"" + kZone + "\"}\n");
+
+    REQUIRE(observer.progress.size() == 2);
+    for (const Recorder::Progress& p : observer.progress) {
+      CHECK(p.index == 2);
+      CHECK(p.expected == 100000);
+    }
+    CHECK(observer.progress[0].bytes >= (16u << 20));
+    CHECK(observer.progress[1].bytes >= observer.progress[0].bytes + (16u << 20));
+    CHECK(observer.progress[1].bytes <= stream.size());
+  }
+}
+
+TEST_CASE("executor: a direct send that dies half way leaves no file behind") {
+  testing::TempDir dir("zrecon-executor");
+  Plan plan = SamplePlanForDisk("none");
+  FakeHost host;
+  AnswerHappyPath(&host);
+  host.Answer(plan.actions[2].argv,
+              FakeHost::Streamed(std::string(5000, 'z'), 1, "cannot send: I/O error\n"));
+  DirectoryDestination usb("usb", dir.path(), plan.host, DestinationCatalog());
+  REQUIRE(usb.Prepare().ok());
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK(host.kinds().at(4) == Kind::kToFile);
+  CHECK(report.results[2].outcome == Outcome::kFailed);
+  CHECK(report.results[2].error ==
+        "zfs send -i zones/img@final " + kDaily + " exited 1: cannot send: I/O error");
+  CHECK(FilesBelow(dir.path()) ==
+        std::set<std::string>{plan.host + "/" + plan.actions[1].file,
+                              plan.host + "/" + kZone + "/manifest.json"});
+  CHECK(usb.catalog().zones.at(kZone).chains.empty());
 }
 
 TEST_CASE("executor: the first failure stops the run; nothing after it is attempted") {

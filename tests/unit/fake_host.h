@@ -1,7 +1,10 @@
 #ifndef ZRECON_TESTS_UNIT_FAKE_HOST_H_
 #define ZRECON_TESTS_UNIT_FAKE_HOST_H_
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +40,9 @@ namespace zrecon {
 // answer's `out` into the sink (in SetChunkSize pieces; result->out stays
 // empty) and then reports the answer's exit code and stderr, so
 // Streamed("half a stream", 1, "broken\n") is a `zfs send` that dies half
-// way. RunFromSource first reads its source to the end and keeps the bytes
+// way. RunToFile does the same with write(2) into its descriptor; a write
+// that fails ends the call as a child that cannot write its output would:
+// exit 1, the error on stderr. RunFromSource first reads its source to the end and keeps the bytes
 // (Received), then answers like Run. A failing sink or source ends the call
 // the way PosixHost does: exit 128+SIGTERM, and the sink's or source's
 // Status prefixed with the command line. FailStart calls touch neither.
@@ -77,8 +82,8 @@ class FakeHost : public Host {
     prefixes_.emplace_back(std::move(prefix), std::move(result));
   }
   void SetDefault(CommandResult result) { default_ = std::move(result); }
-  // Largest piece RunToSink writes and RunFromSource asks for at once;
-  // 0 (the default): the whole output in one Write, 64 KiB Reads.
+  // Largest piece RunToSink and RunToFile write and RunFromSource asks for
+  // at once; 0 (the default): the whole output in one write, 64 KiB Reads.
   void SetChunkSize(size_t bytes) { chunk_size_ = bytes; }
 
   // The nth call (1-based) completes with `result`, whatever its argv.
@@ -104,14 +109,22 @@ class FakeHost : public Host {
     CommandResult answer = Reply(argv);
     const std::string out = std::move(answer.out);
     answer.out.clear();
-    std::string_view bytes = out;
-    while (!bytes.empty()) {
-      size_t piece = chunk_size_ == 0 ? bytes.size() : std::min(chunk_size_, bytes.size());
-      Status written = sink->Write(bytes.data(), piece);
-      if (!written.ok()) return Stopped(argv, written, result);
-      bytes.remove_prefix(piece);
-    }
+    Status written =
+        Deliver(out, [sink](const char* data, size_t size) { return sink->Write(data, size); });
+    if (!written.ok()) return Stopped(argv, written, result);
     *result = std::move(answer);
+    return Status::Ok();
+  }
+
+  Status RunToFile(const Argv& argv, int fd, CommandResult* result) override {
+    Status started = Start(argv, Kind::kToFile, result);
+    if (!started.ok()) return started;
+    CommandResult answer = Reply(argv);
+    const std::string out = std::move(answer.out);
+    answer.out.clear();
+    Status written =
+        Deliver(out, [fd](const char* data, size_t size) { return WriteAll(fd, data, size); });
+    *result = written.ok() ? std::move(answer) : Failure(1, written.message() + "\n");
     return Status::Ok();
   }
 
@@ -132,7 +145,8 @@ class FakeHost : public Host {
   }
 
   const std::vector<Argv>& calls() const { return calls_; }
-  // How each call in calls() was made (Run, RunToSink or RunFromSource).
+  // How each call in calls() was made (Run, RunToSink, RunFromSource or
+  // RunToFile).
   const std::vector<Kind>& kinds() const { return kinds_; }
   // The bytes RunFromSource read from its source in call n (1-based);
   // empty for other calls.
@@ -171,6 +185,32 @@ class FakeHost : public Host {
     auto injected = by_call_.find(calls_.size());
     if (injected != by_call_.end()) return injected->second.result;
     return Choose(argv);
+  }
+
+  // Hands `bytes` to `write` in SetChunkSize pieces, up to the first failure.
+  template <typename WriteFn>
+  Status Deliver(std::string_view bytes, WriteFn write) const {
+    while (!bytes.empty()) {
+      size_t piece = chunk_size_ == 0 ? bytes.size() : std::min(chunk_size_, bytes.size());
+      Status st = write(bytes.data(), piece);
+      if (!st.ok()) return st;
+      bytes.remove_prefix(piece);
+    }
+    return Status::Ok();
+  }
+
+  static Status WriteAll(int fd, const char* data, size_t size) {
+    while (size > 0) {
+      ssize_t n = ::write(fd, data, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return Status::Error("write error on descriptor " + std::to_string(fd) + ": " +
+                             std::strerror(n < 0 ? errno : EIO));
+      }
+      data += n;
+      size -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
   }
 
   static Status Stopped(const Argv& argv, const Status& why, CommandResult* result) {

@@ -1,10 +1,15 @@
 #include "tests/unit/fake_host.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <string>
 #include <vector>
+
+#include "reconciler/storage/atomic_file.h"
+#include "tests/unit/temp_dir.h"
 
 namespace zrecon {
 namespace {
@@ -137,6 +142,66 @@ TEST_CASE("fake_host: a receive that cannot start reads nothing") {
   CHECK(source.reads() == 0);
   CHECK(r.out.empty());
   CHECK(host.Received(1).empty());
+}
+
+// A new file in a fresh directory, open for writing.
+struct TempFile {
+  testing::TempDir dir{"zrecon-fake-host"};
+  std::string path = dir / "out";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  TempFile() { REQUIRE(fd >= 0); }
+  ~TempFile() { ::close(fd); }
+  std::string Contents() const {
+    std::string text;
+    REQUIRE(ReadFile(path, &text).ok());
+    return text;
+  }
+};
+
+TEST_CASE("fake_host: RunToFile writes the answer's bytes into the descriptor, then answers") {
+  FakeHost host;
+  host.SetChunkSize(4);
+  host.Answer(kSend, FakeHost::Streamed("half-a-stream", 1, "cannot send: I/O error\n"));
+  TempFile file;
+  CommandResult r;
+  REQUIRE(host.RunToFile(kSend, file.fd, &r).ok());
+  CHECK(file.Contents() == "half-a-stream");
+  CHECK(r.out.empty());
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "cannot send: I/O error\n");
+  CHECK(host.kinds() == std::vector<Kind>{Kind::kToFile});
+}
+
+TEST_CASE("fake_host: RunToFile into a descriptor it cannot write fails like such a child") {
+  FakeHost host;
+  host.Answer(kSend, FakeHost::Streamed("stream"));
+  CommandResult r;
+  REQUIRE(host.RunToFile(kSend, -1, &r).ok());
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "write error on descriptor -1: Bad file descriptor\n");
+  // Nothing to write: nothing can fail.
+  host.Answer(kSend, FakeHost::Streamed(""));
+  REQUIRE(host.RunToFile(kSend, -1, &r).ok());
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("fake_host: injected failures apply to RunToFile") {
+  FakeHost host;
+  host.Answer(kSend, FakeHost::Streamed("whole stream"));
+  host.FailCall(1, FakeHost::Streamed("who", 1, "cannot send: pool I/O suspended\n"));
+  host.FailStart(2, "cannot run zfs: No such file or directory");
+  TempFile file;
+  CommandResult r;
+  REQUIRE(host.RunToFile(kSend, file.fd, &r).ok());
+  CHECK(r.exit_code == 1);
+  CHECK(r.err == "cannot send: pool I/O suspended\n");
+  Status not_started = host.RunToFile(kSend, file.fd, &r);
+  REQUIRE_FALSE(not_started.ok());
+  CHECK(not_started.message() == "cannot run zfs: No such file or directory");
+  CHECK(file.Contents() == "who");
+  REQUIRE(host.RunToFile(kSend, file.fd, &r).ok());
+  CHECK(r.exit_code == 0);
+  CHECK(file.Contents() == "whowhole stream");
 }
 
 TEST_CASE("fake_host: calls and kinds record every kind of call in order") {

@@ -1,6 +1,8 @@
 #include "reconciler/host/posix_host.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,8 +13,10 @@
 #include <vector>
 
 #include "reconciler/host/host.h"
+#include "reconciler/storage/atomic_file.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/fake_host.h"
+#include "tests/unit/temp_dir.h"
 
 namespace zrecon {
 namespace {
@@ -426,6 +430,103 @@ TEST_CASE("posix_host: a timed run does not hang on a child that closed its pipe
   CHECK(r.timed_out);
   CHECK(r.exit_code == 128 + SIGTERM);
   CHECK(elapsed < 3.0);
+}
+
+// A file in `dir` opened with `flags` (O_CREAT: mode 0644), closed when the
+// test ends.
+class OpenFile {
+ public:
+  OpenFile(const testing::TempDir& dir, const std::string& name, int flags)
+      : path_(dir / name), fd_(::open(path_.c_str(), flags | O_CLOEXEC, 0644)) {
+    REQUIRE_MESSAGE(fd_ >= 0, path_ << ": " << std::strerror(errno));
+  }
+  ~OpenFile() { ::close(fd_); }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+
+  int fd() const { return fd_; }
+  std::string Contents() const {
+    std::string text;
+    Status st = ReadFile(path_, &text);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    return text;
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+TEST_CASE("posix_host: RunToFile writes stdout into the descriptor at its offset, keeps it open") {
+  testing::TempDir dir("zrecon-host");
+  OpenFile file(dir, "out", O_WRONLY | O_CREAT | O_EXCL);
+  REQUIRE(::write(file.fd(), "head\n", 5) == 5);
+  PosixHost host;
+  CommandResult r;
+  Status status = host.RunToFile(
+      Sh("awk 'BEGIN { for (i = 1; i <= 300000; i++) print i }'; echo note >&2"), file.fd(), &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  std::string expected = "head\n";
+  for (int i = 1; i <= 300000; ++i) expected += std::to_string(i) + "\n";
+  CHECK(file.Contents() == expected);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err == "note\n");
+  // The child wrote through the caller's open file, whose descriptor is
+  // still open with its own flags.
+  CHECK(::lseek(file.fd(), 0, SEEK_CUR) == static_cast<off_t>(expected.size()));
+  CHECK((::fcntl(file.fd(), F_GETFD) & FD_CLOEXEC) != 0);
+}
+
+TEST_CASE("posix_host: RunToFile reports a failing child's exit code and stderr") {
+  testing::TempDir dir("zrecon-host");
+  OpenFile file(dir, "out", O_WRONLY | O_CREAT | O_EXCL);
+  PosixHost host;
+  CommandResult r;
+  Status status = host.RunToFile(Sh("printf partial; echo 'cannot send: I/O error' >&2; exit 3"),
+                                 file.fd(), &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(r.exit_code == 3);
+  CHECK(r.err == "cannot send: I/O error\n");
+  CHECK(file.Contents() == "partial");
+}
+
+TEST_CASE("posix_host: RunToFile refuses a descriptor it cannot write and runs nothing") {
+  testing::TempDir dir("zrecon-host");
+  REQUIRE(WriteFileAtomically(dir / "in", "unchanged").ok());
+  OpenFile read_only(dir, "in", O_RDONLY);
+  PosixHost host;
+  CommandResult r;
+  const Argv touch = {"touch", dir / "ran"};
+  Status status = host.RunToFile(touch, read_only.fd(), &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() == "cannot run touch: descriptor " + std::to_string(read_only.fd()) +
+                                " is not open for writing");
+  status = host.RunToFile(touch, -1, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() == "cannot run touch: descriptor -1 is not open");
+  CHECK(::access((dir / "ran").c_str(), F_OK) != 0);
+  CHECK(read_only.Contents() == "unchanged");
+
+  OpenFile file(dir, "out", O_WRONLY | O_CREAT | O_EXCL);
+  status = host.RunToFile({"zrecon-no-such-program"}, file.fd(), &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find("cannot run zrecon-no-such-program") == 0);
+  CHECK(file.Contents().empty());
+}
+
+TEST_CASE("posix_host: the timeout applies to RunToFile") {
+  testing::TempDir dir("zrecon-host");
+  OpenFile file(dir, "out", O_WRONLY | O_CREAT | O_EXCL);
+  PosixHost host(1);
+  CommandResult r;
+  auto start = std::chrono::steady_clock::now();
+  Status status = host.RunToFile(Sh("printf started; exec sleep 30"), file.fd(), &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(SecondsSince(start) < 3.0);
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(file.Contents() == "started");
 }
 
 TEST_CASE("posix_host: DescribeFailure names the command, exit code and first stderr line") {

@@ -63,6 +63,8 @@ StoredFile Export(Destination* d, const std::string& file, const std::string& co
   std::unique_ptr<StreamFile> out;
   Status st = d->Create(file, compression, &out);
   REQUIRE_MESSAGE(st.ok(), st.message());
+  // No direct mode: a dry run's exports all go through a (recorded) sink.
+  CHECK(out->BeginDirect([](uint64_t) {}) == -1);
   REQUIRE(out->Write(content.data(), content.size()).ok());
   CHECK(out->bytes_in() == content.size());
   StoredFile stored;

@@ -1,6 +1,7 @@
 #include "reconciler/host/recording_host.h"
 
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -33,9 +34,13 @@ TEST_CASE("recording_host: records every call in order and answers exit 0") {
   REQUIRE(host.RunFromSource({"zfs", "receive", "zones/v"}, &source, &r).ok());
   CHECK(r.exit_code == 0);
   REQUIRE(host.Run({"zfs", "destroy", "zones/u@a"}, &r).ok());
+  r.err = "stale";
+  REQUIRE(host.RunToFile({"zfs", "send", "zones/u@b"}, 1, &r).ok());
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.empty());
 
   const auto& calls = host.calls();
-  REQUIRE(calls.size() == 4);
+  REQUIRE(calls.size() == 5);
   CHECK(calls[0].argv == Argv{"zfs", "snapshot", "zones/u@a"});
   CHECK(calls[0].kind == Kind::kRun);
   CHECK(calls[1].argv == Argv{"zfs", "send", "zones/u@a"});
@@ -44,6 +49,8 @@ TEST_CASE("recording_host: records every call in order and answers exit 0") {
   CHECK(calls[2].kind == Kind::kFromSource);
   CHECK(calls[3].argv == Argv{"zfs", "destroy", "zones/u@a"});
   CHECK(calls[3].kind == Kind::kRun);
+  CHECK(calls[4].argv == Argv{"zfs", "send", "zones/u@b"});
+  CHECK(calls[4].kind == Kind::kToFile);
 }
 
 TEST_CASE("recording_host: streams nothing") {
@@ -56,6 +63,14 @@ TEST_CASE("recording_host: streams nothing") {
   CHECK(sink.writes() == 0);
   CHECK(source.reads() == 0);
   CHECK(r.out.empty());
+
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  REQUIRE(host.RunToFile({"zfs", "send", "zones/u@a"}, fds[1], &r).ok());
+  ::close(fds[1]);
+  char byte;
+  CHECK(::read(fds[0], &byte, 1) == 0);
+  ::close(fds[0]);
 }
 
 }  // namespace

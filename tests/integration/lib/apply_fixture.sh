@@ -3,7 +3,8 @@
 # repeat after every step. Source it after assert.sh, set POOL (the sandbox
 # pool, i.e. the host) and DIR (the sandbox directory), then:
 #
-#   fixture_preflight    skips (77) without root or zfs-fuse; needs ZRECON
+#   fixture_preflight    skips (77) without root or zfs-fuse; needs ZRECON;
+#                        exports ZRECON_LOCK, a host lock for this pool only
 #   fixture_up           a fresh host: pool, image, zones, data, foreign
 #                        snapshots, an empty destination, the policy
 #   fixture_cleanup      for the EXIT trap; fixture_down tears down and checks
@@ -75,6 +76,9 @@ fixture_preflight() {
     exit 1
   fi
   REAL_ZFS=$(command -v zfs)
+  # Each sandbox pool is a host of its own, so it gets its own host lock:
+  # tests of other pools (other checkouts) may run at the same time.
+  export ZRECON_LOCK=/var/run/zrecon-test-$POOL.lock
 }
 
 _sandbox() {
