@@ -17,7 +17,7 @@ seconds=${1:-30}
   exit 2
 }
 shift $(($# > 0 ? 1 : 0))
-all_targets=(policy zfs_list zfs_get vmadm_list zone_payload manifest plan_json)
+all_targets=(policy zfs_list zfs_get vmadm_list vmadm_lookup zone_payload manifest plan_json)
 targets=("${@:-${all_targets[@]}}")
 for t in "${targets[@]}"; do
   [[ -d fuzz/corpus/$t ]] || { echo "fuzz: unknown target '$t' (${all_targets[*]})" >&2; exit 2; }

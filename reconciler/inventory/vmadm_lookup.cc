@@ -20,6 +20,27 @@ bool IsUuidText(std::string_view s) {
   return true;
 }
 
+// Brands and states are vmadm's own lowercase words (joyent-minimal,
+// provisioning); pool names are ZFS's. Anything else is not vmadm talking,
+// and would not survive the recorded line format (a ':' splits fields).
+bool IsWord(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+bool IsPoolName(std::string_view s) {
+  if (s.empty() || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z'))) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // vmadm's fake `type` column (vmadm.js addFakeFields): the brand's feature
 // type truncated to four characters.
 std::string TypeOfBrand(const std::string& brand) {
@@ -72,6 +93,13 @@ Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
     }
     if (z.brand.empty()) return Status::Error(at + ": zone " + z.uuid + " has no brand");
     if (z.state.empty()) return Status::Error(at + ": zone " + z.uuid + " has no state");
+    if (!IsWord(z.brand))
+      return Status::Error(at + ".brand: bad brand \"" + Printable(z.brand) + "\"");
+    if (!IsWord(z.state))
+      return Status::Error(at + ".state: bad state \"" + Printable(z.state) + "\"");
+    if (!z.zpool.empty() && !IsPoolName(z.zpool)) {
+      return Status::Error(at + ".zpool: bad pool name \"" + Printable(z.zpool) + "\"");
+    }
     for (const Zone& seen : zones) {
       if (seen.uuid == z.uuid) return Status::Error(at + ": zone " + z.uuid + " is listed twice");
     }
@@ -82,6 +110,7 @@ Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
     zones.push_back(std::move(z));
   }
   for (Zone& z : zones) inv->zones.push_back(std::move(z));
+  inv->Index();
   return Status::Ok();
 }
 

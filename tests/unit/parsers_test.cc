@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "reconciler/util/strings.h"
@@ -554,7 +555,39 @@ TEST_CASE("parsers: vmadm lookup errors name the element") {
       "[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"lx\", \"state\": \"x\"},"
       " {\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"lx\", \"state\": \"x\"}]";
   CHECK(ParseVmadmLookup(twice, &inv).message().find("listed twice") != std::string::npos);
+  // Fields vmadm fills with its own words cannot carry separators.
+  const std::string zone = "[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", ";
+  CHECK(ParseVmadmLookup(zone + "\"brand\": \"lx:OS\", \"state\": \"running\"}]", &inv).message() ==
+        "[0].brand: bad brand \"lx:OS\"");
+  CHECK(ParseVmadmLookup(zone + "\"brand\": \"lx\", \"state\": \"run\\nning\"}]", &inv).message() ==
+        "[0].state: bad state \"run\\nning\"");
+  CHECK(ParseVmadmLookup(
+            zone + "\"brand\": \"lx\", \"state\": \"running\", \"zpool\": \"zones/x\"}]", &inv)
+            .message() == "[0].zpool: bad pool name \"zones/x\"");
   CHECK(inv.zones.empty());
+}
+
+TEST_CASE("parsers: zones read from vmadm lookup save and load back through the line format") {
+  const std::string json =
+      "[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"joyent-minimal\", "
+      "\"state\": \"running\", \"zpool\": \"zones\", \"alias\": \"a: b; $(c) \\u00e9\"},"
+      " {\"uuid\": \"e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11\", \"brand\": \"bhyve\", "
+      "\"state\": \"stopped\", \"image_uuid\": \"4ad7a1c2-1111-4b4e-8d5b-2a1f9c0e3b11\"}]";
+  Inventory inv;
+  REQUIRE(ParseVmadmLookup(json, &inv).ok());
+  std::string text;
+  REQUIRE(FormatVmadmList(inv, &text).ok());
+  Inventory again;
+  REQUIRE(ParseVmadmList(text, &again).ok());
+  REQUIRE(again.zones.size() == 2);
+  for (size_t i = 0; i < 2; ++i) {
+    const Zone& z = inv.zones[i];
+    const Zone* back = again.FindZone(z.uuid);
+    REQUIRE(back != nullptr);
+    CHECK(std::tie(back->type, back->brand, back->state, back->image_uuid, back->zpool,
+                   back->alias) ==
+          std::tie(z.type, z.brand, z.state, z.image_uuid, z.zpool, z.alias));
+  }
 }
 
 }  // namespace zrecon
