@@ -214,9 +214,10 @@ for ds in "$FITS" "$TOO_LONG" "$AT_LIMIT"; do must zfs create "$ds"; done
 run zfs create "$(name_of_length "$DATA_B" 256 d)"
 expect_rc 1
 expect_contains "$ERR" "name is too long" "zfs-fuse refuses a 256-character dataset name"
-must zfs snapshot "$TOO_LONG@$(printf 'f%.0s' {1..31})"
-must zfs destroy "$TOO_LONG@$(printf 'f%.0s' {1..31})"
-run zfs snapshot "$TOO_LONG@$(printf 'f%.0s' {1..32})"
+# TOO_LONG is 225 characters: "@" and 29 more make 255.
+must zfs snapshot "$TOO_LONG@$(printf 'f%.0s' {1..29})"
+must zfs destroy "$TOO_LONG@$(printf 'f%.0s' {1..29})"
+run zfs snapshot "$TOO_LONG@$(printf 'f%.0s' {1..30})"
 expect_rc 1
 expect_contains "$ERR" "name is too long" \
   "zfs-fuse takes a 255-character snapshot name and refuses a 256-character one"
@@ -359,17 +360,21 @@ run "$ZRECON" verify --from "$WORK/usb-link"
 expect_rc 0
 POLICY=$P5 expect_converged "a destination path that is a symlink" "$T2D"
 
-# A host directory that is a symlink inside the destination: the catalog
-# reader follows it (the target is inside), the writer follows no symlink
-# below the path: apply refuses before it changes anything.
+# A host directory that is a symlink inside the destination, even to a
+# target inside it: neither the catalog reader nor the writer follows a
+# symlink below the path, so plan and apply refuse before anything changes.
 mv "$TARGET/$(hostname)" "$TARGET/real-host-dir"
 ln -s real-host-dir "$TARGET/$(hostname)"
 must write_generation 9
 BEFORE=$(host_state)
 run "$ZRECON" apply -f "$P5" --now "$T8D"
 expect_rc 1
-expect_contains "$ERR" "refusing to follow symlink $WORK/usb-link/$(hostname)" \
+expect_contains "$ERR" "refusing symlink $WORK/usb-link/$(hostname)" \
   "a host directory that is a symlink: apply refuses, naming it"
+run "$ZRECON" plan -f "$P5" --now "$T8D"
+expect_rc 1
+expect_contains "$ERR" "zrecon follows no symlink inside the destination" \
+  "a host directory that is a symlink: plan refuses too"
 expect_eq "$(host_state)" "$BEFORE" "a host directory that is a symlink: nothing changed"
 
 # ============================================================ 6. hostile policy values
