@@ -16,6 +16,11 @@ if ! pgrep -x zfs-fuse >/dev/null; then
   # container snapshot) makes zfs-fuse exit 1 without a word: no daemon
   # runs, so the file is stale by definition.
   rm -f /run/zfs-fuse.pid
+  # Mounts of a daemon that is gone answer "Transport endpoint is not
+  # connected" and make the new daemon's mounts there fail. Lazily
+  # detaching the top of each tree takes its submounts along.
+  awk '$3 == "fuse.zfs" { print $2 }' /proc/mounts 2>/dev/null | sort -r |
+    while IFS= read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
   if ! zfs-fuse --pidfile /run/zfs-fuse.pid; then
     echo "zfs-fuse-start: zfs-fuse failed to start" >&2
     exit 1
