@@ -213,6 +213,9 @@ class Executor {
   // and commits the file. The child writes the file itself when the file
   // allows it (direct mode: no pipe, no copy through zrecon); otherwise its
   // output streams through this process (compression happens here).
+  // A zone's file is journaled in its manifest before the commit links it
+  // into place, so that a crash before it is recorded leaves a file the
+  // next apply deletes, not one no manifest knows.
   Status ExportToFile(size_t index, Destination* dest, const std::string& compression,
                       uint64_t expected, StoredFile* stored, ActionResult* result) {
     const Action& a = plan_.actions[index];
@@ -231,8 +234,19 @@ class Executor {
     CommandResult r;
     s = direct >= 0 ? host_.RunToFile(a.argv, direct, &r) : host_.RunToSink(a.argv, &sink, &r);
     result->bytes = direct >= 0 ? file->bytes_in() : sink.bytes();
-    if (!s.ok()) return s.Prefixed(a.destination + ":" + a.file);
-    if (r.exit_code != 0) return Status::Error(DescribeFailure(a.argv, r));
+    const std::string where = a.destination + ":" + a.file;
+    if (!s.ok()) return s.Prefixed(where);
+    // In direct mode the child writes the destination itself, so its failure
+    // may be the destination's (full, I/O error): name the file, as a
+    // failed write through the sink does.
+    if (r.exit_code != 0) {
+      Status failed = Status::Error(DescribeFailure(a.argv, r));
+      return direct >= 0 ? failed.Prefixed(where) : failed;
+    }
+    if (a.kind != ActionKind::kSaveImage) {
+      s = dest->JournalFile(ZoneIdentity(a.zone), a.file);
+      if (!s.ok()) return s;
+    }
     s = file->Commit(stored);
     if (direct >= 0) result->bytes = file->bytes_in();
     return s;

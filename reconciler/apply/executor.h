@@ -56,7 +56,11 @@ struct ExecutorOptions {
 // Destination (all destinations the plan's actions name must be present and
 // prepared). Stops at the first failure; later actions are reported as not
 // attempted. Each export is recorded in its destination's catalog only after
-// its file is committed. Idempotent steps tolerate their "already done"
+// its file is committed; a zone's stream or config is journaled
+// (Destination::JournalFile) after its command succeeded and before the
+// commit. A failed export names "<destination>:<file>" when the failure may
+// be the destination's: a failed write, or a child that wrote the file
+// itself (direct mode) and failed. Idempotent steps tolerate their "already done"
 // answers (a hold that exists, a release of a hold that is gone), so a rerun
 // after a crash converges. Never throws.
 ApplyReport Execute(const Plan& plan, Host& host,

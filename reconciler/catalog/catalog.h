@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,12 @@ struct ZoneManifest {
   std::string image_uuid;
   std::vector<ConfigRecord> configs;
   std::vector<Chain> chains;  // in creation order, per dataset oldest first
+  // The journal of files that may exist in the zone's directory without
+  // being recorded: a stream or config about to be committed, or the files
+  // of a chain being removed. Never a config record's file or a link's
+  // stream; each lies below "<uuid>/" and is not the manifest. The next
+  // apply deletes those that exist (Destination::Prepare) and empties it.
+  std::set<std::string> loose_files;
 };
 
 struct ImageManifest {

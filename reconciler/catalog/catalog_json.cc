@@ -112,20 +112,22 @@ Status ExpectType(const Json& v, const std::string& path, bool ok, const char* e
   return Fail(path, std::string("expected ") + expected + ", got " + Describe(v));
 }
 
-// `obj` must be an object with exactly `keys`. Unknown keys are reported
-// first (a misspelt key would otherwise surface as "missing").
-Status CheckKeys(const Json& obj, const std::string& path,
-                 std::initializer_list<const char*> keys) {
+// `obj` must be an object with every one of `keys` and nothing but them and
+// `optional`. Unknown keys are reported first (a misspelt key would
+// otherwise surface as "missing").
+Status CheckKeys(const Json& obj, const std::string& path, std::initializer_list<const char*> keys,
+                 std::initializer_list<const char*> optional = {}) {
   Status st = ExpectType(obj, path, obj.is_object(), "an object");
   if (!st.ok()) return st;
   std::vector<std::string> known(keys.begin(), keys.end());
+  known.insert(known.end(), optional.begin(), optional.end());
   for (const auto& item : obj.items()) {
     if (std::find(known.begin(), known.end(), item.key()) != known.end()) continue;
     std::string hint = ClosestMatch(item.key(), known);
     return Fail(Member(path, Printable(item.key())),
                 "unknown key" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
   }
-  for (const std::string& key : known) {
+  for (const char* key : keys) {
     if (!obj.contains(key)) return Fail(Member(path, key), "required key is missing");
   }
   return Status::Ok();
@@ -430,6 +432,56 @@ Status DecodeConfigs(const Json& j, const std::string& path, std::vector<ConfigR
   return st;
 }
 
+// Where `file` is recorded in `m` (a config record or a link's stream), as a
+// JSON path; "" when it is not. A link's `config` does not count: a run that
+// removes two chains sharing a config journals it with the first removal
+// while the second chain still names it.
+std::string RecordedAt(const ZoneManifest& m, const std::string& file) {
+  for (size_t i = 0; i < m.configs.size(); ++i) {
+    if (m.configs[i].stored.file == file) return Member(Element("configs", i), "file");
+  }
+  for (size_t c = 0; c < m.chains.size(); ++c) {
+    const std::vector<ChainLink>& links = m.chains[c].links;
+    for (size_t l = 0; l < links.size(); ++l) {
+      if (links[l].stream.file == file) {
+        return Member(Member(Element(Member(Element("chains", c), "links"), l), "stream"), "file");
+      }
+    }
+  }
+  return "";
+}
+
+// After the zone identity, configs and chains: entries must lie in the zone's
+// directory (apply deletes them) and contradict no record.
+Status DecodeLooseFiles(const Json& j, const std::string& path, ZoneManifest* out) {
+  Status st = ExpectType(j, path, j.is_array(), "an array");
+  std::map<std::string, size_t> seen;
+  const std::string zone_dir = out->uuid + "/";
+  for (size_t i = 0; i < j.size() && st.ok(); ++i) {
+    const std::string at = Element(path, i);
+    st = ExpectType(j[i], at, j[i].is_string(), "a string");
+    if (!st.ok()) break;
+    const std::string& file = j[i].get_ref<const std::string&>();
+    st = CheckString(file, at, IsSafePath(file), kPathShape);
+    if (st.ok() && (!StartsWith(file, zone_dir) || file == zone_dir + "manifest.json")) {
+      st = Fail(at, "expected a file below the zone's directory " + Quoted(zone_dir) +
+                        " other than its manifest, got " + Quoted(file));
+    }
+    if (!st.ok()) break;
+    auto [it, inserted] = seen.emplace(file, i);
+    if (!inserted) {
+      st = Fail(at, "duplicate file " + Quoted(file) + " (also " + Element(path, it->second) + ")");
+    }
+    std::string recorded = st.ok() ? RecordedAt(*out, file) : "";
+    if (!recorded.empty()) {
+      st = Fail(at, Quoted(file) + " is recorded at " + recorded +
+                        ": a file is either recorded or loose, never both");
+    }
+    if (st.ok()) out->loose_files.insert(file);
+  }
+  return st;
+}
+
 Status DecodeZoneIdentity(const Json& j, const std::string& path, ZoneManifest* out) {
   Status st = CheckKeys(j, path, {"uuid", "alias", "brand", "image_uuid"});
   if (st.ok()) st = GetChecked(j, path, "uuid", IsUuid, kUuidShape, &out->uuid);
@@ -566,7 +618,8 @@ Status CheckHeader(const Json& doc, std::string_view kind) {
 Status DecodeZoneDocument(const Json& doc, ZoneManifest* out) {
   Status st = CheckHeader(doc, kZoneKind);
   if (st.ok()) {
-    st = CheckKeys(doc, "", {"format_version", "kind", "host", "zone", "configs", "chains"});
+    st = CheckKeys(doc, "", {"format_version", "kind", "host", "zone", "configs", "chains"},
+                   {"loose_files"});
   }
   if (st.ok()) {
     st = GetChecked(doc, "", "host", IsHostComponent, "a host name usable as a directory name",
@@ -575,6 +628,9 @@ Status DecodeZoneDocument(const Json& doc, ZoneManifest* out) {
   if (st.ok()) st = DecodeZoneIdentity(doc.at("zone"), "zone", out);
   if (st.ok()) st = DecodeConfigs(doc.at("configs"), "configs", &out->configs);
   if (st.ok()) st = DecodeChains(doc.at("chains"), "chains", &out->chains);
+  if (st.ok() && doc.contains("loose_files")) {
+    st = DecodeLooseFiles(doc.at("loose_files"), "loose_files", out);
+  }
   out->format_version = kManifestFormatVersion;
   return st;
 }
@@ -620,6 +676,8 @@ std::string EncodeZoneManifest(const ZoneManifest& m) {
   Json chains = Json::array();
   for (const Chain& c : m.chains) chains.push_back(EncodeChain(c));
   doc["chains"] = std::move(chains);
+  // Absent when empty, as in manifests written before the journal existed.
+  if (!m.loose_files.empty()) doc["loose_files"] = m.loose_files;
   return Dump(doc);
 }
 

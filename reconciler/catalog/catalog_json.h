@@ -12,8 +12,11 @@ namespace zrecon {
 // JSON encoding of manifests (schema/manifest.schema.json). Encoding is
 // canonical (sorted keys, 2-space indent, trailing newline), so equal
 // manifests give equal bytes. Decoding validates every field: types, guid
-// strings, sha256 shape, relative file paths without "..", and reports the
-// JSON path of the first bad value ("chains[2].links[0].stream.file: ...").
+// strings, sha256 shape, relative file paths without "..", loose_files
+// below the zone's directory and neither duplicated nor recorded elsewhere
+// in the manifest, and reports the JSON path of the first bad value
+// ("chains[2].links[0].stream.file: ..."). An empty loose_files is not
+// written, and a manifest without the key decodes to an empty one.
 // Decoding never throws.
 std::string EncodeZoneManifest(const ZoneManifest& m);
 Status DecodeZoneManifest(std::string_view json, ZoneManifest* out);

@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -108,6 +109,16 @@ Status CheckHost(const std::string& expected_host, const std::string& acknowledg
                        " if acting for it here is intended.");
 }
 
+// What a dry run's destinations would have done, each introduced by
+// `lead` + "on destination NAME:".
+void PrintDestinationActions(const std::vector<const RecordingDestination*>& recorded,
+                             const std::string& lead) {
+  for (const RecordingDestination* d : recorded) {
+    std::cout << lead << "on destination " << d->name() << ":\n";
+    for (const std::string& line : d->actions()) std::cout << "  " << Printable(line) << "\n";
+  }
+}
+
 int RunApply(const ApplyFlags& flags) {
   // Taken before planning: a plan made while another run changes the host
   // would be stale by the time it runs. A dry run changes nothing.
@@ -148,7 +159,23 @@ int RunApply(const ApplyFlags& flags) {
         "); nothing was changed. Check the plan, then pass "
         "--allow-destroy or raise the limit."));
   }
-  if (plan.actions.empty()) return kExitOk;
+  // Destinations this run writes to: those the actions name, and those
+  // whose catalog lists loose files (left by an interrupted apply), which
+  // preparing removes even when the plan has nothing else for them.
+  std::vector<std::string> used;
+  for (const Action& a : plan.actions) {
+    if (!a.destination.empty() &&
+        std::find(used.begin(), used.end(), a.destination) == used.end()) {
+      used.push_back(a.destination);
+    }
+  }
+  for (const auto& [name, catalog] : catalogs) {
+    if (!catalog.reachable || std::find(used.begin(), used.end(), name) != used.end()) continue;
+    bool loose = std::any_of(catalog.zones.begin(), catalog.zones.end(),
+                             [](const auto& zone) { return !zone.second.loose_files.empty(); });
+    if (loose && plan.destinations.count(name)) used.push_back(name);
+  }
+  if (plan.actions.empty() && used.empty()) return kExitOk;
 
   // The one place where a dry run differs: which host and destinations.
   std::unique_ptr<Host> host;
@@ -163,26 +190,29 @@ int RunApply(const ApplyFlags& flags) {
   std::map<std::string, std::unique_ptr<Destination>> owned;
   std::map<std::string, Destination*> destinations;
   std::vector<const RecordingDestination*> recorded;
-  for (const Action& a : plan.actions) {
-    if (a.destination.empty() || owned.count(a.destination)) continue;
-    auto d = plan.destinations.find(a.destination);
+  for (const std::string& name : used) {
+    auto d = plan.destinations.find(name);
     if (d == plan.destinations.end()) {
-      return Fail(
-          Status::Error("the plan names destination " + a.destination + " without declaring it"));
+      return Fail(Status::Error("the plan names destination " + name + " without declaring it"));
     }
     std::unique_ptr<Destination> dest;
     if (flags.dry_run) {
-      auto r = std::make_unique<RecordingDestination>(a.destination, catalogs[a.destination]);
+      auto r = std::make_unique<RecordingDestination>(name, catalogs[name]);
       recorded.push_back(r.get());
       dest = std::move(r);
     } else {
-      dest = std::make_unique<DirectoryDestination>(a.destination, d->second.path, plan.host,
-                                                    catalogs[a.destination]);
+      dest =
+          std::make_unique<DirectoryDestination>(name, d->second.path, plan.host, catalogs[name]);
     }
     Status s = dest->Prepare();
-    if (!s.ok()) return Fail(s.Prefixed("destination " + a.destination));
-    destinations[a.destination] = dest.get();
-    owned[a.destination] = std::move(dest);
+    if (!s.ok()) return Fail(s.Prefixed("destination " + name));
+    destinations[name] = dest.get();
+    owned[name] = std::move(dest);
+  }
+  if (plan.actions.empty()) {
+    PrintDestinationActions(
+        recorded, flags.dry_run ? "\nDry run: nothing was changed. This would be done " : "");
+    return kExitOk;
   }
 
   std::unique_ptr<ApplyObserver> observer;
@@ -202,10 +232,7 @@ int RunApply(const ApplyFlags& flags) {
       std::cout << "  $ " << Printable(ShellJoin(c.argv))
                 << (c.kind == RecordingHost::Call::kToSink ? "  > (export file)" : "") << "\n";
     }
-    for (const RecordingDestination* d : recorded) {
-      std::cout << "and on destination " << d->name() << ":\n";
-      for (const std::string& line : d->actions()) std::cout << "  " << Printable(line) << "\n";
-    }
+    PrintDestinationActions(recorded, "and ");
   }
   return report.ok() ? kExitOk : kExitError;
 }

@@ -25,6 +25,7 @@ struct Totals {
   size_t problems = 0;
   size_t unknown_files = 0;
   size_t leftover_files = 0;
+  size_t loose_files = 0;
   size_t failed_hosts = 0;
 };
 
@@ -38,6 +39,7 @@ Totals Count(const VerifyReport& report) {
     for (const ImageReport& i : h.images) t.problems += i.problems.size();
     t.unknown_files += h.unknown_files.size();
     t.leftover_files += h.leftover_files.size();
+    t.loose_files += h.loose_files.size();
     if (!h.ok()) ++t.failed_hosts;
   }
   return t;
@@ -107,6 +109,10 @@ void PrintHost(const HostReport& h) {
   }
   for (const std::string& f : h.leftover_files) {
     std::cout << "  leftover temporary file (not a problem; the next apply removes it): "
+              << Printable(f) << "\n";
+  }
+  for (const std::string& f : h.loose_files) {
+    std::cout << "  loose file (its manifest lists it; not a problem; the next apply removes it): "
               << Printable(f) << "\n";
   }
   PrintProblems(h.problems, "  ");
@@ -191,6 +197,7 @@ Json HostJson(const HostReport& h) {
           {"zones", zones},
           {"unknown_files", h.unknown_files},
           {"leftover_files", h.leftover_files},
+          {"loose_files", h.loose_files},
           {"problems", ProblemsJson(h.problems)}};
 }
 
@@ -208,6 +215,7 @@ void PrintJson(const std::string& from, const VerifyReport& report) {
                 {"problems", t.problems},
                 {"unknown_files", t.unknown_files},
                 {"leftover_files", t.leftover_files},
+                {"loose_files", t.loose_files},
                 {"files_read", report.files_read},
                 {"bytes_read", report.bytes_read}}},
               {"hosts", hosts}};

@@ -58,14 +58,22 @@ class StreamFile : public ByteSink {
 // manifest only ever names files that were committed before it was written.
 // `file` arguments are relative to the destination's per-host directory,
 // as in plans and manifests.
+//
+// A file of a zone is never on the destination without its manifest
+// knowing: before it is committed, JournalFile adds it to the manifest's
+// loose_files, and the Record* call that records it takes it off; a chain
+// removal journals the files before deleting them. Whatever a crash leaves
+// listed, the next Prepare deletes.
 class Destination {
  public:
   virtual ~Destination() = default;
   virtual const std::string& name() const = 0;
   virtual const DestinationCatalog& catalog() const = 0;
 
-  // Creates the per-host directory if needed and removes temporary files a
-  // crashed run left behind. Fails when the destination is unreachable.
+  // Creates the per-host directory if needed and removes what a crashed
+  // run left behind: temporary files, and the files that zone manifests
+  // list as loose (then empties those lists). Fails when the destination is
+  // unreachable.
   virtual Status Prepare() = 0;
 
   // Opens `file` for writing ("zstd" compresses). Fails if the catalog
@@ -74,18 +82,29 @@ class Destination {
   virtual Status Create(const std::string& file, const std::string& compression,
                         std::unique_ptr<StreamFile>* out) = 0;
 
+  // Adds `file`, which is about to be committed, to the loose_files of the
+  // zone's manifest (creating the manifest with `zone`'s identity fields if
+  // it does not exist yet); nothing to write when it is listed already.
+  // Fails for a file outside the zone's directory or one the catalog
+  // records. Images have no journal: a rerun writes an image's stream under
+  // the same name, replacing what a crash left.
+  virtual Status JournalFile(const ZoneManifest& zone, const std::string& file) = 0;
+
   virtual Status RecordImage(const ImageManifest& image) = 0;
   // Adds a config record to the zone's manifest (creating the manifest with
-  // `zone`'s identity fields if it does not exist yet).
+  // `zone`'s identity fields if it does not exist yet), taking its file off
+  // loose_files in the same write.
   virtual Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) = 0;
-  // Appends `link` to chain `chain.id` of the zone's manifest; a chain that
-  // does not exist yet is created from `chain` (id, dataset, origin,
-  // origin_guid, image_uuid; its links are ignored).
+  // Appends `link` to chain `chain.id` of the zone's manifest, taking its
+  // stream off loose_files in the same write; a chain that does not exist
+  // yet is created from `chain` (id, dataset, origin, origin_guid,
+  // image_uuid; its links are ignored).
   virtual Status RecordLink(const ZoneManifest& zone, const Chain& chain,
                             const ChainLink& link) = 0;
-  // Removes a chain from the zone's manifest first, then deletes `files`
-  // (and drops config records whose file is among them). A crash in
-  // between leaves unreferenced files, never a manifest naming missing ones.
+  // One manifest write removes the chain, drops config records whose file is
+  // among `files` and adds `files` to loose_files; then `files` are deleted,
+  // and another write takes them off the list. A crash in between leaves
+  // listed files for the next Prepare, never a manifest naming missing ones.
   virtual Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
                              const std::vector<std::string>& files) = 0;
 };

@@ -741,11 +741,14 @@ Chain* FindChain(ZoneManifest* zone, const std::string& id) {
   return nullptr;
 }
 
+// The files a zone manifest may list, and a chain removal delete.
+bool InZoneDirectory(const std::string& zone_uuid, const std::string& file) {
+  return IsSafeRelativePath(file) && StartsWith(file, zone_uuid + "/") &&
+         file != zone_uuid + "/" + kZoneManifest;
+}
+
 Status CheckRemovable(const std::string& zone_uuid, const std::string& file) {
-  if (IsSafeRelativePath(file) && StartsWith(file, zone_uuid + "/") &&
-      file != zone_uuid + "/" + kZoneManifest) {
-    return Status::Ok();
-  }
+  if (InZoneDirectory(zone_uuid, file)) return Status::Ok();
   return Status::Error("refusing to remove " + Quoted(file) + ": not a stream or config of zone " +
                        Quoted(zone_uuid));
 }
@@ -805,6 +808,7 @@ Status ZoneWithConfig(const DestinationCatalog& catalog, const std::string& host
   if (!st.ok()) return st;
   ZoneManifest m = StartZone(catalog, host, zone);
   m.configs.push_back(config);
+  m.loose_files.erase(config.stored.file);
   return ValidatedZone(m, out);
 }
 
@@ -827,7 +831,40 @@ Status ZoneWithLink(const DestinationCatalog& catalog, const std::string& host,
     target->links.clear();
   }
   target->links.push_back(link);
+  m.loose_files.erase(link.stream.file);
   return ValidatedZone(m, out);
+}
+
+Status ZoneWithLooseFile(const DestinationCatalog& catalog, const std::string& host,
+                         const ZoneManifest& zone, const std::string& file, ZoneManifest* out,
+                         bool* changed) {
+  *changed = false;
+  if (!IsSingleComponent(zone.uuid) || !InZoneDirectory(zone.uuid, file)) {
+    return Status::Error("refusing to journal " + Quoted(file) +
+                         ": not a file in the directory of zone " + Quoted(zone.uuid));
+  }
+  Status st = RefuseRecorded(catalog, file);
+  if (!st.ok()) return st;
+  ZoneManifest m = StartZone(catalog, host, zone);
+  if (!m.loose_files.insert(file).second) return Status::Ok();
+  st = ValidatedZone(m, out);
+  *changed = st.ok();
+  return st;
+}
+
+Status ZoneWithoutLooseFiles(const DestinationCatalog& catalog, const std::string& zone_uuid,
+                             const std::vector<std::string>& files, ZoneManifest* out,
+                             bool* changed) {
+  *changed = false;
+  auto it = catalog.zones.find(zone_uuid);
+  if (it == catalog.zones.end()) return Status::Ok();
+  ZoneManifest m = it->second;
+  bool erased = false;
+  for (const std::string& file : files) erased = m.loose_files.erase(file) > 0 || erased;
+  if (!erased) return Status::Ok();
+  Status st = ValidatedZone(m, out);
+  *changed = st.ok();
+  return st;
 }
 
 Status ZoneWithoutChain(const DestinationCatalog& catalog, const std::string& zone_uuid,
@@ -864,6 +901,7 @@ Status ZoneWithoutChain(const DestinationCatalog& catalog, const std::string& zo
     }
   }
   if (!*changed) return Status::Ok();
+  m.loose_files.insert(files.begin(), files.end());
   Status st = ValidatedZone(m, out);
   if (!st.ok()) *changed = false;
   return st;
@@ -887,7 +925,33 @@ Status DirectoryDestination::Prepare() {
   Fd host_dir;
   Status st = OpenHostSubdirectory(name_, path_, host_, "", true, &host_dir);
   if (st.ok()) st = RemoveTempFiles(host_dir.get(), HostDir(), 0);
+  std::vector<std::string> journaled;
+  for (const auto& [uuid, zone] : catalog_.zones) {
+    if (!zone.loose_files.empty()) journaled.push_back(uuid);
+  }
+  for (size_t i = 0; i < journaled.size() && st.ok(); ++i) st = RemoveLooseFiles(journaled[i]);
   return st;
+}
+
+// Every listed file is gone before the list is emptied: a crash in between
+// leaves names of missing files, which the next Prepare skips.
+Status DirectoryDestination::RemoveLooseFiles(const std::string& zone_uuid) {
+  const std::set<std::string> listed = catalog_.zones.at(zone_uuid).loose_files;
+  Status st;
+  for (auto it = listed.begin(); it != listed.end() && st.ok(); ++it) {
+    st = CheckRemovable(zone_uuid, *it);
+    if (st.ok()) st = RemoveFile(*it, zone_uuid, true);
+  }
+  if (st.ok()) st = ForgetLooseFiles(zone_uuid, {listed.begin(), listed.end()});
+  return st.Prefixed("cannot remove the loose files of zone " + Quoted(zone_uuid));
+}
+
+Status DirectoryDestination::ForgetLooseFiles(const std::string& zone_uuid,
+                                              const std::vector<std::string>& files) {
+  ZoneManifest m;
+  bool changed = false;
+  Status st = ZoneWithoutLooseFiles(catalog_, zone_uuid, files, &m, &changed);
+  return st.ok() && changed ? WriteZoneManifest(m) : st;
 }
 
 Status DirectoryDestination::Create(const std::string& file, const std::string& compression,
@@ -953,6 +1017,13 @@ Status DirectoryDestination::WriteZoneManifest(const ZoneManifest& manifest) {
   return st;
 }
 
+Status DirectoryDestination::JournalFile(const ZoneManifest& zone, const std::string& file) {
+  ZoneManifest m;
+  bool changed = false;
+  Status st = ZoneWithLooseFile(catalog_, host_, zone, file, &m, &changed);
+  return st.ok() && changed ? WriteZoneManifest(m) : st;
+}
+
 Status DirectoryDestination::RecordImage(const ImageManifest& image) {
   ImageManifest m;
   Status st = ImageToRecord(catalog_, image, &m);
@@ -982,13 +1053,24 @@ Status DirectoryDestination::RecordLink(const ZoneManifest& zone, const Chain& c
   return st.ok() ? WriteZoneManifest(m) : st;
 }
 
-Status DirectoryDestination::RemoveFile(const std::string& file,
-                                        const std::string& zone_uuid) const {
+// A loose file (`regular_only`) is a name a manifest journaled, not one it
+// records: whatever else now has that name was not written by zrecon.
+Status DirectoryDestination::RemoveFile(const std::string& file, const std::string& zone_uuid,
+                                        bool regular_only) const {
   Fd dir;
   Status st = OpenHostSubdirectory(name_, path_, host_, DirPart(file), false, &dir);
   if (!st.ok() || !dir.valid()) return st;
-  if (::unlinkat(dir.get(), BasePart(file).c_str(), 0) != 0 && errno != ENOENT) {
-    return SystemError("cannot remove", JoinPath(HostDir(), file), errno);
+  const std::string path = JoinPath(HostDir(), file);
+  const std::string base = BasePart(file);
+  struct stat info;
+  if (regular_only && ::fstatat(dir.get(), base.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+    return errno == ENOENT ? Status::Ok() : SystemError("cannot stat", path, errno);
+  }
+  if (regular_only && !S_ISREG(info.st_mode)) {
+    return Status::Error("refusing to remove " + path + ": not a regular file");
+  }
+  if (::unlinkat(dir.get(), base.c_str(), 0) != 0 && errno != ENOENT) {
+    return SystemError("cannot remove", path, errno);
   }
   // Directories the removal emptied, deepest first, up to but not
   // including the zone directory; the first non-empty one ends it.
@@ -1006,11 +1088,13 @@ Status DirectoryDestination::RemoveChain(const std::string& zone_uuid, const std
   ZoneManifest m;
   bool changed = false;
   Status st = ZoneWithoutChain(catalog_, zone_uuid, chain_id, files, &m, &changed);
-  // The manifest first: a crash in between leaves unreferenced files, never
-  // a manifest naming missing ones.
+  // The manifest first: a crash in between leaves journaled files, never a
+  // manifest naming missing ones.
   if (st.ok() && changed) st = WriteZoneManifest(m);
-  for (size_t i = 0; i < files.size() && st.ok(); ++i) st = RemoveFile(files[i], zone_uuid);
-  return st;
+  for (size_t i = 0; i < files.size() && st.ok(); ++i) {
+    st = RemoveFile(files[i], zone_uuid, false);
+  }
+  return st.ok() ? ForgetLooseFiles(zone_uuid, files) : st;
 }
 
 }  // namespace zrecon

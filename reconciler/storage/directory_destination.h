@@ -43,7 +43,11 @@ class DirectoryDestination : public Destination {
   // Fails when <path> is not a directory (an unmounted disk must not turn
   // into writes on the root filesystem). Creates <path>/<host> (0755) if
   // missing, and removes every ".tmp*" non-directory below it, without
-  // following symlinks.
+  // following symlinks. Then, per zone manifest with loose_files, deletes
+  // the listed files that exist (and directories below the zone directory
+  // that leaves empty) and writes the manifest with an empty list. A listed
+  // name that is not a regular file, or is reached through a symlink, fails
+  // Prepare, naming it; that zone's list stays as it was.
   Status Prepare() override;
 
   // Fails for an unsafe `file` (or one with a component starting with
@@ -53,6 +57,8 @@ class DirectoryDestination : public Destination {
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override;
 
+  Status JournalFile(const ZoneManifest& zone, const std::string& file) override;
+
   // Each Record* also checks that the stream (or config) file it names was
   // committed: a regular file of the recorded size. A file can be recorded
   // only once; so can an image. Nothing changes on failure.
@@ -60,10 +66,11 @@ class DirectoryDestination : public Destination {
   Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override;
   Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override;
 
-  // Idempotent: an unknown zone or chain leaves the manifest alone and
-  // missing files are fine. Every file must lie in the zone's directory and
-  // not be the stream of a link that remains. Directories left empty below
-  // the zone directory are removed; the zone directory and its manifest stay.
+  // Idempotent: an unknown zone or chain leaves the manifest alone (then
+  // nothing is journaled) and missing files are fine. Every file must lie in
+  // the zone's directory and not be the stream of a link that remains.
+  // Directories left empty below the zone directory are removed; the zone
+  // directory and its manifest stay.
   Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
                      const std::vector<std::string>& files) override;
 
@@ -71,7 +78,9 @@ class DirectoryDestination : public Destination {
   std::string HostDir() const;
   Status CheckCommitted(const StoredFile& stored) const;
   Status WriteZoneManifest(const ZoneManifest& manifest);
-  Status RemoveFile(const std::string& file, const std::string& zone_uuid) const;
+  Status RemoveFile(const std::string& file, const std::string& zone_uuid, bool regular_only) const;
+  Status RemoveLooseFiles(const std::string& zone_uuid);
+  Status ForgetLooseFiles(const std::string& zone_uuid, const std::vector<std::string>& files);
 
   std::string name_;
   std::string path_;
@@ -97,18 +106,34 @@ Status CheckNewFile(const DestinationCatalog& catalog, const std::string& file,
 Status ImageToRecord(const DestinationCatalog& catalog, const ImageManifest& image,
                      ImageManifest* out);
 
-// *out = the zone manifest after adding a config record or a link. A zone
-// absent from `catalog` starts from `zone`'s identity with host `host`.
+// *out = the zone manifest after adding a config record or a link, which
+// also takes the recorded file off loose_files. A zone absent from `catalog`
+// starts from `zone`'s identity with host `host`.
 Status ZoneWithConfig(const DestinationCatalog& catalog, const std::string& host,
                       const ZoneManifest& zone, const ConfigRecord& config, ZoneManifest* out);
 Status ZoneWithLink(const DestinationCatalog& catalog, const std::string& host,
                     const ZoneManifest& zone, const Chain& chain, const ChainLink& link,
                     ZoneManifest* out);
 
+// *out = the zone manifest with `file` added to loose_files (see
+// Destination::JournalFile), starting as ZoneWithLink does. *changed is
+// false (and *out left alone) when the file is listed already.
+Status ZoneWithLooseFile(const DestinationCatalog& catalog, const std::string& host,
+                         const ZoneManifest& zone, const std::string& file, ZoneManifest* out,
+                         bool* changed);
+
+// *out = the manifest of zone `zone_uuid` with `files` taken off its
+// loose_files. *changed is false (and *out left alone) when none is listed,
+// or the zone has no manifest.
+Status ZoneWithoutLooseFiles(const DestinationCatalog& catalog, const std::string& zone_uuid,
+                             const std::vector<std::string>& files, ZoneManifest* out,
+                             bool* changed);
+
 // Checks the `files` of RemoveChain (safe, inside the zone's directory, no
-// remaining link's stream) and sets *out to the manifest without the chain
-// and without config records among `files`. *changed is false (and *out
-// left alone) when the manifest has none of these, or the zone none at all.
+// remaining link's stream) and sets *out to the manifest without the chain,
+// without config records among `files`, and with `files` in loose_files.
+// *changed is false (and *out left alone) when the manifest has neither the
+// chain nor such config records, or the zone has no manifest at all.
 Status ZoneWithoutChain(const DestinationCatalog& catalog, const std::string& zone_uuid,
                         const std::string& chain_id, const std::vector<std::string>& files,
                         ZoneManifest* out, bool* changed);

@@ -46,10 +46,28 @@ RecordingDestination::RecordingDestination(std::string name, DestinationCatalog 
   catalog_.name = name_;
 }
 
+Status RecordingDestination::Prepare() {
+  for (auto& [uuid, zone] : catalog_.zones) {
+    for (const std::string& file : zone.loose_files) {
+      actions_.push_back("remove loose file " + file + " (if present)");
+    }
+    zone.loose_files.clear();
+  }
+  return Status::Ok();
+}
+
 Status RecordingDestination::Create(const std::string& file, const std::string& compression,
                                     std::unique_ptr<StreamFile>* out) {
   Status st = CheckNewFile(catalog_, file, compression);
   if (st.ok()) *out = std::make_unique<DiscardingStreamFile>(file, compression, &actions_);
+  return st;
+}
+
+Status RecordingDestination::JournalFile(const ZoneManifest& zone, const std::string& file) {
+  ZoneManifest m;
+  bool changed = false;
+  Status st = ZoneWithLooseFile(catalog_, zone.host, zone, file, &m, &changed);
+  if (st.ok() && changed) catalog_.zones[m.uuid] = std::move(m);
   return st;
 }
 
@@ -114,6 +132,8 @@ Status RecordingDestination::RemoveChain(const std::string& zone_uuid, const std
     catalog_.zones[zone_uuid] = std::move(m);
   }
   for (const std::string& file : files) actions_.push_back("remove " + file);
+  st = ZoneWithoutLooseFiles(catalog_, zone_uuid, files, &m, &changed);
+  if (st.ok() && changed) catalog_.zones[zone_uuid] = std::move(m);
   return st;
 }
 

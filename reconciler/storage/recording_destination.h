@@ -15,7 +15,8 @@ namespace zrecon {
 // copy of the catalog and edits it as a real destination would, refusing
 // the same calls (see the catalog edits in directory_destination.h), so
 // later steps of a dry run see earlier ones. Each call that would change the
-// destination adds a line to actions().
+// destination adds a line to actions(), except JournalFile: its entry is
+// bookkeeping that the "record" line of the same file undoes.
 //
 // Create returns a StreamFile that counts and discards its bytes; its
 // Commit reports size 0 and the SHA-256 of empty input. It has no direct
@@ -29,10 +30,13 @@ class RecordingDestination : public Destination {
   const std::string& name() const override { return name_; }
   const DestinationCatalog& catalog() const override { return catalog_; }
 
-  Status Prepare() override { return Status::Ok(); }
+  // Says which loose files a real Prepare would delete (if they exist) and
+  // empties the lists of its catalog copy.
+  Status Prepare() override;
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override;
   // A zone manifest that does not exist yet takes its host from `zone`.
+  Status JournalFile(const ZoneManifest& zone, const std::string& file) override;
   Status RecordImage(const ImageManifest& image) override;
   Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override;
   Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override;
@@ -42,7 +46,8 @@ class RecordingDestination : public Destination {
   // What a real destination would have done, in order, e.g.
   // "write 8f6d.../root/20261115T020000Z/000-zrecon-daily-20261115T020000Z.zfs (zstd)",
   // "record link zones/8f6d...@zrecon-daily-20261115T020000Z in chain
-  // root/20261115T020000Z of zone 8f6d...", "remove <file>".
+  // root/20261115T020000Z of zone 8f6d...", "remove <file>",
+  // "remove loose file <file> (if present)".
   const std::vector<std::string>& actions() const { return actions_; }
 
  private:

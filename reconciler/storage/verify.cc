@@ -431,9 +431,10 @@ void VerifyZone(const ZoneManifest& m, const std::map<std::string, ImageReport>&
 // Unknown files
 
 struct Known {
-  std::set<std::string> files;      // named by a manifest, and the manifests read
-  std::set<std::string> dirs;       // directories leading to them
-  std::vector<std::string> hidden;  // prefixes of files a bad manifest may name
+  std::set<std::string> files;               // named by a manifest, and the manifests read
+  std::set<std::string> dirs;                // directories leading to them
+  std::map<std::string, std::string> loose;  // listed in loose_files -> by which manifest
+  std::vector<std::string> hidden;           // prefixes of files a bad manifest may name
 };
 
 void AddKnown(Known* known, const std::string& file) {
@@ -469,6 +470,9 @@ Known KnownFiles(const LoadedHost& host) {
     AddKnown(&known, zone.report.manifest);
     if (zone.report.manifest_ok) {
       AddZoneFiles(zone.manifest, &known);
+      for (const std::string& file : zone.manifest.loose_files) {
+        known.loose.emplace(file, zone.report.manifest);
+      }
     } else {
       known.hidden.push_back(name + "/");
     }
@@ -496,7 +500,12 @@ void Walk(const std::string& host_dir, const std::string& relative, const Known&
     struct stat info;
     if (::lstat(JoinPath(host_dir, file).c_str(), &info) != 0) continue;  // gone meanwhile
     if (IsHidden(known, file)) continue;
-    if (S_ISDIR(info.st_mode)) {
+    auto loose = known.loose.find(file);
+    if (loose != known.loose.end() && !S_ISREG(info.st_mode)) {
+      AddProblem(&out->problems, file,
+                 "listed in loose_files of " + loose->second +
+                     " but not a regular file: apply refuses to remove it");
+    } else if (S_ISDIR(info.st_mode)) {
       if (depth < kMaxWalkDepth) {
         Walk(host_dir, file, known, depth + 1, out);
       } else {
@@ -504,6 +513,8 @@ void Walk(const std::string& host_dir, const std::string& relative, const Known&
       }
     } else if (StartsWith(name, kTempPrefix)) {
       out->leftover_files.push_back(file);
+    } else if (loose != known.loose.end()) {
+      out->loose_files.push_back(file);
     } else if (known.files.count(file) == 0 && known.dirs.count(file) == 0) {
       out->unknown_files.push_back(file);
     }
@@ -630,6 +641,7 @@ void VerifyHost(const LoadedHost& host, const std::vector<std::string>& wanted,
   }
   std::sort(r.unknown_files.begin(), r.unknown_files.end());
   std::sort(r.leftover_files.begin(), r.leftover_files.end());
+  std::sort(r.loose_files.begin(), r.loose_files.end());
   report->files_read += files.files_read();
   report->bytes_read += files.bytes_read();
   report->hosts.push_back(std::move(r));

@@ -103,6 +103,11 @@ struct HostReport {
   // ".tmp*" files: an export in progress or interrupted. The next apply
   // removes them; they are reported but are not a problem.
   std::vector<std::string> leftover_files;
+  // Regular files a zone manifest lists in loose_files: an export or chain
+  // removal in progress or interrupted. The next apply removes them; they
+  // are reported but are not a problem (a listed name that is not a
+  // regular file is one: apply refuses to remove it).
+  std::vector<std::string> loose_files;
   std::vector<VerifyProblem> problems;  // unreadable directories
 
   bool ok() const;
@@ -129,7 +134,8 @@ struct VerifyOptions {
 //    an incremental from an image whose manifest is in images/ with the
 //    chain's origin_guid and whose stream verifies;
 //  - every link's config is a config record of its manifest;
-//  - no file below a host directory is unknown to its manifests.
+//  - no file below a host directory is unknown to its manifests (a file
+//    a zone manifest lists in loose_files is known, as loose).
 // Findings go into the report. With `options.zones`, only the hosts holding
 // a selected zone are reported, with the selected zones, the images their
 // chains need, and unknown files of their directories only.

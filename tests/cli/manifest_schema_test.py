@@ -142,6 +142,23 @@ class ManifestSchemaTest(unittest.TestCase):
         del doc["chains"][0]["links"][0]["stream"]["sha256"]
         self.assert_refused_at(doc, ["chains", 0, "links", 0, "stream"])
 
+    def test_loose_files_are_optional_relative_and_unique(self):
+        doc = copy.deepcopy(self.good_zone)
+        self.assertNotIn("loose_files", doc)
+        doc["loose_files"] = [ZONE + "/root/20261117T020000Z/0003-x.zfs",
+                              ZONE + "/config/20261117T020000Z.json"]
+        self.assertEqual([e.message for e in self.validator.iter_errors(doc)], [])
+        doc["loose_files"] = []
+        self.assertEqual([e.message for e in self.validator.iter_errors(doc)], [])
+        for bad in ["/etc/passwd", ZONE + "/../x.zfs", ZONE + "//x.zfs", 7]:
+            with self.subTest(entry=bad):
+                doc["loose_files"] = [ZONE + "/a.zfs", bad]
+                self.assert_refused_at(doc, ["loose_files", 1])
+        doc["loose_files"] = [ZONE + "/a.zfs", ZONE + "/a.zfs"]
+        self.assert_refused_at(doc, ["loose_files"])
+        doc["loose_files"] = ZONE + "/a.zfs"
+        self.assert_refused_at(doc, ["loose_files"])
+
     def test_ordinary_dotted_names_are_valid_paths(self):
         doc = copy.deepcopy(self.good_zone)
         doc["chains"][0]["links"][0]["stream"]["file"] = "a/.hidden/..b/.../c.zfs"

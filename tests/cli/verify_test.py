@@ -53,14 +53,14 @@ VERIFY_JSON_SCHEMA = {
         "ok": {"type": "boolean"},
         "summary": {"type": "object", "additionalProperties": False,
                     "required": ["hosts", "zones", "images", "problems", "unknown_files",
-                                 "leftover_files", "files_read", "bytes_read"],
+                                 "leftover_files", "loose_files", "files_read", "bytes_read"],
                     "properties": {k: COUNT for k in (
                         "hosts", "zones", "images", "problems", "unknown_files",
-                        "leftover_files", "files_read", "bytes_read")}},
+                        "leftover_files", "loose_files", "files_read", "bytes_read")}},
         "hosts": {"type": "array", "items": {
             "type": "object", "additionalProperties": False,
             "required": ["host", "dir", "ok", "images", "zones", "unknown_files",
-                         "leftover_files", "problems"],
+                         "leftover_files", "loose_files", "problems"],
             "properties": {
                 "host": {"type": "string"}, "dir": {"type": "string"},
                 "ok": {"type": "boolean"},
@@ -94,7 +94,8 @@ VERIFY_JSON_SCHEMA = {
                                 "bytes": COUNT, "first": LINK, "tip": LINK,
                                 "restorable_links": COUNT,
                                 "restorable_tip": {"type": "string"}}}}}}},
-                "unknown_files": STRINGS, "leftover_files": STRINGS, "problems": PROBLEMS}}},
+                "unknown_files": STRINGS, "leftover_files": STRINGS, "loose_files": STRINGS,
+                "problems": PROBLEMS}}},
     },
 }
 
@@ -197,7 +198,8 @@ class VerifyTest(unittest.TestCase):
         self.assertEqual(doc["from"], self.dest)
         self.assertEqual(doc["summary"], {
             "hosts": 1, "zones": 1, "images": 1, "problems": 0, "unknown_files": 0,
-            "leftover_files": 0, "files_read": 11, "bytes_read": self.data_bytes()})
+            "leftover_files": 0, "loose_files": 0, "files_read": 11,
+            "bytes_read": self.data_bytes()})
         (host,) = doc["hosts"]
         self.assertEqual((host["host"], host["dir"], host["ok"]),
                          (HOST, os.path.join(self.dest, HOST), True))
@@ -302,6 +304,42 @@ class VerifyTest(unittest.TestCase):
         self.assertTrue(os.path.exists(self.host_path(leftover)))
         host = self.verify_json(code=1)["hosts"][0]
         self.assertEqual((host["unknown_files"], host["leftover_files"]), ([stray], [leftover]))
+
+    def test_files_the_manifest_lists_as_loose_are_a_note_not_a_problem(self):
+        # An apply killed after linking a stream into place, before recording it.
+        linked = ZONE + "/" + NEW_CHAIN + "/0003-zrecon-daily-20261117T020000Z.zfs"
+        with open(self.host_path(linked), "w") as f:
+            f.write("linked, never recorded")
+        result = self.verify(code=1)
+        self.assertIn("  unknown file (no manifest names it): " + linked,
+                      result.stdout.splitlines())
+        never_committed = ZONE + "/config/20261117T020000Z.json"
+        self.manifest["loose_files"] = [never_committed, linked]
+        with open(self.host_path(MANIFEST), "w", encoding="utf-8") as f:
+            json.dump(self.manifest, f, indent=2, sort_keys=True)
+        result = self.verify(code=0)
+        lines = result.stdout.splitlines()
+        self.assertIn("  loose file (its manifest lists it; not a problem; the next apply "
+                      "removes it): " + linked, lines)
+        self.assertNotIn("unknown file", result.stdout)
+        self.assertNotIn(never_committed, result.stdout)
+        self.assertIn("host %s: OK" % HOST, lines)
+        self.assertTrue(os.path.exists(self.host_path(linked)))
+        doc = self.verify_json(code=0)
+        self.assertEqual(doc["summary"]["loose_files"], 1)
+        self.assertEqual(doc["summary"]["unknown_files"], 0)
+        self.assertEqual(doc["hosts"][0]["loose_files"], [linked])
+
+    def test_a_file_both_loose_and_recorded_invalidates_the_manifest(self):
+        recorded = self.link_file(NEW_CHAIN, 1)
+        self.manifest["loose_files"] = [recorded]
+        with open(self.host_path(MANIFEST), "w", encoding="utf-8") as f:
+            json.dump(self.manifest, f, indent=2, sort_keys=True)
+        result = self.verify(code=1)
+        index = [c["id"] for c in self.manifest["chains"]].index(NEW_CHAIN)
+        self.assertIn('    problem: %s: invalid manifest: loose_files[0]: "%s" is recorded at '
+                      "chains[%d].links[1].stream.file: a file is either recorded or loose, "
+                      "never both" % (MANIFEST, recorded, index), result.stdout.splitlines())
 
     # -- manifests ---------------------------------------------------------
 

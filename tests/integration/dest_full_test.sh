@@ -58,7 +58,7 @@ UNTOUCHED_BEFORE=$(sha256sum "$HOSTDIR/$B/manifest.json" "$HOSTDIR"/images/*.jso
 run "$ZRECON" apply -f "$POLICY" --now "$T1D"
 expect_rc 1
 expect_contains "$(grep -E '^ *failed:' <<<"$OUT")" \
-  "send (zone $A): zfs send -i $ROOT_A@zrecon-daily-$S0 $ROOT_A@zrecon-daily-$S1D exited 1: " \
+  "send (zone $A): usb:$A/root/$S0/0002-zrecon-daily-$S1D.zfs: zfs send -i $ROOT_A@zrecon-daily-$S0 $ROOT_A@zrecon-daily-$S1D exited 1: " \
   "destination full: web01's send is the failed action, named with its command"
 # The progress line names the file; the FAILED line under it, the cause.
 FILE="usb:$A/root/$S0/0002-zrecon-daily-$S1D.zfs"

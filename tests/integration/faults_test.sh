@@ -136,17 +136,18 @@ expect_config_failed() {
 
 vmadm_fault get fail "vmadm: zone is being provisioned" "$ZRECON" apply -f "$POLICY" \
   --now "$T1D" --vmadm "$FVMADM"
-expect_contains "$OUT" \
-  "failed: [5] save config (zone $A): $FVMADM get $A exited 1: vmadm: zone is being provisioned" \
-  "vmadm get failing: the save config action fails with the command and its stderr"
+expect_match "$(grep -F "failed: [5] save config (zone $A)" <<<"$OUT")" \
+  "save config \\(zone $A\\): usb:$A/config/[^ ]*\\.json: $FVMADM get $A exited 1: vmadm: zone is being provisioned\$" \
+  "vmadm get failing: the save config action fails naming its file, the command and its stderr"
 expect_config_failed "vmadm get failing"
 
 SECONDS=0
 vmadm_fault get hang "" "$ZRECON" apply -f "$POLICY" --now "$T1D" --vmadm "$FVMADM" \
   --timeout "$TIMEOUT"
 ELAPSED=$SECONDS
-expect_contains "$OUT" "failed: [1] save config (zone $A): $FVMADM get $A timed out (exit 143)" \
-  "vmadm get hanging: the save config action fails, naming the command and 'timed out'"
+expect_match "$(grep -F "failed: [1] save config (zone $A)" <<<"$OUT")" \
+  "save config \\(zone $A\\): usb:$A/config/[^ ]*\\.json: $FVMADM get $A timed out \\(exit 143\\)" \
+  "vmadm get hanging: the save config action fails, naming its file, the command and 'timed out'"
 expect_match "$ELAPSED" '^([0-9]|1[0-9])$' \
   "vmadm get hanging: apply gives up within seconds of --timeout $TIMEOUT"
 expect_config_failed "vmadm get hanging"

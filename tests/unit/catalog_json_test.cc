@@ -139,6 +139,7 @@ void CheckSame(const ZoneManifest& a, const ZoneManifest& b) {
     REQUIRE(x.links.size() == y.links.size());
     for (size_t k = 0; k < x.links.size(); ++k) CheckSame(x.links[k], y.links[k]);
   }
+  CHECK(a.loose_files == b.loose_files);
 }
 
 std::string Fixture(const std::string& relative) {
@@ -374,6 +375,90 @@ TEST_CASE("catalog_json: missing, unknown and duplicate keys are refused") {
   text.insert(at, "\"guid\": \"1\", ");
   ZoneManifest out;
   CHECK(Message(DecodeZoneManifest(text, &out)) == "chains[0].links[0].guid: duplicate key");
+}
+
+TEST_CASE("catalog_json: loose_files round trip, sorted, and absent when empty") {
+  ZoneManifest m = SampleZone();
+  const std::string before = EncodeZoneManifest(m);
+  CHECK(before.find("loose_files") == std::string::npos);
+  m.loose_files = {std::string(kZone) + "/root/20261117T020000Z/0001-b.zfs",
+                   std::string(kZone) + "/config/20261117T020000Z.json"};
+  std::string text = EncodeZoneManifest(m);
+  Json doc = Json::parse(text);
+  CHECK(doc["loose_files"] ==
+        Json::array({std::string(kZone) + "/config/20261117T020000Z.json",
+                     std::string(kZone) + "/root/20261117T020000Z/0001-b.zfs"}));
+  CHECK(text.find("\"kind\"") < text.find("\"loose_files\""));
+  CHECK(text.find("\"loose_files\"") < text.find("\"zone\": {"));
+  ZoneManifest back;
+  Status st = DecodeZoneManifest(text, &back);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  CheckSame(m, back);
+  CHECK(EncodeZoneManifest(back) == text);
+
+  doc["loose_files"] = Json::array();
+  REQUIRE(DecodeZoneManifest(doc.dump(), &back).ok());
+  CHECK(back.loose_files.empty());
+  CHECK(EncodeZoneManifest(back) == before);
+}
+
+TEST_CASE("catalog_json: a zone's first journaled file decodes without configs or chains") {
+  ZoneManifest m = SampleZone();
+  m.configs.clear();
+  m.chains.clear();
+  m.loose_files = {std::string(kZone) + "/config/20261115T020000Z.json"};
+  ZoneManifest back;
+  Status st = DecodeZoneManifest(EncodeZoneManifest(m), &back);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  CheckSame(m, back);
+}
+
+TEST_CASE("catalog_json: loose_files outside the zone directory or recorded are refused") {
+  const std::string zone(kZone);
+  const std::string inside = zone + "/root/20261117T020000Z/0001-b.zfs";
+  const std::vector<ValueCase> cases = {
+      {"/loose_files", "x", R"(loose_files: expected an array, got "x")"},
+      {"/loose_files", Json::array({inside, 7}), "loose_files[1]: expected a string, got number 7"},
+      {"/loose_files", Json::array({"/etc/passwd"}),
+       R"(loose_files[0]: expected a relative path of ordinary components (no leading '/', )"
+       R"(no '.' or '..', no empty component), got "/etc/passwd")"},
+      {"/loose_files", Json::array({zone + "/../other/x.zfs"}),
+       R"(loose_files[0]: expected a relative path of ordinary components (no leading '/', )"
+       R"(no '.' or '..', no empty component), got ")" +
+           zone + R"(/../other/x.zfs")"},
+      {"/loose_files", Json::array({"images/" + std::string(kImage) + ".zfs"}),
+       R"(loose_files[0]: expected a file below the zone's directory ")" + zone +
+           R"(/" other than its manifest, got "images/)" + kImage + R"(.zfs")"},
+      {"/loose_files", Json::array({zone}),
+       R"(loose_files[0]: expected a file below the zone's directory ")" + zone +
+           R"(/" other than its manifest, got ")" + zone + "\""},
+      {"/loose_files", Json::array({zone + "/manifest.json"}),
+       R"(loose_files[0]: expected a file below the zone's directory ")" + zone +
+           R"(/" other than its manifest, got ")" + zone + R"(/manifest.json")"},
+      {"/loose_files", Json::array({inside, inside}),
+       R"(loose_files[1]: duplicate file ")" + inside + R"(" (also loose_files[0]))"},
+      {"/loose_files",
+       Json::array({zone + "/data/20261115T020000Z/zrecon-daily-20261116T020000Z.zfs"}),
+       R"(loose_files[0]: ")" + zone +
+           R"(/data/20261115T020000Z/zrecon-daily-20261116T020000Z.zfs" is recorded at )"
+           R"(chains[1].links[1].stream.file: a file is either recorded or loose, never both)"},
+      {"/loose_files", Json::array({inside, zone + "/config/20261116T020000Z.json"}),
+       R"(loose_files[1]: ")" + zone +
+           R"(/config/20261116T020000Z.json" is recorded at configs[1].file: )"
+           R"(a file is either recorded or loose, never both)"},
+  };
+  for (const ValueCase& c : cases) {
+    CAPTURE(c.value.dump());
+    CHECK(Message(DecodeZoneWith(c.pointer, c.value)) == c.message);
+  }
+  // A link's config is not a record of its own: removing two chains that
+  // share a config journals it while the second chain still names it.
+  CHECK(Message(DecodeEditedZone([&](Json& doc) {
+          doc["configs"].erase(0);
+          doc["loose_files"] = Json::array({zone + "/config/20261115T020000Z.json"});
+        })) == "(ok)");
+  CHECK(Message(DecodeZoneWith("/loose_file", Json::array())) ==
+        R"(loose_file: unknown key (did you mean "loose_files"?))");
 }
 
 TEST_CASE("catalog_json: a newer format is reported as such, not as unknown keys") {

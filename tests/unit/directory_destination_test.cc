@@ -705,8 +705,202 @@ TEST_CASE("directory_destination: RemoveChain writes the manifest before removin
   Status st = d->RemoveChain(kZone, kChainId, {blocker, LinkFile(kChainId, 0)});
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("cannot remove " + HostPath(dir, blocker) + ": ") == 0);
-  CHECK(ReadCatalog(dir.path()).zones.at(kZone).chains.empty());
+  const ZoneManifest on_disk = ReadCatalog(dir.path()).zones.at(kZone);
+  CHECK(on_disk.chains.empty());
   CHECK(d->catalog().zones.at(kZone).chains.empty());
+  // The files the failure left are journaled, not forgotten.
+  CHECK(on_disk.loose_files == std::set<std::string>{blocker, LinkFile(kChainId, 0)});
+  CHECK(fs::exists(HostPath(dir, LinkFile(kChainId, 0))));
+}
+
+// The manifest an interrupted apply leaves on disk: `zone` as written by
+// the destination's first write of a step, the second never came.
+void WriteManifestAsLeft(const TempDir& dir, const ZoneManifest& zone) {
+  REQUIRE(
+      WriteFileAtomically(HostPath(dir, ZoneFile("manifest.json")), EncodeZoneManifest(zone)).ok());
+}
+
+TEST_CASE("directory_destination: JournalFile lists a file before it is recorded, then not") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  const std::string config = ZoneFile("config/20261115T020000Z.json");
+  ZoneManifest identity = Identity();
+  identity.host = "";  // the destination's host decides
+  Status st = d->JournalFile(identity, config);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  // A zone's first export: a manifest with nothing recorded yet.
+  DestinationCatalog reread = ReadCatalog(dir.path());
+  CheckSameCatalog(reread, d->catalog());
+  const ZoneManifest& first = reread.zones.at(kZone);
+  CHECK(first.host == kHost);
+  CHECK(first.configs.empty());
+  CHECK(first.chains.empty());
+  CHECK(first.loose_files == std::set<std::string>{config});
+  const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
+  REQUIRE(d->JournalFile(identity, config).ok());
+  CHECK(Slurp(HostPath(dir, ZoneFile("manifest.json"))) == manifest);
+
+  StoredFile stored = WriteStream(d.get(), config, "{}\n");
+  REQUIRE(d->RecordConfig(identity, ConfigRecord{stored, "2026-11-15T02:00:00Z"}).ok());
+  CHECK(ReadCatalog(dir.path()).zones.at(kZone).loose_files.empty());
+
+  const std::string file = LinkFile(kChainId, 0);
+  REQUIRE(d->JournalFile(identity, file).ok());
+  CHECK(ReadCatalog(dir.path()).zones.at(kZone).loose_files == std::set<std::string>{file});
+  stored = WriteStream(d.get(), file, "base");
+  ChainLink link = Link(0, stored);
+  link.config = config;
+  st = d->RecordLink(identity, RootChain(), link);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  reread = ReadCatalog(dir.path());
+  CheckSameCatalog(reread, d->catalog());
+  CHECK(reread.zones.at(kZone).loose_files.empty());
+  CHECK(reread.zones.at(kZone).chains.size() == 1);
+}
+
+TEST_CASE("directory_destination: JournalFile refuses files outside the zone or recorded") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  ExportChain(d.get(), kChainId, 1);
+  const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
+  for (const std::string& bad :
+       {std::string("images/x.zfs"), std::string("../x"), ZoneFile("manifest.json"),
+        ZoneFile("../other/x"), std::string("/") + ZoneFile("x.zfs"), std::string(kZone)}) {
+    CAPTURE(bad);
+    Status st = d->JournalFile(Identity(), bad);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message() == "refusing to journal \"" + bad +
+                              "\": not a file in the directory of zone \"" + kZone + "\"");
+  }
+  Status st = d->JournalFile(Identity(), LinkFile(kChainId, 0));
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() ==
+        "\"" + LinkFile(kChainId, 0) + "\" is already recorded in the catalog of destination usb");
+  CHECK(Slurp(HostPath(dir, ZoneFile("manifest.json"))) == manifest);
+  CHECK(d->catalog().zones.at(kZone).loose_files.empty());
+}
+
+TEST_CASE("directory_destination: Prepare deletes the loose files a crash left, then the list") {
+  TempDir dir("zrecon-dest");
+  const std::string old_chain = "root/20261101T020000Z";
+  std::vector<std::string> removed = {LinkFile(old_chain, 0), LinkFile(old_chain, 1)};
+  const std::string committed = LinkFile(kChainId, 1);
+  const std::string uncommitted = ZoneFile("config/20261117T020000Z.json");
+  {
+    auto d = OpenDestination(dir.path());
+    ExportChain(d.get(), old_chain, 2);
+    ExportChain(d.get(), kChainId, 1);
+    // Killed in a chain removal after its first write ...
+    ZoneManifest left;
+    bool changed = false;
+    REQUIRE(ZoneWithoutChain(d->catalog(), kZone, old_chain, removed, &left, &changed).ok());
+    REQUIRE(changed);
+    // ... and, in another run, after the commit of a journaled stream and
+    // before the commit of a journaled config.
+    left.loose_files.insert({committed, uncommitted});
+    WriteStream(d.get(), committed, "linked, never recorded");
+    WriteManifestAsLeft(dir, left);
+  }
+  std::string keep = ZoneFile("root/20261115T020000Z/unlisted.zfs");
+  REQUIRE(WriteFileAtomically(HostPath(dir, keep), "not zrecon's").ok());
+  DestinationCatalog before = ReadCatalog(dir.path());
+  CHECK(before.zones.at(kZone).loose_files ==
+        std::set<std::string>{removed[0], removed[1], committed, uncommitted});
+
+  DirectoryDestination d("usb", dir.path(), kHost, before);
+  Status st = d.Prepare();
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  DestinationCatalog after = ReadCatalog(dir.path());
+  CheckSameCatalog(after, d.catalog());
+  CHECK(after.zones.at(kZone).loose_files.empty());
+  before.zones.at(kZone).loose_files.clear();
+  CheckSameCatalog(after, before);
+  CHECK(FilesBelow(HostPath(dir)) == std::set<std::string>{ZoneFile("manifest.json"),
+                                                           ZoneFile("config/20261101T020000Z.json"),
+                                                           ZoneFile("config/20261115T020000Z.json"),
+                                                           LinkFile(kChainId, 0), keep});
+  CHECK_FALSE(fs::exists(HostPath(dir, ZoneFile(old_chain))));
+  CHECK(fs::is_directory(HostPath(dir, ZoneFile("root"))));
+  // Nothing listed: Prepare writes nothing.
+  const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
+  REQUIRE(d.Prepare().ok());
+  CHECK(Slurp(HostPath(dir, ZoneFile("manifest.json"))) == manifest);
+}
+
+TEST_CASE("directory_destination: Prepare removes only regular files, never through a symlink") {
+  TempDir dir("zrecon-dest");
+  TempDir elsewhere("zrecon-elsewhere");
+  REQUIRE(WriteFileAtomically(elsewhere / "x.zfs", "keep").ok());
+  ZoneManifest base;
+  {
+    auto d = OpenDestination(dir.path());
+    ExportChain(d.get(), kChainId, 1);
+    base = d->catalog().zones.at(kZone);
+  }
+  const std::string linked_file = ZoneFile("root/20261116T020000Z/x.zfs");
+  const std::string through_dir = ZoneFile("data/x.zfs");
+  const std::string a_dir = ZoneFile("root/20261117T020000Z");
+  REQUIRE(MakeDirectories(fs::path(HostPath(dir, linked_file)).parent_path().string()).ok());
+  fs::create_symlink(elsewhere / "x.zfs", HostPath(dir, linked_file));
+  fs::create_symlink(elsewhere.path(), HostPath(dir, ZoneFile("data")));
+  REQUIRE(MakeDirectories(HostPath(dir, a_dir)).ok());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {linked_file, "refusing to remove " + HostPath(dir, linked_file) + ": not a regular file"},
+      {through_dir, "refusing to follow symlink " + HostPath(dir, ZoneFile("data")) +
+                        ": destinations are written without following symlinks"},
+      {a_dir, "refusing to remove " + HostPath(dir, a_dir) + ": not a regular file"},
+  };
+  for (const auto& [listed, why] : cases) {
+    CAPTURE(listed);
+    ZoneManifest left = base;
+    left.loose_files = {listed};
+    WriteManifestAsLeft(dir, left);
+    const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
+    DirectoryDestination d("usb", dir.path(), kHost, ReadCatalog(dir.path()));
+    Status st = d.Prepare();
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.message() ==
+          "cannot remove the loose files of zone \"" + std::string(kZone) + "\": " + why);
+    CHECK(Slurp(HostPath(dir, ZoneFile("manifest.json"))) == manifest);
+    CHECK(d.catalog().zones.at(kZone).loose_files == left.loose_files);
+  }
+  CHECK(Slurp(elsewhere / "x.zfs") == "keep");
+  CHECK(fs::is_symlink(HostPath(dir, linked_file)));
+  CHECK(fs::is_directory(HostPath(dir, a_dir)));
+
+  // A catalog not read from disk is held to the decoder's rules all the same.
+  DestinationCatalog forged = ReadCatalog(dir.path());
+  forged.zones.at(kZone).loose_files = {"../" + std::string(kHost) + "/x"};
+  DirectoryDestination d("usb", dir.path(), kHost, forged);
+  Status st = d.Prepare();
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message().find("refusing to remove \"../") != std::string::npos);
+}
+
+TEST_CASE("directory_destination: RemoveChain journals the files, deletes them, then forgets") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  const std::string old_chain = "root/20261101T020000Z";
+  ExportChain(d.get(), old_chain, 1);
+  ExportChain(d.get(), kChainId, 1);
+  std::vector<std::string> files = {LinkFile(old_chain, 0),
+                                    ZoneFile("config/20261101T020000Z.json")};
+  ZoneManifest first;
+  bool changed = false;
+  REQUIRE(ZoneWithoutChain(d->catalog(), kZone, old_chain, files, &first, &changed).ok());
+  REQUIRE(changed);
+  CHECK(first.chains.size() == 1);
+  CHECK(first.configs.size() == 1);
+  CHECK(first.loose_files == std::set<std::string>(files.begin(), files.end()));
+
+  Status st = d->RemoveChain(kZone, old_chain, files);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  DestinationCatalog reread = ReadCatalog(dir.path());
+  CheckSameCatalog(reread, d->catalog());
+  ZoneManifest expected = first;
+  expected.loose_files.clear();
+  CHECK(EncodeZoneManifest(reread.zones.at(kZone)) == EncodeZoneManifest(expected));
+  for (const std::string& f : files) CHECK_FALSE(fs::exists(HostPath(dir, f)));
 }
 
 TEST_CASE("directory_destination: RemoveChain refuses files outside the zone or still in use") {

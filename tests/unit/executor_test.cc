@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "reconciler/catalog/catalog_json.h"
 #include "reconciler/host/recording_host.h"
 #include "reconciler/storage/atomic_file.h"
 #include "reconciler/storage/directory_destination.h"
@@ -24,7 +25,8 @@ const std::string kRoot = "zones/" + kZone;
 const std::string kDaily = kRoot + "@zrecon-daily-20261126T100000Z";
 
 // A destination in memory: files become visible only on Commit, and every
-// catalog call is logged, so tests see exactly what apply recorded.
+// commit and catalog call is logged, so tests see exactly what apply
+// recorded and in which order.
 class MemoryDestination : public Destination {
  public:
   class File : public StreamFile {
@@ -35,6 +37,7 @@ class MemoryDestination : public Destination {
       return Status::Ok();
     }
     Status Commit(StoredFile* stored) override {
+      dest_->log.push_back("commit " + name_);
       dest_->files[name_] = data_;
       stored->file = name_;
       stored->size = data_.size();
@@ -57,6 +60,10 @@ class MemoryDestination : public Destination {
     log.push_back("create " + file + " " + compression);
     *out = std::make_unique<File>(this, file);
     return Status::Ok();
+  }
+  Status JournalFile(const ZoneManifest& zone, const std::string& file) override {
+    log.push_back("journal " + zone.uuid + " " + file);
+    return journal_error.empty() ? Status::Ok() : Status::Error(journal_error);
   }
   Status RecordImage(const ImageManifest& image) override {
     log.push_back("image " + image.uuid + " guid " + std::to_string(image.guid));
@@ -82,10 +89,85 @@ class MemoryDestination : public Destination {
   std::map<std::string, std::string> files;
   std::vector<std::string> log;
   std::vector<ChainLink> links;
+  std::string journal_error;  // JournalFile fails with it when set
 
  private:
   std::string name_ = "usb";
   DestinationCatalog catalog_;
+};
+
+// Passes everything to a directory destination, and at each commit reads
+// the zone manifest from disk: is the file being linked into place listed
+// in loose_files at that moment?
+class ProbeDestination : public Destination {
+ public:
+  class File : public StreamFile {
+   public:
+    File(ProbeDestination* probe, std::string name, std::unique_ptr<StreamFile> inner)
+        : probe_(probe), name_(std::move(name)), inner_(std::move(inner)) {}
+    Status Write(const char* data, size_t size) override { return inner_->Write(data, size); }
+    int BeginDirect(std::function<void(uint64_t)> progress) override {
+      return inner_->BeginDirect(std::move(progress));
+    }
+    Status Commit(StoredFile* stored) override {
+      probe_->commits.push_back(name_ + (probe_->ListedOnDisk(name_) ? " listed" : " not listed"));
+      return inner_->Commit(stored);
+    }
+    uint64_t bytes_in() const override { return inner_->bytes_in(); }
+
+   private:
+    ProbeDestination* probe_;
+    std::string name_;
+    std::unique_ptr<StreamFile> inner_;
+  };
+
+  ProbeDestination(Destination* inner, std::string host_dir)
+      : inner_(inner), host_dir_(std::move(host_dir)) {}
+
+  const std::string& name() const override { return inner_->name(); }
+  const DestinationCatalog& catalog() const override { return inner_->catalog(); }
+  Status Prepare() override { return inner_->Prepare(); }
+  Status Create(const std::string& file, const std::string& compression,
+                std::unique_ptr<StreamFile>* out) override {
+    std::unique_ptr<StreamFile> inner;
+    Status st = inner_->Create(file, compression, &inner);
+    if (st.ok()) *out = std::make_unique<File>(this, file, std::move(inner));
+    return st;
+  }
+  Status JournalFile(const ZoneManifest& zone, const std::string& file) override {
+    return inner_->JournalFile(zone, file);
+  }
+  Status RecordImage(const ImageManifest& image) override { return inner_->RecordImage(image); }
+  Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override {
+    return inner_->RecordConfig(zone, config);
+  }
+  Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override {
+    return inner_->RecordLink(zone, chain, link);
+  }
+  Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
+                     const std::vector<std::string>& files) override {
+    return inner_->RemoveChain(zone_uuid, chain_id, files);
+  }
+
+  // The zone manifest on disk, as a reader would find it.
+  ZoneManifest OnDisk(const std::string& zone_uuid) const {
+    std::string text;
+    ZoneManifest m;
+    Status st = ReadFile(host_dir_ + "/" + zone_uuid + "/manifest.json", &text);
+    if (st.ok()) st = DecodeZoneManifest(text, &m);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    return m;
+  }
+
+  std::vector<std::string> commits;  // "<file> listed" or "<file> not listed"
+
+ private:
+  bool ListedOnDisk(const std::string& file) const {
+    return OnDisk(file.substr(0, file.find('/'))).loose_files.count(file) == 1;
+  }
+
+  Destination* inner_;
+  std::string host_dir_;
 };
 
 Action Command(ActionKind kind, Argv argv, std::vector<std::string> snapshots) {
@@ -219,14 +301,17 @@ TEST_CASE("executor: runs every action in order and records exports after commit
                                  "zfs set zrecon:exported=usb " + kDaily,
                                  "zfs destroy " + kRoot + "@zrecon-hourly-20261125T000000Z"});
   CHECK(usb.log ==
-        std::vector<std::string>{"create " + plan.actions[1].file + " none",
-                                 "config " + kZone + " web01 " + plan.actions[1].file,
-                                 "create " + plan.actions[2].file + " none",
-                                 "link " + kZone +
-                                     " root/20261126T100000Z zrecon-daily-20261126T100000Z from "
-                                     "zones/img@final guid 123456789 txg 4242 config " +
-                                     plan.actions[1].file,
-                                 "remove " + kZone + " root/20261001T000000Z 1"});
+        std::vector<std::string>{
+            "create " + plan.actions[1].file + " none",
+            "journal " + kZone + " " + plan.actions[1].file, "commit " + plan.actions[1].file,
+            "config " + kZone + " web01 " + plan.actions[1].file,
+            "create " + plan.actions[2].file + " none",
+            "journal " + kZone + " " + plan.actions[2].file, "commit " + plan.actions[2].file,
+            "link " + kZone +
+                " root/20261126T100000Z zrecon-daily-20261126T100000Z from "
+                "zones/img@final guid 123456789 txg 4242 config " +
+                plan.actions[1].file,
+            "remove " + kZone + " root/20261001T000000Z 1"});
   CHECK(usb.files[plan.actions[2].file] == std::string(100000, 'z'));
   REQUIRE(usb.links.size() == 1);
   CHECK(usb.links[0].creation == 1795687200);
@@ -283,6 +368,68 @@ TEST_CASE("executor: a stream the destination can take directly is written by th
   }
 }
 
+TEST_CASE("executor: a zone's file is journaled on disk before it is linked, unlisted after") {
+  for (std::string compression : {"none", "zstd"}) {
+    CAPTURE(compression);
+    testing::TempDir dir("zrecon-executor");
+    Plan plan = SamplePlanForDisk(compression);
+    FakeHost host;
+    AnswerHappyPath(&host);
+    DirectoryDestination disk("usb", dir.path(), plan.host, DestinationCatalog());
+    REQUIRE(disk.Prepare().ok());
+    ProbeDestination usb(&disk, dir / plan.host);
+    ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+    for (const ActionResult& r : report.results) CHECK_MESSAGE(r.error.empty(), r.error);
+    REQUIRE(report.ok());
+    CHECK(usb.commits == std::vector<std::string>{plan.actions[1].file + " listed",
+                                                  plan.actions[2].file + " listed"});
+    ZoneManifest after = usb.OnDisk(kZone);
+    CHECK(after.loose_files.empty());
+    REQUIRE(after.chains.size() == 1);
+    CHECK(after.chains[0].links.at(0).stream.file == plan.actions[2].file);
+  }
+}
+
+TEST_CASE("executor: a file that cannot be journaled is never committed") {
+  Plan plan = SamplePlan();
+  FakeHost host;
+  AnswerHappyPath(&host);
+  MemoryDestination usb;
+  usb.journal_error = "cannot write manifest.json: No space left on device";
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK(report.results[1].outcome == Outcome::kFailed);
+  CHECK(report.results[1].error == usb.journal_error);
+  CHECK(usb.files.empty());
+  CHECK(usb.log == std::vector<std::string>{"create " + plan.actions[1].file + " none",
+                                            "journal " + kZone + " " + plan.actions[1].file});
+}
+
+TEST_CASE("executor: an image stream is not journaled; its name is its own") {
+  const std::string image = "5417ab20-3156-11ea-8b19-2b66f5e7a439";
+  const std::string final_snapshot = "zones/" + image + "@final";
+  Plan plan;
+  plan.host = "demo01";
+  plan.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none"};
+  Action a;
+  a.kind = ActionKind::kSaveImage;
+  a.zone = kZone;
+  a.destination = "usb";
+  a.snapshot = final_snapshot;
+  a.argv = {"zfs", "send", final_snapshot};
+  a.file = "images/" + image + ".zfs";
+  a.stream.image_uuid = image;
+  a.stream.guid = 77;
+  a.stream.createtxg = 5;
+  plan.actions.push_back(a);
+  FakeHost host;
+  host.Answer(a.argv, FakeHost::Streamed("image"));
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  REQUIRE(report.ok());
+  CHECK(usb.log == std::vector<std::string>{"create " + a.file + " none", "commit " + a.file,
+                                            "image " + image + " guid 77"});
+}
+
 TEST_CASE("executor: a direct send that dies half way leaves no file behind") {
   testing::TempDir dir("zrecon-executor");
   Plan plan = SamplePlanForDisk("none");
@@ -295,8 +442,9 @@ TEST_CASE("executor: a direct send that dies half way leaves no file behind") {
   ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
   CHECK(host.kinds().at(4) == Kind::kToFile);
   CHECK(report.results[2].outcome == Outcome::kFailed);
-  CHECK(report.results[2].error ==
-        "zfs send -i zones/img@final " + kDaily + " exited 1: cannot send: I/O error");
+  CHECK(report.results[2].error == "usb:" + plan.actions[2].file +
+                                       ": zfs send -i zones/img@final " + kDaily +
+                                       " exited 1: cannot send: I/O error");
   CHECK(FilesBelow(dir.path()) ==
         std::set<std::string>{plan.host + "/" + plan.actions[1].file,
                               plan.host + "/" + kZone + "/manifest.json"});

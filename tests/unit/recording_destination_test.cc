@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -186,8 +187,51 @@ TEST_CASE("recording_destination: RemoveChain drops the chain once and lists the
   const ZoneManifest& manifest = d.catalog().zones.at(kZone);
   CHECK(manifest.chains.empty());
   CHECK(manifest.configs.empty());
+  CHECK(manifest.loose_files.empty());
 
   CHECK_FALSE(d.RemoveChain(kZone, kChainId, {"images/x.zfs"}).ok());
+}
+
+TEST_CASE("recording_destination: the loose-file journal follows a directory destination's") {
+  RecordingDestination d("usb", DestinationCatalog());
+  const std::string config = ZoneFile("config/1.json");
+  REQUIRE(d.JournalFile(Identity(), config).ok());
+  CHECK(d.catalog().zones.at(kZone).loose_files == std::set<std::string>{config});
+  CHECK(d.catalog().zones.at(kZone).host == kHost);
+  StoredFile stored = Export(&d, config, "{}");
+  REQUIRE(d.RecordConfig(Identity(), ConfigRecord{stored, "2026-11-15T02:00:00Z"}).ok());
+  CHECK(d.catalog().zones.at(kZone).loose_files.empty());
+  REQUIRE(d.JournalFile(Identity(), StreamFileName(0)).ok());
+  REQUIRE(d.RecordLink(Identity(), RootChain(), Link(0, Export(&d, StreamFileName(0), "b"))).ok());
+  CHECK(d.catalog().zones.at(kZone).loose_files.empty());
+  // Bookkeeping only: no line of its own.
+  CHECK(d.actions() ==
+        std::vector<std::string>{"write " + config, "record config " + config + " of zone " + kZone,
+                                 "write " + StreamFileName(0),
+                                 "record link zones/" + std::string(kZone) + "@snap0 in chain " +
+                                     kChainId + " of zone " + kZone});
+
+  Status st = d.JournalFile(Identity(), StreamFileName(0));
+  CHECK(st.message() ==
+        "\"" + StreamFileName(0) + "\" is already recorded in the catalog of destination usb");
+  st = d.JournalFile(Identity(), "images/x.zfs");
+  CHECK(st.message() ==
+        "refusing to journal \"images/x.zfs\": not a file in the directory of "
+        "zone \"" +
+            std::string(kZone) + "\"");
+}
+
+TEST_CASE("recording_destination: Prepare says which loose files apply would remove") {
+  DestinationCatalog catalog;
+  ZoneManifest zone = Identity();
+  zone.loose_files = {StreamFileName(1), ZoneFile("config/2.json")};
+  catalog.zones[kZone] = zone;
+  RecordingDestination d("usb", catalog);
+  REQUIRE(d.Prepare().ok());
+  CHECK(d.actions() ==
+        std::vector<std::string>{"remove loose file " + ZoneFile("config/2.json") + " (if present)",
+                                 "remove loose file " + StreamFileName(1) + " (if present)"});
+  CHECK(d.catalog().zones.at(kZone).loose_files.empty());
 }
 
 }  // namespace

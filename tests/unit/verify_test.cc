@@ -459,6 +459,43 @@ TEST_CASE("verify: stray and .tmp files are reported, never removed; only strays
   CHECK(fs::exists(HostFile(dest, uncommitted)));
 }
 
+TEST_CASE("verify: files a manifest lists as loose are reported as such, not as unknown") {
+  TempDir dir("zrecon-verify");
+  std::string dest = BuildDestination(dir);
+  // An apply killed after linking a stream, before recording it.
+  const std::string linked =
+      std::string(kWeb) + "/root/" + kStart + "/002-" + Snapshot(17) + ".zfs";
+  const std::string never_linked = std::string(kWeb) + "/config/20261117T020000Z.json";
+  REQUIRE(WriteFileAtomically(HostFile(dest, linked), "linked, never recorded").ok());
+  ZoneManifest web = ReadZone(dest, kWeb);
+  web.loose_files = {linked, never_linked};
+  WriteZone(dest, web);
+  VerifyReport report = Verify(dest);
+  const HostReport& host = OnlyHost(report);
+  CHECK(host.loose_files == std::vector<std::string>{linked});
+  CHECK(host.unknown_files.empty());
+  CHECK(host.problems.empty());
+  CHECK(report.ok());
+  CHECK(fs::exists(HostFile(dest, linked)));
+
+  VerifyOptions only_db;
+  only_db.zones = {"db01"};
+  CHECK(OnlyHost(Verify(dest, only_db)).loose_files.empty());
+  VerifyOptions only_web;
+  only_web.zones = {"web01"};
+  CHECK(OnlyHost(Verify(dest, only_web)).loose_files == std::vector<std::string>{linked});
+
+  // A listed name that is not a regular file: apply will refuse it.
+  fs::remove(HostFile(dest, linked));
+  fs::create_symlink(HostFile(dest, ConfigFile(kWeb, 15)), HostFile(dest, linked));
+  report = Verify(dest);
+  CHECK(OnlyHost(report).loose_files.empty());
+  CHECK(Render(OnlyHost(report).problems) ==
+        linked + ": listed in loose_files of " + kWeb +
+            "/manifest.json but not a regular file: apply refuses to remove it\n");
+  CHECK_FALSE(report.ok());
+}
+
 TEST_CASE("verify: a corrupt manifest is reported with the decoder's message; others go on") {
   TempDir dir("zrecon-verify");
   std::string dest = BuildDestination(dir);
