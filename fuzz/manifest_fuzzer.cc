@@ -29,6 +29,11 @@ void CheckZoneFiles(const ZoneManifest& m) {
       if (!link.config.empty()) CheckSafe(link.config);
     }
   }
+  for (const std::string& file : m.loose_files) {
+    CheckSafe(file);
+    FUZZ_CHECK(file.rfind(m.uuid + "/", 0) == 0,
+               "a loose file outside the zone's directory: " + file);
+  }
 }
 
 template <typename Manifest>
