@@ -1,7 +1,5 @@
 #include "reconciler/policy/naming.h"
 
-#include <re2/re2.h>
-
 #include <algorithm>
 
 namespace zrecon {
@@ -18,6 +16,18 @@ bool ValidSnapshotChar(char c) {
 
 bool StartsWithField(std::string_view text, std::string_view field) {
   return text.compare(0, field.size(), field) == 0;
+}
+
+// The length of {time}: %Y%m%dT%H%M%SZ.
+constexpr size_t kTimeLength = 16;
+
+// [0-9]{8}T[0-9]{6}Z
+bool IsCompactTime(std::string_view s) {
+  if (s.size() != kTimeLength || s[8] != 'T' || s[15] != 'Z') return false;
+  for (size_t i = 0; i < 15; ++i) {
+    if (i != 8 && (s[i] < '0' || s[i] > '9')) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -40,43 +50,15 @@ bool NamingTemplate::Compile(std::string_view tmpl, const std::vector<std::strin
     *why = "naming template must contain {class} and {time} exactly once each";
     return false;
   }
-  std::string pattern = "^";
-  std::string literal;
-  std::string prefix;
-  bool prefix_done = false;
-  int group = 0;
   NamingTemplate t;
+  std::string* literal = &t.before_;
   for (size_t i = 0; i < tmpl.size();) {
     std::string_view rest = tmpl.substr(i);
     bool is_class = StartsWithField(rest, kClassField);
-    bool is_time = !is_class && StartsWithField(rest, kTimeField);
-    if (is_class || is_time) {
-      pattern += RE2::QuoteMeta(literal);
-      literal.clear();
-      prefix_done = true;
-      ++group;
-      if (is_class) {
-        // Only the configured classes: a snapshot of a class this policy
-        // does not define is not ours to prune.
-        std::vector<std::string> sorted = class_names;
-        // Longest first so that "hourly" never shadows "hourly2".
-        std::sort(sorted.begin(), sorted.end(), [](const std::string& a, const std::string& b) {
-          return a.size() != b.size() ? a.size() > b.size() : a < b;
-        });
-        pattern += "(";
-        for (size_t k = 0; k < sorted.size(); ++k) {
-          if (k) pattern += "|";
-          pattern += RE2::QuoteMeta(sorted[k]);
-        }
-        if (sorted.empty()) pattern += "[^\\x00-\\xff]";  // matches nothing
-        pattern += ")";
-        t.class_group_ = group;
-        i += kClassField.size();
-      } else {
-        pattern += "([0-9]{8}T[0-9]{6}Z)";
-        t.time_group_ = group;
-        i += kTimeField.size();
-      }
+    if (is_class || StartsWithField(rest, kTimeField)) {
+      if (literal == &t.before_) t.time_first_ = !is_class;
+      literal = literal == &t.before_ ? &t.between_ : &t.after_;
+      i += is_class ? kClassField.size() : kTimeField.size();
       continue;
     }
     char c = tmpl[i];
@@ -90,21 +72,13 @@ bool NamingTemplate::Compile(std::string_view tmpl, const std::vector<std::strin
              "' which is not valid in a ZFS snapshot name (use letters, digits, _ . : -)";
       return false;
     }
-    literal += c;
-    if (!prefix_done) prefix += c;
+    *literal += c;
     ++i;
   }
-  pattern += RE2::QuoteMeta(literal) + "$";
-  RE2::Options options;
-  options.set_log_errors(false);
-  auto re = std::make_shared<RE2>(pattern, options);
-  if (!re->ok()) {
-    *why = "naming template does not compile: " + re->error();
-    return false;
-  }
   t.text_ = std::string(tmpl);
-  t.literal_prefix_ = prefix;
-  t.re_ = std::move(re);
+  // Only the configured classes: a snapshot of a class this policy does not
+  // define is not ours to prune.
+  t.classes_ = class_names;
   *out = std::move(t);
   return true;
 }
@@ -120,17 +94,34 @@ std::string NamingTemplate::Format(std::string_view snapshot_class, EpochSeconds
 
 bool NamingTemplate::Parse(std::string_view short_name, std::string_view* snapshot_class,
                            EpochSeconds* t) const {
-  if (!re_ || short_name.compare(0, literal_prefix_.size(), literal_prefix_) != 0) return false;
-  re2::StringPiece groups[3];
-  if (!re_->Match(re2::StringPiece(short_name.data(), short_name.size()), 0, short_name.size(),
-                  RE2::UNANCHORED, groups, 3)) {
+  const size_t fixed = before_.size() + between_.size() + after_.size() + kTimeLength;
+  if (text_.empty() || short_name.size() <= fixed ||
+      short_name.compare(0, before_.size(), before_) != 0 ||
+      short_name.compare(short_name.size() - after_.size(), after_.size(), after_) != 0) {
     return false;
   }
-  const re2::StringPiece& time = groups[time_group_];
+  // The middle is "<time><between><class>" or "<class><between><time>".
+  std::string_view middle =
+      short_name.substr(before_.size(), short_name.size() - before_.size() - after_.size());
+  const size_t class_length = middle.size() - between_.size() - kTimeLength;
+  std::string_view time, klass;
+  size_t between_pos;
+  if (time_first_) {
+    time = middle.substr(0, kTimeLength);
+    between_pos = kTimeLength;
+    klass = middle.substr(kTimeLength + between_.size());
+  } else {
+    klass = middle.substr(0, class_length);
+    between_pos = class_length;
+    time = middle.substr(class_length + between_.size());
+  }
+  if (middle.compare(between_pos, between_.size(), between_) != 0 || !IsCompactTime(time) ||
+      std::find(classes_.begin(), classes_.end(), klass) == classes_.end()) {
+    return false;
+  }
   EpochSeconds when;
-  if (!ParseCompact(std::string_view(time.data(), time.size()), &when)) return false;
-  const re2::StringPiece& klass = groups[class_group_];
-  *snapshot_class = std::string_view(klass.data(), klass.size());
+  if (!ParseCompact(time, &when)) return false;
+  *snapshot_class = klass;
   *t = when;
   return true;
 }

@@ -1,24 +1,19 @@
 #ifndef ZRECON_POLICY_NAMING_H_
 #define ZRECON_POLICY_NAMING_H_
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "reconciler/util/time.h"
 
-namespace re2 {
-class RE2;
-}
-
 namespace zrecon {
 
 // A snapshot naming template such as "zrecon-{class}-{time}". {class} is the
-// snapshot class name, {time} the UTC time as %Y%m%dT%H%M%SZ. The template is
-// compiled to an anchored RE2 that recognises exactly the names it produces
-// for the known classes: a snapshot is managed by zrecon iff Parse accepts
-// its name. Everything else (@final, @vmsnap-*, other tools') is foreign.
+// snapshot class name, {time} the UTC time as %Y%m%dT%H%M%SZ. Parse accepts
+// exactly the names the template produces for the known classes: a snapshot
+// is managed by zrecon iff Parse accepts its name. Everything else (@final,
+// @vmsnap-*, other tools') is foreign.
 class NamingTemplate {
  public:
   NamingTemplate();
@@ -39,11 +34,18 @@ class NamingTemplate {
   bool Parse(std::string_view short_name, std::string_view* snapshot_class, EpochSeconds* t) const;
 
  private:
+  // The template is literal text around its two fields:
+  //   before_ {first field} between_ {second field} after_
+  // Parse runs once per snapshot on hosts with millions of them, so it
+  // matches by hand instead of with a regex (an RE2 match was 18% of
+  // planning a 1,000,000-snapshot host): the time is 16 characters, so the
+  // literals fix where the class is, and the class must be one of classes_.
   std::string text_;
-  std::string literal_prefix_;  // cheap pre-filter before the regex
-  std::shared_ptr<const re2::RE2> re_;
-  int class_group_ = 1;  // capture group numbers of {class} and {time}
-  int time_group_ = 2;
+  std::string before_;
+  std::string between_;
+  std::string after_;
+  bool time_first_ = false;
+  std::vector<std::string> classes_;
 };
 
 }  // namespace zrecon
