@@ -24,15 +24,6 @@ namespace zrecon {
 
 namespace {
 
-int Fail(const Status& s) {
-  std::cerr << "zrecon: " << s.message() << "\n";
-  return kExitError;
-}
-
-double Monotonic() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 std::string MachineName() {
   Policy none;
   return HostNameFor(none);

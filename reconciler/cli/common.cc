@@ -1,7 +1,10 @@
 #include "reconciler/cli/common.h"
 
+#include "reconciler/cli/cli.h"
+
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -113,6 +116,15 @@ Status ParseNow(const std::string& text, EpochSeconds* now) {
                          "\": expected an RFC 3339 time such as 2026-11-26T10:00:00Z");
   }
   return Status::Ok();
+}
+
+int Fail(const Status& s) {
+  std::cerr << "zrecon: " << s.message() << "\n";
+  return kExitError;
+}
+
+double Monotonic() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace zrecon

@@ -68,6 +68,12 @@ std::string HostNameFor(const Policy& policy);
 // --now: RFC 3339, or "" for the clock.
 Status ParseNow(const std::string& text, EpochSeconds* now);
 
+// Prints "zrecon: <message>" to stderr; returns kExitError.
+int Fail(const Status& s);
+
+// Seconds on the monotonic clock, for progress and action durations.
+double Monotonic();
+
 }  // namespace zrecon
 
 #endif  // ZRECON_CLI_COMMON_H_

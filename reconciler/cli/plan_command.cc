@@ -11,15 +11,6 @@
 
 namespace zrecon {
 
-namespace {
-
-int Fail(const Status& s) {
-  std::cerr << "zrecon: " << s.message() << "\n";
-  return kExitError;
-}
-
-}  // namespace
-
 Status MakePlan(const PlanningFlags& flags, Planned* out) {
   Status s = LoadPolicyOrExplain(flags.policy, &out->policy);
   if (!s.ok()) return s;

@@ -21,15 +21,6 @@ namespace zrecon {
 
 namespace {
 
-int Fail(const Status& s) {
-  std::cerr << "zrecon: " << s.message() << "\n";
-  return kExitError;
-}
-
-double Monotonic() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // Finds the zone by uuid, or by alias when that is unambiguous.
 Status FindZone(const DestinationCatalog& cat, const std::string& wanted,
                 const ZoneManifest** out) {

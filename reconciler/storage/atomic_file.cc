@@ -178,8 +178,23 @@ Status MakeDirectories(const std::string& path, mode_t mode) {
 }
 
 Status ListDirectory(const std::string& dir, std::vector<std::string>* names) {
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return Status::Error("cannot list " + dir + ": " + std::strerror(errno));
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return SystemError("cannot list", dir, errno);
+  Status st = ListDirectoryAt(fd, dir, names);
+  ::close(fd);
+  return st;
+}
+
+Status ListDirectoryAt(int dir_fd, const std::string& path, std::vector<std::string>* names) {
+  int fd = ::dup(dir_fd);
+  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
+  if (d == nullptr) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return SystemError("cannot list", path, err);
+  }
+  // The dup shares the offset of `dir_fd`, which may have been read before.
+  ::rewinddir(d);
   names->clear();
   for (;;) {
     errno = 0;
@@ -190,7 +205,7 @@ Status ListDirectory(const std::string& dir, std::vector<std::string>* names) {
   }
   int err = errno;
   ::closedir(d);
-  if (err != 0) return Status::Error("cannot list " + dir + ": " + std::strerror(err));
+  if (err != 0) return SystemError("cannot list", path, err);
   std::sort(names->begin(), names->end());
   return Status::Ok();
 }

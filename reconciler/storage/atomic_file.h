@@ -36,6 +36,10 @@ Status MakeDirectories(const std::string& path, mode_t mode = 0755);
 // depends on readdir order).
 Status ListDirectory(const std::string& dir, std::vector<std::string>* names);
 
+// The same for a directory open as `dir_fd` (which stays open and whose
+// offset does not matter); `path` names it in errors.
+Status ListDirectoryAt(int dir_fd, const std::string& path, std::vector<std::string>* names);
+
 }  // namespace zrecon
 
 #endif  // ZRECON_STORAGE_ATOMIC_FILE_H_

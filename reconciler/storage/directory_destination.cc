@@ -197,36 +197,11 @@ Status OpenBelow(Fd root, const std::string& root_path, const std::string& relat
   return Status::Ok();
 }
 
-Status ListNames(int dir, const std::string& path, std::vector<std::string>* names) {
-  int fd = ::dup(dir);
-  DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
-  if (d == nullptr) {
-    int err = errno;
-    if (fd >= 0) ::close(fd);
-    return SystemError("cannot list", path, err);
-  }
-  // The dup shares the offset of `dir`, which may have been read before.
-  ::rewinddir(d);
-  names->clear();
-  for (;;) {
-    errno = 0;
-    struct dirent* e = ::readdir(d);
-    if (e == nullptr) break;
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names->push_back(std::move(name));
-  }
-  int err = errno;
-  ::closedir(d);
-  if (err != 0) return SystemError("cannot list", path, err);
-  std::sort(names->begin(), names->end());
-  return Status::Ok();
-}
-
 // Removes ".tmp*" non-directories in `dir` and, recursively, in its real
 // subdirectories (symlinks are neither followed nor removed unless .tmp*).
 Status RemoveTempFiles(int dir, const std::string& path, int depth) {
   std::vector<std::string> names;
-  Status st = ListNames(dir, path, &names);
+  Status st = ListDirectoryAt(dir, path, &names);
   for (size_t i = 0; i < names.size() && st.ok(); ++i) {
     const std::string& name = names[i];
     std::string child = path + "/" + name;
