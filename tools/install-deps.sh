@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libre2-dev doctest-dev
   libfmt-dev libssl-dev libzstd-dev libbenchmark-dev
   python3 python3-jsonschema python3-yaml
-  zfs-fuse time procps zstd strace   # strace: kill_test.sh kills at chosen syscalls
+  zfs-fuse time procps zstd openssl strace   # strace: kill_test.sh; openssl: export_bench.sh
   clang-14 libclang-rt-14-dev llvm-14   # tools/fuzz.sh: libFuzzer, sanitizers, llvm-symbolizer
 )
 
