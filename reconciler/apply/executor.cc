@@ -22,7 +22,7 @@ const char* OutcomeName(Outcome outcome) {
   return "?";
 }
 
-bool ApplyReport::ok() const { return Count(Outcome::kFailed) == 0; }
+bool ApplyReport::ok() const { return interrupted.empty() && Count(Outcome::kFailed) == 0; }
 
 size_t ApplyReport::Count(Outcome outcome) const {
   size_t n = 0;
@@ -82,7 +82,11 @@ class Executor {
  public:
   Executor(const Plan& plan, Host& host, const std::map<std::string, Destination*>& destinations,
            ApplyObserver* observer, const ExecutorOptions& options)
-      : plan_(plan), host_(host), destinations_(destinations), observer_(observer) {
+      : plan_(plan),
+        host_(host),
+        destinations_(destinations),
+        observer_(observer),
+        interrupt_(options.interrupt) {
     commands_.zfs = plan.zfs;
     commands_.vmadm = plan.vmadm;
     commands_.dialect = plan.dialect;
@@ -98,6 +102,9 @@ class Executor {
     ApplyReport report;
     report.results.resize(plan_.actions.size());
     for (size_t i = 0; i < plan_.actions.size(); ++i) {
+      // Between actions is a safe place to stop: each one is complete on
+      // its own, as a kill between them shows (tests/integration/kill_test.sh).
+      if (Interrupted()) break;
       if (observer_) observer_->ActionStarted(plan_, i);
       double start = monotonic_();
       ActionResult& result = report.results[i];
@@ -110,10 +117,17 @@ class Executor {
       // prune must never run after a failed export).
       if (!s.ok()) break;
     }
+    // Also an interrupt during the last action, or one that made it fail.
+    if (Interrupted()) {
+      report.interrupted = interrupt_->Describe();
+      if (observer_) observer_->RunInterrupted(plan_, report.interrupted);
+    }
     return report;
   }
 
  private:
+  bool Interrupted() const { return interrupt_ != nullptr && interrupt_->raised(); }
+
   Status RunAction(size_t index, ActionResult* result) {
     const Action& a = plan_.actions[index];
     switch (a.kind) {
@@ -313,6 +327,7 @@ class Executor {
   Host& host_;
   const std::map<std::string, Destination*>& destinations_;
   ApplyObserver* observer_;
+  const Interrupt* interrupt_;
   ZfsCommands commands_;
   std::function<EpochSeconds()> clock_;
   std::function<double()> monotonic_;

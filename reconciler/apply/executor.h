@@ -10,6 +10,7 @@
 #include "reconciler/host/host.h"
 #include "reconciler/plan/plan.h"
 #include "reconciler/storage/destination.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
 #include "reconciler/util/time.h"
 
@@ -28,6 +29,10 @@ struct ActionResult {
 
 struct ApplyReport {
   std::vector<ActionResult> results;  // one per plan action, same order
+  // Interrupt::Describe() when the run was interrupted: no action started
+  // after that, and the one in progress may have failed because of it.
+  std::string interrupted;
+  // No failure and no interrupt.
   bool ok() const;
   size_t Count(Outcome outcome) const;
 };
@@ -42,6 +47,8 @@ class ApplyObserver {
                               uint64_t /*expected*/) {}
   virtual void ActionFinished(const Plan& /*plan*/, size_t /*index*/,
                               const ActionResult& /*result*/) {}
+  // Once, after the last action that ran, when the run was interrupted.
+  virtual void RunInterrupted(const Plan& /*plan*/, const std::string& /*reason*/) {}
 };
 
 struct ExecutorOptions {
@@ -49,13 +56,16 @@ struct ExecutorOptions {
   std::function<EpochSeconds()> clock;
   // Monotonic seconds for durations and rates.
   std::function<double()> monotonic;
+  // Optional: once raised, no further action starts (the host stops the
+  // command in progress, if it watches the same interrupt).
+  const Interrupt* interrupt = nullptr;
 };
 
 // Runs the plan's actions in order: every command through `host` (so a
 // RecordingHost makes it a dry run), every export file through the named
 // Destination (all destinations the plan's actions name must be present and
-// prepared). Stops at the first failure; later actions are reported as not
-// attempted. Each export is recorded in its destination's catalog only after
+// prepared). Stops at the first failure or interrupt; later actions are
+// reported as not attempted. Each export is recorded in its destination's catalog only after
 // its file is committed; a zone's stream or config is journaled
 // (Destination::JournalFile) after its command succeeded and before the
 // commit. A failed export names "<destination>:<file>" when the failure may

@@ -152,4 +152,10 @@ void JsonLinesProgress::ActionFinished(const Plan&, size_t index, const ActionRe
   out_.flush();
 }
 
+void JsonLinesProgress::RunInterrupted(const Plan&, const std::string& reason) {
+  nlohmann::ordered_json j = {{"event", "interrupted"}, {"reason", reason}};
+  out_ << j.dump() << "\n";
+  out_.flush();
+}
+
 }  // namespace zrecon

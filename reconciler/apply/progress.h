@@ -39,6 +39,7 @@ class JsonLinesProgress : public ApplyObserver {
   void ActionStarted(const Plan& plan, size_t index) override;
   void ActionProgress(const Plan& plan, size_t index, uint64_t bytes, uint64_t expected) override;
   void ActionFinished(const Plan& plan, size_t index, const ActionResult& result) override;
+  void RunInterrupted(const Plan& plan, const std::string& reason) override;
 
  private:
   std::ostream& out_;

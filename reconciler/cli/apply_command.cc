@@ -31,13 +31,14 @@ std::string MachineName() {
 
 // A saved plan is only valid for the host state it was computed from: read
 // the host and the plan's destinations again and compare fingerprints.
-Status CheckNotStale(const Plan& plan, int timeout_seconds, Catalogs* catalogs) {
+Status CheckNotStale(const Plan& plan, const HostFlags& given, Catalogs* catalogs) {
   HostFlags flags;
-  flags.timeout_seconds = timeout_seconds;
+  flags.timeout_seconds = given.timeout_seconds;
+  flags.interrupt = given.interrupt;
   flags.zfs = plan.zfs;
   flags.vmadm = plan.vmadm;
   flags.dialect = ZfsDialectName(plan.dialect);
-  PosixHost host(flags.timeout_seconds);
+  PosixHost host(flags.timeout_seconds, flags.interrupt);
   Inventory inventory;
   ZfsDialect dialect;
   Status s = ObserveLiveHost(host, flags, &inventory, &dialect);
@@ -63,13 +64,17 @@ void PrintReport(const Plan& plan, const ApplyReport& report) {
   size_t done = report.Count(Outcome::kDone);
   size_t failed = report.Count(Outcome::kFailed);
   size_t skipped = plan.actions.size() - done - failed;
-  if (failed == 0) {
+  if (!report.interrupted.empty()) {
+    std::cout << "\nApply STOPPED, " << report.interrupted << ": " << done << " done, " << failed
+              << " failed, " << skipped << " not attempted.\n";
+  } else if (failed == 0) {
     std::cout << "\nApply complete: " << done << " of " << plan.actions.size() << " actions done. "
               << plan.Summary().ToString() << "\n";
     return;
+  } else {
+    std::cout << "\nApply FAILED: " << done << " done, " << failed << " failed, " << skipped
+              << " not attempted.\n";
   }
-  std::cout << "\nApply FAILED: " << done << " done, " << failed << " failed, " << skipped
-            << " not attempted.\n";
   for (size_t i = 0; i < report.results.size(); ++i) {
     const ActionResult& r = report.results[i];
     if (r.outcome != Outcome::kFailed) continue;
@@ -79,8 +84,9 @@ void PrintReport(const Plan& plan, const ApplyReport& report) {
   }
   if (skipped > 0) {
     std::cout << "  not attempted: actions " << done + failed + 1 << " to " << plan.actions.size()
-              << "; run zrecon apply again once the cause is fixed: it plans from the "
-                 "current state and finishes the work.\n";
+              << (report.interrupted.empty() ? "; run zrecon apply again once the cause is fixed"
+                                             : "; run zrecon apply again")
+              << ": it plans from the current state and finishes the work.\n";
   }
 }
 
@@ -125,7 +131,7 @@ int RunApply(const ApplyFlags& flags) {
     Status s = ReadFile(flags.plan_file, &text);
     if (s.ok()) s = DecodePlanJson(text, &plan).Prefixed(flags.plan_file);
     if (s.ok()) s = CheckHost(plan.host, flags.planning.host);
-    if (s.ok()) s = CheckNotStale(plan, flags.planning.host_flags.timeout_seconds, &catalogs);
+    if (s.ok()) s = CheckNotStale(plan, flags.planning.host_flags, &catalogs);
     if (!s.ok()) return Fail(s);
   } else {
     Planned planned;
@@ -215,6 +221,7 @@ int RunApply(const ApplyFlags& flags) {
   }
   ExecutorOptions options;
   options.monotonic = Monotonic;
+  options.interrupt = flags.planning.host_flags.interrupt;
   ApplyReport report = Execute(plan, *host, destinations, observer.get(), options);
   if (!flags.json) PrintReport(plan, report);
   if (recording != nullptr) {

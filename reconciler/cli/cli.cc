@@ -188,8 +188,15 @@ int Dispatch(int argc, char** argv) {
     if (!ParseCatalogPairs(plan_catalogs, &plan.planning.catalog_paths)) return kExitUsage;
     return RunPlan(plan);
   }
-  if (apply_cmd->parsed()) return RunApply(apply);
-  if (restore_cmd->parsed()) return RunRestore(restore);
+  // The two commands that change the host stop cleanly on Ctrl-C/SIGTERM.
+  if (apply_cmd->parsed()) {
+    apply.planning.host_flags.interrupt = CatchInterrupts();
+    return ExitCodeFor(RunApply(apply));
+  }
+  if (restore_cmd->parsed()) {
+    restore.host_flags.interrupt = CatchInterrupts();
+    return ExitCodeFor(RunRestore(restore));
+  }
   if (inventory_cmd->parsed()) return RunInventory(inventory);
   if (schema_cmd->parsed()) return RunSchema(schema_name);
   if (verify_cmd->parsed()) return RunVerify(verify);

@@ -2,8 +2,10 @@
 
 #include "reconciler/cli/cli.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -32,8 +34,42 @@ Status TakeHostLock(const HostLockFlags& flags, std::unique_ptr<HostLock>* lock)
 }
 
 std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::string& zfs) {
-  return std::make_unique<TimeoutHost>(std::make_unique<PosixHost>(flags.timeout_seconds),
-                                       std::make_unique<PosixHost>(0), zfs);
+  return std::make_unique<TimeoutHost>(
+      std::make_unique<PosixHost>(flags.timeout_seconds, flags.interrupt),
+      std::make_unique<PosixHost>(0, flags.interrupt), zfs);
+}
+
+namespace {
+
+Interrupt* caught = nullptr;
+
+extern "C" void OnInterrupt(int signal_number) {
+  int saved = errno;
+  if (caught != nullptr) caught->Raise(signal_number);
+  errno = saved;
+}
+
+}  // namespace
+
+const Interrupt* CatchInterrupts() {
+  if (caught != nullptr) return caught;
+  caught = new Interrupt();  // lives as long as the process: handlers use it
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) {
+    // A signal the parent ignores stays ignored (nohup, `cmd &` from a
+    // script): the operator asked for the run not to stop on it.
+    struct sigaction old {};
+    if (::sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    ::sigaction(s, &action, nullptr);
+  }
+  return caught;
+}
+
+int ExitCodeFor(int code) {
+  return caught != nullptr && caught->raised() ? 128 + caught->signal_number() : code;
 }
 
 Status LoadPolicyOrExplain(const std::string& path, Policy* policy) {

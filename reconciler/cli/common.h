@@ -12,6 +12,7 @@
 #include "reconciler/inventory/inventory.h"
 #include "reconciler/policy/diagnostics.h"
 #include "reconciler/policy/policy.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
 #include "reconciler/util/time.h"
 
@@ -29,6 +30,8 @@ struct HostFlags {
   // Limit per command (listings, snapshot, destroy, hold, vmadm ...), not
   // for stream transfers (zfs send/receive); 0: no limit.
   int timeout_seconds = 600;
+  // apply and restore: running commands stop when it is raised.
+  const Interrupt* interrupt = nullptr;
 };
 
 // The host lock of a run that changes the host (apply, restore; lock.h).
@@ -67,6 +70,17 @@ std::string HostNameFor(const Policy& policy);
 
 // --now: RFC 3339, or "" for the clock.
 Status ParseNow(const std::string& text, EpochSeconds* now);
+
+// For apply and restore: from now on, the first SIGINT, SIGTERM or SIGHUP
+// raises the returned Interrupt (the run stops at the next safe point) and
+// puts that signal back to its default action, so a second one ends the
+// process at once, as kill -9 would (nothing is lost: the next run cleans
+// up). Returns the same object on every call.
+const Interrupt* CatchInterrupts();
+
+// 128 + the signal number once CatchInterrupts caught one (how shells
+// report a process ended by a signal), else `code`.
+int ExitCodeFor(int code);
 
 // Prints "zrecon: <message>" to stderr; returns kExitError.
 int Fail(const Status& s);

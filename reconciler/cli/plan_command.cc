@@ -22,7 +22,7 @@ Status MakePlan(const PlanningFlags& flags, Planned* out) {
     s = ReadInventoryDir(flags.inventory_dir, &out->inventory);
     if (flags.host_flags.dialect == "legacy") dialect = ZfsDialect::kLegacy;
   } else {
-    PosixHost host(flags.host_flags.timeout_seconds);
+    PosixHost host(flags.host_flags.timeout_seconds, flags.host_flags.interrupt);
     s = ObserveLiveHost(host, flags.host_flags, &out->inventory, &dialect);
   }
   if (!s.ok()) return s;

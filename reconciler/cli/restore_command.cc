@@ -120,7 +120,7 @@ int RunRestore(const RestoreFlags& flags) {
   if (s.ok()) s = ReadFile(host_dir + "/" + point.config_file, &config);
   if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
 
-  PosixHost reader(flags.host_flags.timeout_seconds);
+  PosixHost reader(flags.host_flags.timeout_seconds, flags.host_flags.interrupt);
   Inventory inventory;
   ZfsDialect dialect;
   s = ObserveLiveHost(reader, flags.host_flags, &inventory, &dialect);
@@ -163,8 +163,14 @@ int RunRestore(const RestoreFlags& flags) {
   RestoreProgress progress;
   RestoreOptions options;
   options.monotonic = Monotonic;
+  options.interrupt = flags.host_flags.interrupt;
   RestoreReport report = ExecuteRestore(plan, *host, host_dir, &progress, options);
   for (const std::string& c : report.cleanup) std::cout << "  cleanup: " << Printable(c) << "\n";
+  if (!report.interrupted.empty()) {
+    std::cout << "\nRestore STOPPED, " << report.interrupted
+              << ". Run the same command again: it continues from what is on the host.\n";
+    return kExitError;
+  }
   if (!report.ok()) {
     std::cout << "\nRestore FAILED. Fix the cause and run the same command again: it continues "
                  "from what is on the host.\n";

@@ -430,9 +430,11 @@ class Feed {
 // all drains are read and the feed (if any) is written concurrently, so a
 // child that fills one pipe while we wait on another cannot deadlock.
 // Returns a failed Status only for a poll, read or write error. A failing
-// drain consumer or source is recorded in *stopped (the first one wins) and
-// terminates the child, whose stderr is still read to its end.
-Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, Status* stopped) {
+// drain consumer or source, or `interrupt` being raised, is recorded in
+// *stopped (the first one wins) and terminates the child, whose stderr is
+// still read to its end.
+Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, const Interrupt* interrupt,
+            Status* stopped) {
   std::unique_ptr<char[]> buffer(new char[kChunk]);
   std::vector<pollfd> fds;
   std::vector<Drain*> polled;
@@ -441,6 +443,12 @@ Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, Status* 
     watchdog->Terminate();
   };
   for (;;) {
+    // Checked on every pass, so an interrupt without a pipe (fd -1) is
+    // still seen at the next chunk; once acted on, no longer watched.
+    if (interrupt != nullptr && interrupt->raised()) {
+      stop(Status::Error(interrupt->Describe()));
+      interrupt = nullptr;
+    }
     if (feed != nullptr) {
       Status refilled = feed->Refill();
       if (!refilled.ok()) {
@@ -458,6 +466,10 @@ Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, Status* 
     const bool feeding = feed != nullptr && feed->active();
     if (feeding) fds.push_back(pollfd{feed->fd(), POLLOUT, 0});
     if (fds.empty()) break;
+    // Last, after the feed: only wakes the loop, which checks raised().
+    if (interrupt != nullptr && interrupt->fd() >= 0) {
+      fds.push_back(pollfd{interrupt->fd(), POLLIN, 0});
+    }
     int ready = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), watchdog->PollTimeoutMs());
     if (ready < 0 && errno != EINTR) return Status::Error("poll: " + ErrnoText(errno));
     if (!watchdog->Tick()) break;
@@ -469,7 +481,7 @@ Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, Status* 
       if (!read.ok()) return read;
       if (!rejected.ok()) stop(rejected);
     }
-    if (feeding && fds.back().revents != 0) {
+    if (feeding && fds[polled.size()].revents != 0) {
       Status written = feed->WriteOnce();
       if (!written.ok()) return written;
     }
@@ -510,11 +522,11 @@ std::string CommandLine(const Argv& argv) { return Printable(ShellJoin(argv)); }
 // order of precedence: an I/O failure (the child is killed at once), a wait
 // failure, or the sink or source failure that stopped the child, prefixed
 // with the command line.
-Status Finish(const Argv& argv, pid_t pid, int timeout_seconds, std::vector<Drain>* drains,
-              Feed* feed, CommandResult* result) {
+Status Finish(const Argv& argv, pid_t pid, int timeout_seconds, const Interrupt* interrupt,
+              std::vector<Drain>* drains, Feed* feed, CommandResult* result) {
   Watchdog watchdog(pid, timeout_seconds);
   Status stopped;
-  Status pumped = Pump(&watchdog, drains, feed, &stopped);
+  Status pumped = Pump(&watchdog, drains, feed, interrupt, &stopped);
   if (!pumped.ok()) ::kill(pid, SIGKILL);
   Status reaped = Reap(pid, &watchdog, &result->exit_code);
   result->timed_out = watchdog.timed_out();
@@ -532,10 +544,13 @@ struct Streams {
   int file = -1;                 // kFile: the caller's descriptor
 };
 
-// Runs argv to completion with the given streams.
-Status RunChild(const Argv& argv, int timeout_seconds, const Streams& streams,
-                CommandResult* result) {
+// Runs argv to completion with the given streams. A command that starts
+// after the interrupt was raised is not watched: it belongs to the cleanup
+// of the interrupted run.
+Status RunChild(const Argv& argv, int timeout_seconds, const Interrupt* interrupt,
+                const Streams& streams, CommandResult* result) {
   *result = CommandResult();
+  if (interrupt != nullptr && interrupt->raised()) interrupt = nullptr;
   ByteSink* sink = streams.sink;
   ByteSource* source = streams.source;
   Child child;
@@ -553,7 +568,7 @@ Status RunChild(const Argv& argv, int timeout_seconds, const Streams& streams,
   std::optional<Feed> feed;
   if (source != nullptr) feed.emplace(std::move(child.in), source);
   Status status =
-      Finish(argv, child.pid, timeout_seconds, &drains, feed ? &*feed : nullptr, result);
+      Finish(argv, child.pid, timeout_seconds, interrupt, &drains, feed ? &*feed : nullptr, result);
   // A receiver that stops reading normally fails, and its exit code says
   // why. One that exits 0 anyway has not seen the whole stream.
   if (status.ok() && feed && feed->refused() && result->exit_code == 0) {
@@ -566,28 +581,28 @@ Status RunChild(const Argv& argv, int timeout_seconds, const Streams& streams,
 }  // namespace
 
 Status PosixHost::Run(const Argv& argv, CommandResult* result) {
-  return RunChild(argv, timeout_seconds_, Streams(), result);
+  return RunChild(argv, timeout_seconds_, interrupt_, Streams(), result);
 }
 
 Status PosixHost::RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kStdout;
   streams.sink = sink;
-  return RunChild(argv, timeout_seconds_, streams, result);
+  return RunChild(argv, timeout_seconds_, interrupt_, streams, result);
 }
 
 Status PosixHost::RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kStdin;
   streams.source = source;
-  return RunChild(argv, timeout_seconds_, streams, result);
+  return RunChild(argv, timeout_seconds_, interrupt_, streams, result);
 }
 
 Status PosixHost::RunToFile(const Argv& argv, int fd, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kFile;
   streams.file = fd;
-  return RunChild(argv, timeout_seconds_, streams, result);
+  return RunChild(argv, timeout_seconds_, interrupt_, streams, result);
 }
 
 }  // namespace zrecon

@@ -2,6 +2,7 @@
 #define ZRECON_HOST_POSIX_HOST_H_
 
 #include "reconciler/host/host.h"
+#include "reconciler/util/interrupt.h"
 
 namespace zrecon {
 
@@ -38,7 +39,13 @@ class PosixHost : public Host {
   // timeout_seconds <= 0: wait forever (what `zfs send` of a large dataset
   // needs). On timeout the child gets SIGTERM, then SIGKILL after a grace
   // period, and timed_out is set.
-  explicit PosixHost(int timeout_seconds = 0) : timeout_seconds_(timeout_seconds) {}
+  //
+  // `interrupt` (optional, must outlive the host): a command running when it
+  // is raised is stopped the same way, and the call fails with
+  // "interrupted by SIGINT" (Interrupt::Describe) prefixed with the command
+  // line. Commands started after it was raised are not watched.
+  explicit PosixHost(int timeout_seconds = 0, const Interrupt* interrupt = nullptr)
+      : timeout_seconds_(timeout_seconds), interrupt_(interrupt) {}
   Status Run(const Argv& argv, CommandResult* result) override;
   Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) override;
   Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) override;
@@ -46,6 +53,7 @@ class PosixHost : public Host {
 
  private:
   int timeout_seconds_;
+  const Interrupt* interrupt_;
 };
 
 }  // namespace zrecon

@@ -15,6 +15,7 @@
 namespace zrecon {
 
 bool RestoreReport::ok() const {
+  if (!interrupted.empty()) return false;
   for (const RestoreStepResult& r : results) {
     if (r.outcome == Outcome::kFailed) return false;
   }
@@ -159,6 +160,9 @@ class RestoreRun {
       if (plan_.steps[i].kind == RestoreStepKind::kReceive) last_receive = i + 1;
     }
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      // Stopping between steps leaves what a rerun continues from: every
+      // receive so far is complete.
+      if (Interrupted(&report)) break;
       if (observer_) observer_->StepStarted(plan_, i);
       double start = options_.monotonic();
       RestoreStepResult& r = report.results[i];
@@ -173,10 +177,17 @@ class RestoreRun {
       if (i < last_receive) Cleanup(&report);
       break;
     }
+    Interrupted(&report);
     return report;
   }
 
  private:
+  bool Interrupted(RestoreReport* report) const {
+    if (options_.interrupt == nullptr || !options_.interrupt->raised()) return false;
+    report->interrupted = options_.interrupt->Describe();
+    return true;
+  }
+
   Status RunStep(const RestoreStep& step, RestoreStepResult* result) {
     CommandResult r;
     Status s;
@@ -201,6 +212,7 @@ class RestoreRun {
       }
       bool busy = r.err.find("busy") != std::string::npos;
       if (!step.retry_when_busy || !busy || attempt >= options_.busy_retries) break;
+      if (options_.interrupt != nullptr && options_.interrupt->raised()) break;
       options_.sleep(1);
     }
     return Status::Error(DescribeFailure(step.argv, r));

@@ -8,6 +8,7 @@
 #include "reconciler/apply/executor.h"
 #include "reconciler/host/host.h"
 #include "reconciler/restore/restore_plan.h"
+#include "reconciler/util/interrupt.h"
 
 namespace zrecon {
 
@@ -21,6 +22,9 @@ struct RestoreStepResult {
 struct RestoreReport {
   std::vector<RestoreStepResult> results;  // one per step
   std::vector<std::string> cleanup;        // what the failure cleanup did or could not do
+  // Interrupt::Describe() when interrupted: no step started after that.
+  std::string interrupted;
+  // No failure and no interrupt.
   bool ok() const;
 };
 
@@ -36,6 +40,8 @@ struct RestoreOptions {
   std::function<void(int seconds)> sleep;  // between retries of a busy destroy
   std::function<double()> monotonic;
   int busy_retries = 10;
+  // Optional: once raised, no further step starts and busy retries end.
+  const Interrupt* interrupt = nullptr;
 };
 
 // Runs the steps in order through `host`, feeding receives from the export

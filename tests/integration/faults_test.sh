@@ -32,14 +32,7 @@ POOL=faulttest
 DIR=/var/tmp/zrecon-faulttest
 fixture_preflight
 
-PAUSED_PIDS=()
-# A run left paused by a failed check must not outlive the test.
-cleanup() {
-  local pid
-  for pid in "${PAUSED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-  fixture_cleanup
-}
-trap cleanup EXIT
+trap fixture_cleanup EXIT
 fixture_up
 
 REAL_VMADM=$(command -v vmadm)
@@ -157,16 +150,6 @@ expect_applied "vmadm get, rerun"
 expect_state "vmadm get, rerun" "$T1D" "zrecon-daily-$S1D" "${AFTER_SNAPSHOTS[@]}"
 
 # ============================================================ 4. the host lock
-# wait_for FILE: up to 60 s for FILE to appear.
-wait_for() {
-  local i
-  for ((i = 0; i < 600; i++)); do
-    [[ -e $1 ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
 # start_paused NOW GATE: starts an apply at NOW in the background whose
 # first zfs send waits for GATE.open; sets FIRST (its pid) and FIRST_CMD
 # (its command line as the lock file records it) once it is paused there.
@@ -176,7 +159,7 @@ start_paused() {
     TOOL_FAULT_GATE="$gate" "$ZRECON" apply -f "$POLICY" --now "$now" --zfs "$FZFS" \
     >"$WORK/first.out" 2>"$WORK/first.err" &
   FIRST=$!
-  PAUSED_PIDS+=("$FIRST")
+  fixture_background "$FIRST"
   FIRST_CMD="$ZRECON apply -f $POLICY --now $now --zfs $FZFS"
   expect_eq "$(wait_for "$gate.started" && echo paused)" paused \
     "apply at $now is paused in zfs send (stderr: $(cat "$WORK/first.err"))"

@@ -2,14 +2,18 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 
+#include "reconciler/apply/progress.h"
 #include "reconciler/catalog/catalog_json.h"
 #include "reconciler/host/recording_host.h"
 #include "reconciler/storage/atomic_file.h"
 #include "reconciler/storage/directory_destination.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/fake_host.h"
 #include "tests/unit/temp_dir.h"
@@ -481,6 +485,70 @@ TEST_CASE("executor: the first failure stops the run; nothing after it is attemp
     if (fail <= 5) CHECK(usb.links.empty());
     for (const std::string& line : usb.log) CHECK(line.find("remove") == std::string::npos);
   }
+}
+
+TEST_CASE("executor: an interrupt lets the action in progress end, then nothing starts") {
+  Plan plan = SamplePlan();
+  // The action each call belongs to, from an uninterrupted run.
+  std::vector<size_t> action_of_call;
+  {
+    FakeHost host;
+    AnswerHappyPath(&host);
+    struct : ApplyObserver {
+      void ActionStarted(const Plan&, size_t index) override { current = index; }
+      size_t current = 0;
+    } tracker;
+    host.OnCall([&](size_t) { action_of_call.push_back(tracker.current); });
+    MemoryDestination usb;
+    REQUIRE(Execute(plan, host, {{"usb", &usb}}, &tracker, FixedClock()).ok());
+  }
+  REQUIRE(action_of_call.size() == 8);
+  for (size_t at = 1; at <= action_of_call.size(); ++at) {
+    CAPTURE(at);
+    const size_t running = action_of_call[at - 1];
+    FakeHost host;
+    AnswerHappyPath(&host);
+    Interrupt interrupt;
+    host.OnCall([&](size_t n) {
+      if (n == at) interrupt.Raise(SIGINT);
+    });
+    MemoryDestination usb;
+    Recorder observer;
+    ExecutorOptions options = FixedClock();
+    options.interrupt = &interrupt;
+    ApplyReport report = Execute(plan, host, {{"usb", &usb}}, &observer, options);
+    CHECK_FALSE(report.ok());
+    CHECK(report.interrupted == "interrupted by SIGINT");
+    // FakeHost commands do not watch the interrupt: the action running when
+    // it came completes, and is the last one started.
+    CHECK(report.Count(Outcome::kFailed) == 0);
+    for (size_t i = 0; i < plan.actions.size(); ++i) {
+      CHECK(report.results[i].outcome == (i <= running ? Outcome::kDone : Outcome::kNotAttempted));
+    }
+    CHECK(observer.events.back() == "finish " + std::to_string(running) + " done");
+    size_t calls = 0;
+    for (size_t a : action_of_call) calls += a <= running ? 1 : 0;
+    CHECK(host.calls().size() == calls);
+  }
+}
+
+TEST_CASE("executor: an interrupt raised before the run starts nothing, and is reported once") {
+  Plan plan = SamplePlan();
+  FakeHost host;
+  Interrupt interrupt;
+  interrupt.Raise(SIGTERM);
+  interrupt.Raise(SIGINT);  // the first one is kept
+  MemoryDestination usb;
+  std::ostringstream json;
+  JsonLinesProgress progress(json, [] { return 0.0; });
+  ExecutorOptions options = FixedClock();
+  options.interrupt = &interrupt;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, &progress, options);
+  CHECK(report.interrupted == "interrupted by SIGTERM");
+  CHECK(report.Count(Outcome::kNotAttempted) == plan.actions.size());
+  CHECK(host.calls().empty());
+  CHECK(usb.log.empty());
+  CHECK(json.str() == "{\"event\":\"interrupted\",\"reason\":\"interrupted by SIGTERM\"}\n");
 }
 
 TEST_CASE("executor: a send that dies half way leaves no committed file") {

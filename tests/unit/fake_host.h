@@ -92,6 +92,9 @@ class FakeHost : public Host {
   void FailStart(size_t n, std::string message) {
     by_call_[n] = {Status::Error(std::move(message)), CommandResult()};
   }
+  // Called with each call's number (1-based) as it starts, before its
+  // answer is chosen: for tests that act while a command runs (an interrupt).
+  void OnCall(std::function<void(size_t n)> hook) { on_call_ = std::move(hook); }
   // Every call whose argv satisfies `matches` completes with `result`.
   void FailCallIf(Predicate matches, CommandResult result) {
     predicates_.emplace_back(std::move(matches), std::move(result));
@@ -176,6 +179,7 @@ class FakeHost : public Host {
     *result = CommandResult();
     calls_.push_back(argv);
     kinds_.push_back(kind);
+    if (on_call_) on_call_(calls_.size());
     auto injected = by_call_.find(calls_.size());
     return injected == by_call_.end() ? Status::Ok() : injected->second.status;
   }
@@ -244,6 +248,7 @@ class FakeHost : public Host {
     return *best;
   }
 
+  std::function<void(size_t)> on_call_;
   std::vector<Argv> calls_;
   std::vector<Kind> kinds_;
   std::map<size_t, std::string> received_;

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "reconciler/host/host.h"
@@ -556,6 +558,110 @@ TEST_CASE("posix_host: DescribeFailure shortens very long commands") {
   CHECK(text.rfind("zfs destroy tank/ds@aaa", 0) == 0);
   CHECK(text.find(" ... exited 1: could not find any snapshots") != std::string::npos);
   CHECK(text.size() < 600);
+}
+
+// Raises `interrupt` with `signal_number` once `marker` exists: the test's
+// child creates it once it runs, so the interrupt comes mid-command.
+class RaiseWhenRunning {
+ public:
+  RaiseWhenRunning(Interrupt* interrupt, std::string marker, int signal_number)
+      : thread_([=] {
+          for (int i = 0; i < 3000 && ::access(marker.c_str(), F_OK) != 0; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          interrupt->Raise(signal_number);
+        }) {}
+  ~RaiseWhenRunning() { thread_.join(); }
+  RaiseWhenRunning(const RaiseWhenRunning&) = delete;
+  RaiseWhenRunning& operator=(const RaiseWhenRunning&) = delete;
+
+ private:
+  std::thread thread_;
+};
+
+TEST_CASE("interrupt: the first signal is kept and the pipe becomes readable") {
+  Interrupt interrupt;
+  CHECK_FALSE(interrupt.raised());
+  CHECK(interrupt.Describe().empty());
+  REQUIRE(interrupt.fd() >= 0);
+  CHECK((::fcntl(interrupt.fd(), F_GETFD) & FD_CLOEXEC) != 0);
+  pollfd p{interrupt.fd(), POLLIN, 0};
+  CHECK(::poll(&p, 1, 0) == 0);
+  interrupt.Raise(SIGTERM);
+  interrupt.Raise(SIGINT);
+  CHECK(interrupt.raised());
+  CHECK(interrupt.signal_number() == SIGTERM);
+  CHECK(interrupt.Describe() == "interrupted by SIGTERM");
+  CHECK(::poll(&p, 1, 0) == 1);
+  Interrupt other;
+  other.Raise(SIGHUP);
+  CHECK(other.Describe() == "interrupted by SIGHUP");
+}
+
+TEST_CASE("posix_host: an interrupt stops the running command and says so") {
+  testing::TempDir dir("zrecon-host");
+  const std::string marker = dir / "running";
+  Interrupt interrupt;
+  PosixHost host(0, &interrupt);
+  CommandResult r;
+  Status status;
+  {
+    RaiseWhenRunning raise(&interrupt, marker, SIGINT);
+    status = host.Run(Sh("echo started; : > " + marker + "; exec sleep 30"), &r);
+  }
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() ==
+        "/bin/sh -c 'echo started; : > " + marker + "; exec sleep 30': interrupted by SIGINT");
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(r.out == "started\n");
+  CHECK_FALSE(r.timed_out);
+}
+
+TEST_CASE("posix_host: an interrupt stops a RunToFile child and a RunFromSource child") {
+  testing::TempDir dir("zrecon-host");
+  OpenFile file(dir, "out", O_WRONLY | O_CREAT | O_EXCL);
+  Interrupt interrupt;
+  PosixHost host(0, &interrupt);
+  CommandResult r;
+  Status status;
+  {
+    const std::string marker = dir / "writing";
+    RaiseWhenRunning raise(&interrupt, marker, SIGTERM);
+    status = host.RunToFile(Sh("printf partial; : > " + marker + "; exec sleep 30"), file.fd(), &r);
+  }
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find(": interrupted by SIGTERM") != std::string::npos);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(file.Contents() == "partial");
+
+  // A child that never reads its endless input: only the interrupt ends it.
+  struct Endless : ByteSource {
+    Status Read(char* buffer, size_t capacity, size_t* got) override {
+      std::memset(buffer, 'x', capacity);
+      *got = capacity;
+      return Status::Ok();
+    }
+  } source;
+  Interrupt second;
+  PosixHost feeding(0, &second);
+  {
+    const std::string marker = dir / "reading";
+    RaiseWhenRunning raise(&second, marker, SIGINT);
+    status = feeding.RunFromSource(Sh(": > " + marker + "; exec sleep 30"), &source, &r);
+  }
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find(": interrupted by SIGINT") != std::string::npos);
+  CHECK(r.exit_code == 128 + SIGTERM);
+}
+
+TEST_CASE("posix_host: a command started after the interrupt runs to its end") {
+  // The cleanup of an interrupted restore must still run.
+  Interrupt interrupt;
+  interrupt.Raise(SIGINT);
+  PosixHost host(0, &interrupt);
+  CommandResult r = MustRun(host, Sh("sleep 0.2; echo cleaned"));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "cleaned\n");
 }
 
 }  // namespace

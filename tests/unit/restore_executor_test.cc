@@ -3,8 +3,12 @@
 #include <doctest/doctest.h>
 #include <zstd.h>
 
+#include <csignal>
 #include <fstream>
+#include <utility>
+#include <vector>
 
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/fake_host.h"
 #include "tests/unit/temp_dir.h"
@@ -51,6 +55,22 @@ RestoreOptions NoSleep(int* slept = nullptr) {
   };
   o.monotonic = [] { return 0.0; };
   return o;
+}
+
+// Receives of `files` (name, bytes; written into `dir`) into
+// zones/u-partial, then its rename to zones/u; the cleanup destroys
+// zones/u-partial.
+RestorePlan ReceivesThenRename(const std::string& dir,
+                               const std::vector<std::pair<std::string, std::string>>& files) {
+  RestorePlan plan;
+  for (const auto& [name, bytes] : files) {
+    WriteFile(dir + "/" + name, bytes);
+    plan.steps.push_back(Receive("zones/u-partial", Stored(name, bytes)));
+  }
+  plan.steps.push_back(
+      Command(RestoreStepKind::kRename, {"zfs", "rename", "zones/u-partial", "zones/u"}));
+  plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
+  return plan;
 }
 
 }  // namespace
@@ -100,17 +120,77 @@ TEST_CASE("restore_executor: a file that changed since it was verified fails, an
 
 TEST_CASE("restore_executor: no cleanup once every receive is done (a rerun continues)") {
   testing::TempDir dir;
-  WriteFile(dir.path() + "/a.zfs", "bytes");
-  RestorePlan plan;
-  plan.steps = {Receive("zones/u-partial", Stored("a.zfs", "bytes")),
-                Command(RestoreStepKind::kRename, {"zfs", "rename", "zones/u-partial", "zones/u"})};
-  plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
+  RestorePlan plan = ReceivesThenRename(dir.path(), {{"a.zfs", "bytes"}});
   FakeHost host;
   host.Answer(plan.steps[1].argv, FakeHost::Failure(1, "cannot rename: I/O error\n"));
   RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
   CHECK_FALSE(report.ok());
   CHECK(report.cleanup.empty());
   CHECK(host.calls().size() == 2);
+}
+
+TEST_CASE("restore_executor: an interrupt between steps stops without cleanup") {
+  // Every receive so far is complete: a rerun continues from them.
+  testing::TempDir dir;
+  RestorePlan plan = ReceivesThenRename(dir.path(), {{"a.zfs", "bytes"}, {"b.zfs", "more bytes"}});
+  FakeHost host;
+  Interrupt interrupt;
+  host.OnCall([&](size_t n) {
+    if (n == 1) interrupt.Raise(SIGTERM);
+  });
+  RestoreOptions options = NoSleep();
+  options.interrupt = &interrupt;
+  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, options);
+  CHECK_FALSE(report.ok());
+  CHECK(report.interrupted == "interrupted by SIGTERM");
+  CHECK(host.CommandLines() == std::vector<std::string>{"zfs receive -u zones/u-partial"});
+  CHECK(report.results[0].outcome == Outcome::kDone);
+  CHECK(report.results[1].outcome == Outcome::kNotAttempted);
+  CHECK(report.cleanup.empty());
+}
+
+TEST_CASE("restore_executor: a receive stopped by an interrupt is cleaned up") {
+  // The host stops the receive (as PosixHost does); the cleanup commands
+  // start after the interrupt, so the host runs them.
+  testing::TempDir dir;
+  RestorePlan plan = ReceivesThenRename(dir.path(), {{"a.zfs", "bytes"}});
+  FakeHost host;
+  Interrupt interrupt;
+  host.OnCall([&](size_t n) {
+    if (n == 1) interrupt.Raise(SIGINT);
+  });
+  host.FailStart(1, "zfs receive -u zones/u-partial: interrupted by SIGINT");
+  RestoreOptions options = NoSleep();
+  options.interrupt = &interrupt;
+  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, options);
+  CHECK(report.interrupted == "interrupted by SIGINT");
+  CHECK(report.results[0].outcome == Outcome::kFailed);
+  CHECK(report.results[0].error == "zfs receive -u zones/u-partial: interrupted by SIGINT");
+  CHECK(host.CommandLines() == std::vector<std::string>{"zfs receive -u zones/u-partial",
+                                                        "zfs destroy -r zones/u-partial"});
+}
+
+TEST_CASE("restore_executor: an interrupt ends the busy retries") {
+  RestorePlan plan;
+  RestoreStep destroy =
+      Command(RestoreStepKind::kDestroyFresh, {"zfs", "destroy", "-r", "-f", "z"});
+  destroy.retry_when_busy = true;
+  plan.steps = {destroy};
+  FakeHost host;
+  host.SetDefault(FakeHost::Failure(1, "cannot destroy 'z': dataset is busy\n"));
+  Interrupt interrupt;
+  int slept = 0;
+  RestoreOptions options = NoSleep(&slept);
+  options.sleep = [&](int s) {
+    slept += s;
+    interrupt.Raise(SIGINT);
+  };
+  options.interrupt = &interrupt;
+  RestoreReport report = ExecuteRestore(plan, host, "/nonexistent", nullptr, options);
+  CHECK(report.interrupted == "interrupted by SIGINT");
+  CHECK(report.results[0].outcome == Outcome::kFailed);
+  CHECK(host.calls().size() == 2);
+  CHECK(slept == 1);
 }
 
 TEST_CASE("restore_executor: busy destroys are retried, tolerated answers pass") {

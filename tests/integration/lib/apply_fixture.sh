@@ -8,6 +8,9 @@
 #   fixture_up           a fresh host: pool, image, zones, data, foreign
 #                        snapshots, an empty destination, the policy
 #   fixture_cleanup      for the EXIT trap; fixture_down tears down and checks
+#   fixture_background PID   a background process (a paused run) that
+#                        fixture_cleanup kills if it is still there
+#   wait_for FILE        waits up to 60 s for FILE to appear; fails after
 #   write_policy FILE DEST [LINE...]   the test policy, exporting to DEST
 #   write_generation N   changes the data of every covered dataset
 #   catalog COMMAND...   lib/catalog_query.py on $HOSTDIR
@@ -85,8 +88,23 @@ _sandbox() {
   ZRECON_SANDBOX_POOL=$POOL ZRECON_SANDBOX_DIR=$DIR "$SRC/tools/sandbox-$1.sh"
 }
 
-# The hand-made hold would make the simulator's delete fail; release it first.
+BACKGROUND_PIDS=()
+fixture_background() { BACKGROUND_PIDS+=("$@"); }
+
+wait_for() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [[ -e $1 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# A run left paused by a failed check must not outlive the test. The
+# hand-made hold would make the simulator's delete fail; release it first.
 fixture_cleanup() {
+  local pid
+  for pid in "${BACKGROUND_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
   [[ -n ${ROOT_A:-} ]] && zfs release "$HOLD_TAG" "$ROOT_A@first_snap" >/dev/null 2>&1
   _sandbox down >/dev/null 2>&1
   [[ -n ${WORK:-} ]] && rm -rf "$WORK"

@@ -12,6 +12,13 @@
 #   ZFS_FAULT_PARTIAL_BYTES  for a failing send: copy this many bytes of the
 #                            real stream to stdout first, so the export sees a
 #                            truncated stream rather than an empty one
+#   ZFS_FAULT_HOW            fail (the default) or pause: the call (after
+#                            its partial bytes, for a send) writes its pid to
+#                            $ZFS_FAULT_GATE.started and waits, reading
+#                            nothing, until $ZFS_FAULT_GATE.open exists; then
+#                            it runs the real command, or fails as above if
+#                            it already wrote partial bytes
+#   ZFS_FAULT_GATE           for pause: the path prefix of those two files
 #
 # The failing call prints "zfs_fault: injected failure of zfs <subcommand>
 # call N" on stderr and exits 1. Calls of other subcommands never count.
@@ -37,6 +44,12 @@ fi
 if [ "$1" = send ] && [ -n "${ZFS_FAULT_PARTIAL_BYTES:-}" ]; then
   # zfs's own complaint about the closed pipe would hide the injected one.
   "$real" "$@" 2>/dev/null | head -c "$ZFS_FAULT_PARTIAL_BYTES"
+fi
+if [ "${ZFS_FAULT_HOW:-fail}" = pause ]; then
+  gate=${ZFS_FAULT_GATE:?zfs_fault: ZFS_FAULT_GATE is not set}
+  echo $$ >"$gate.started.tmp" && mv "$gate.started.tmp" "$gate.started"
+  while [ ! -e "$gate.open" ]; do sleep 0.1; done
+  if [ "$1" != send ] || [ -z "${ZFS_FAULT_PARTIAL_BYTES:-}" ]; then exec "$real" "$@"; fi
 fi
 echo "zfs_fault: injected failure of zfs $1 call $call" >&2
 exit 1
