@@ -150,6 +150,12 @@ class Executor {
         if (!s.ok()) return s;
         return dest->RemoveChain(a.zone, a.chain_id, a.files);
       }
+      case ActionKind::kRemoveLoose: {
+        Destination* dest = nullptr;
+        Status s = FindDestination(a.destination, &dest);
+        if (!s.ok()) return s;
+        return dest->RemoveLooseFiles(a.zone, a.files);
+      }
     }
     return Status::Error("unknown action kind");
   }

@@ -40,6 +40,9 @@ std::string Subject(const Action& a) {
       return a.zone + " -> " + a.destination + ":" + a.file;
     case ActionKind::kRemoveExport:
       return a.destination + ":" + a.chain_id;
+    case ActionKind::kRemoveLoose:
+      return a.destination + ":" + a.zone + " (" + std::to_string(a.files.size()) +
+             (a.files.size() == 1 ? " file)" : " files)");
   }
   return {};
 }

@@ -156,9 +156,8 @@ int RunApply(const ApplyFlags& flags) {
         "); nothing was changed. Check the plan, then pass "
         "--allow-destroy or raise the limit."));
   }
-  // Destinations this run writes to: those the actions name, and those
-  // whose catalog lists loose files (left by an interrupted apply), which
-  // preparing removes even when the plan has nothing else for them.
+  if (plan.actions.empty()) return kExitOk;
+  // Destinations this run writes to: those the actions name.
   std::vector<std::string> used;
   for (const Action& a : plan.actions) {
     if (!a.destination.empty() &&
@@ -166,13 +165,6 @@ int RunApply(const ApplyFlags& flags) {
       used.push_back(a.destination);
     }
   }
-  for (const auto& [name, catalog] : catalogs) {
-    if (!catalog.reachable || std::find(used.begin(), used.end(), name) != used.end()) continue;
-    bool loose = std::any_of(catalog.zones.begin(), catalog.zones.end(),
-                             [](const auto& zone) { return !zone.second.loose_files.empty(); });
-    if (loose && plan.destinations.count(name)) used.push_back(name);
-  }
-  if (plan.actions.empty() && used.empty()) return kExitOk;
 
   // The one place where a dry run differs: which host and destinations.
   std::unique_ptr<Host> host;
@@ -205,11 +197,6 @@ int RunApply(const ApplyFlags& flags) {
     if (!s.ok()) return Fail(s.Prefixed("destination " + name));
     destinations[name] = dest.get();
     owned[name] = std::move(dest);
-  }
-  if (plan.actions.empty()) {
-    PrintDestinationActions(
-        recorded, flags.dry_run ? "\nDry run: nothing was changed. This would be done " : "");
-    return kExitOk;
   }
 
   std::unique_ptr<ApplyObserver> observer;

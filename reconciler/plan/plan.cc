@@ -19,6 +19,7 @@ constexpr KindName kKindNames[] = {
     {ActionKind::kRelease, "release"},
     {ActionKind::kDestroy, "destroy"},
     {ActionKind::kRemoveExport, "remove_export"},
+    {ActionKind::kRemoveLoose, "remove_loose"},
 };
 
 std::string Count(int n, const char* singular, const char* plural) {
@@ -46,7 +47,7 @@ bool ParseActionKind(const std::string& text, ActionKind* out) {
 
 bool PlanSummary::empty() const {
   return snapshots == 0 && sends == 0 && images == 0 && configs == 0 && tip_changes == 0 &&
-         destroys == 0 && removed_chains == 0;
+         destroys == 0 && removed_chains == 0 && loose_files == 0;
 }
 
 std::string PlanSummary::ToString() const {
@@ -55,6 +56,9 @@ std::string PlanSummary::ToString() const {
                     std::to_string(sends + images) + " to send, " + std::to_string(destroys) +
                     " to destroy";
   if (removed_chains > 0) out += ", " + Count(removed_chains, "chain", "chains") + " to remove";
+  if (loose_files > 0) {
+    out += ", " + Count(loose_files, "loose file", "loose files") + " to remove";
+  }
   if (tip_changes > 0) {
     out += ", " + Count(tip_changes, "chain tip protection change", "chain tip protection changes");
   }
@@ -87,6 +91,9 @@ PlanSummary Plan::Summary() const {
         break;
       case ActionKind::kRemoveExport:
         ++s.removed_chains;
+        break;
+      case ActionKind::kRemoveLoose:
+        s.loose_files += static_cast<int>(a.files.size());
         break;
     }
   }

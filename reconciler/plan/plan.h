@@ -30,6 +30,7 @@ enum class ActionKind {
   kRelease,       // zfs release zrecon <snapshot>
   kDestroy,       // zfs destroy of `snapshots` (all of one dataset)
   kRemoveExport,  // delete an old chain's files from a destination (no argv)
+  kRemoveLoose,   // delete files an interrupted apply left listed as loose (no argv)
 };
 const char* ActionKindName(ActionKind kind);
 bool ParseActionKind(const std::string& text, ActionKind* out);
@@ -54,18 +55,19 @@ struct Action {
   std::string zone;   // zone uuid
   std::string alias;  // zone alias, for display
   std::string reason;
-  Argv argv;  // the exact command; empty for remove_export
+  Argv argv;  // the exact command; empty for remove_export and remove_loose
 
   // snapshot, destroy, hold, release, mark_tip: full snapshot names.
   std::vector<std::string> snapshots;
   // mark_tip: the new zrecon:exported value ("" clears it with zfs inherit).
   std::string property_value;
 
-  // send, save_image, save_config, remove_export:
+  // send, save_image, save_config, remove_export, remove_loose:
   std::string destination;
   // send, save_image, save_config: the file written, relative to the
   // destination's per-host directory <path>/<host> ("<zone>/...",
   // "images/..."), as in manifests. remove_export: the chain's files.
+  // remove_loose: the zone manifest's loose_files.
   std::string file;
   std::vector<std::string> files;
   // send, save_image: full snapshot names; `from` is "" for a full stream.
@@ -84,6 +86,7 @@ struct PlanSummary {
   int tip_changes = 0;     // mark_tip, hold and release actions
   int destroys = 0;        // snapshot names to destroy
   int removed_chains = 0;  // remove_export actions
+  int loose_files = 0;     // files of remove_loose actions
 
   bool empty() const;
   // "Plan: 4 to snapshot, 2 to send, 3 to destroy." or "No changes."

@@ -62,6 +62,10 @@ Json EncodeAction(const Action& a) {
       j["chain"] = a.chain_id;
       j["files"] = a.files;
       break;
+    case ActionKind::kRemoveLoose:
+      j["destination"] = a.destination;
+      j["files"] = a.files;
+      break;
   }
   return j;
 }
@@ -183,8 +187,13 @@ void DecodeAction(Reader& r, const Json& j, const std::string& path, Action* a) 
   a->alias = r.String(j, path, "alias");
   a->reason = r.String(j, path, "reason");
   a->argv = r.Strings(j, path, "argv");
-  if (r.ok() && a->argv.empty() && a->kind != ActionKind::kRemoveExport) {
+  const bool runs_command =
+      a->kind != ActionKind::kRemoveExport && a->kind != ActionKind::kRemoveLoose;
+  if (r.ok() && a->argv.empty() && runs_command) {
     return r.Fail(path + ".argv", "must not be empty");
+  }
+  if (r.ok() && !a->argv.empty() && !runs_command) {
+    return r.Fail(path + ".argv", "must be empty: " + kind + " runs no command");
   }
   switch (a->kind) {
     case ActionKind::kSnapshot:
@@ -214,6 +223,11 @@ void DecodeAction(Reader& r, const Json& j, const std::string& path, Action* a) 
       a->destination = r.String(j, path, "destination");
       a->chain_id = r.String(j, path, "chain");
       a->files = r.Strings(j, path, "files");
+      break;
+    case ActionKind::kRemoveLoose:
+      a->destination = r.String(j, path, "destination");
+      a->files = r.Strings(j, path, "files");
+      if (r.ok() && a->files.empty()) r.Fail(path + ".files", "must not be empty");
       break;
   }
   if (r.ok() &&
@@ -261,6 +275,7 @@ std::string EncodePlanJson(const Plan& plan) {
                   {"tip_change", s.tip_changes},
                   {"destroy", s.destroys},
                   {"remove_export", s.removed_chains},
+                  {"remove_loose", s.loose_files},
                   {"text", s.ToString()}};
   // Invalid UTF-8 in a name must not make encoding throw; replace it.
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
@@ -359,14 +374,15 @@ Status DecodePlanJson(std::string_view text, Plan* out) {
   for (size_t i = 0; r.ok() && i < p.actions.size(); ++i) {
     const Action& a = p.actions[i];
     std::string path = "$.actions[" + std::to_string(i) + "]";
+    const bool removes = a.kind == ActionKind::kRemoveExport || a.kind == ActionKind::kRemoveLoose;
     bool has_destination = a.kind == ActionKind::kSend || a.kind == ActionKind::kSaveImage ||
-                           a.kind == ActionKind::kSaveConfig || a.kind == ActionKind::kRemoveExport;
+                           a.kind == ActionKind::kSaveConfig || removes;
     if (has_destination && !p.destinations.count(a.destination)) {
       r.Fail(path + ".destination",
              "\"" + Printable(a.destination) + "\" is not in $.destinations");
     }
     std::vector<std::string> files = a.files;
-    if (!a.file.empty() || (has_destination && a.kind != ActionKind::kRemoveExport)) {
+    if (!a.file.empty() || (has_destination && !removes)) {
       files.push_back(a.file);
     }
     for (const std::string& f : files) {

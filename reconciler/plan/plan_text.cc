@@ -22,6 +22,7 @@ char ActionSymbol(ActionKind kind) {
       return '~';
     case ActionKind::kDestroy:
     case ActionKind::kRemoveExport:
+    case ActionKind::kRemoveLoose:
       return '-';
   }
   return '?';
@@ -47,6 +48,8 @@ const char* ActionLabel(ActionKind kind) {
       return "destroy";
     case ActionKind::kRemoveExport:
       return "remove chain";
+    case ActionKind::kRemoveLoose:
+      return "remove loose";
   }
   return "?";
 }
@@ -91,6 +94,9 @@ void RenderAction(const Action& a, std::string* out) {
     case ActionKind::kRemoveExport:
       subjects = {a.destination + ":" + a.chain_id + " (" + std::to_string(a.files.size()) +
                   (a.files.size() == 1 ? " file)" : " files)")};
+      break;
+    case ActionKind::kRemoveLoose:
+      for (const std::string& f : a.files) subjects.push_back(a.destination + ":" + f);
       break;
   }
   *out += head + (subjects.empty() ? "" : Printable(subjects[0])) + "\n";

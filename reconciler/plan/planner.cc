@@ -159,6 +159,7 @@ class Planner {
                          const std::set<std::string>& new_chain_datasets);
   void PlanTipProtection(ZoneContext& z);
   void PlanRetention(ZoneContext& z);
+  void PlanLooseFileRemovals();
 
   const DestinationCatalog* Reachable(const std::string& destination);
   Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason) const;
@@ -167,7 +168,7 @@ class Planner {
   const Inventory& inv_;
   const Policy& policy_;
   NamingTemplate naming_;
-  std::vector<Action> snapshots_, exports_, destroys_, removals_;
+  std::vector<Action> cleanups_, snapshots_, exports_, destroys_, removals_;
   std::vector<std::string> warnings_, notes_;
   std::set<std::string> warned_unreachable_;
   std::set<std::pair<std::string, std::string>> images_planned_;  // (destination, image)
@@ -205,6 +206,7 @@ Status Planner::Run(Plan* plan) {
   if (!selection.errors.empty()) return Status::Error(Join(selection.errors, "\n"));
   warnings_ = selection.warnings;
   notes_ = selection.notes;
+  PlanLooseFileRemovals();
   for (const SelectedZone& sel : selection.selected) PlanForZone(sel);
 
   plan->now = in_.now;
@@ -214,7 +216,7 @@ Status Planner::Run(Plan* plan) {
   plan->vmadm = in_.commands.vmadm;
   plan->max_destroy = policy_.max_destroy;
   plan->actions.clear();
-  for (auto* phase : {&snapshots_, &exports_, &destroys_, &removals_}) {
+  for (auto* phase : {&cleanups_, &snapshots_, &exports_, &destroys_, &removals_}) {
     for (Action& a : *phase) plan->actions.push_back(std::move(a));
   }
   int destroys = plan->Summary().destroys;
@@ -590,6 +592,31 @@ void Planner::PlanChainRemovals(ZoneContext& z, const ExportRule& rule,
     }
     a.files.assign(files.begin(), files.end());
     removals_.push_back(std::move(a));
+  }
+}
+
+// Files an interrupted apply left on a destination, listed in a zone
+// manifest's loose_files (Destination::JournalFile), whatever the zone: it
+// may no longer be selected or even exist. They go first, before anything
+// is written there again. An unreachable destination keeps them for later.
+void Planner::PlanLooseFileRemovals() {
+  if (in_.catalogs == nullptr) return;
+  for (const auto& [name, dest] : policy_.destinations) {
+    auto cat = in_.catalogs->find(name);
+    if (cat == in_.catalogs->end() || !cat->second.reachable) continue;
+    for (const auto& [uuid, manifest] : cat->second.zones) {
+      if (manifest.loose_files.empty()) continue;
+      Action a;
+      a.kind = ActionKind::kRemoveLoose;
+      a.zone = uuid;
+      a.alias = manifest.alias;
+      a.reason =
+          "left by an interrupted apply: listed as loose in the zone's manifest, "
+          "recorded in no chain or config";
+      a.destination = name;
+      a.files.assign(manifest.loose_files.begin(), manifest.loose_files.end());
+      cleanups_.push_back(std::move(a));
+    }
   }
 }
 

@@ -63,18 +63,26 @@ class StreamFile : public ByteSink {
 // knowing: before it is committed, JournalFile adds it to the manifest's
 // loose_files, and the Record* call that records it takes it off; a chain
 // removal journals the files before deleting them. Whatever a crash leaves
-// listed, the next Prepare deletes.
+// listed, the next plan removes (a remove_loose action: RemoveLooseFiles).
 class Destination {
  public:
   virtual ~Destination() = default;
   virtual const std::string& name() const = 0;
   virtual const DestinationCatalog& catalog() const = 0;
 
-  // Creates the per-host directory if needed and removes what a crashed
-  // run left behind: temporary files, and the files that zone manifests
-  // list as loose (then empties those lists). Fails when the destination is
+  // Creates the per-host directory if needed and removes the temporary
+  // files a crashed run left behind. Fails when the destination is
   // unreachable.
   virtual Status Prepare() = 0;
+
+  // Deletes `files` of zone `zone_uuid` where they exist (and the
+  // directories below the zone's directory that leaves empty), then takes
+  // them off the manifest's loose_files. Every one must be listed there:
+  // a recorded file, or one the manifest does not know, is refused and
+  // nothing is deleted. A crash in between leaves listed names of missing
+  // files, which a later call skips.
+  virtual Status RemoveLooseFiles(const std::string& zone_uuid,
+                                  const std::vector<std::string>& files) = 0;
 
   // Opens `file` for writing ("zstd" compresses). Fails if the catalog
   // records `file`; an unrecorded leftover of that name (a crash between a

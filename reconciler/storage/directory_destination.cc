@@ -827,6 +827,18 @@ Status ZoneWithLooseFile(const DestinationCatalog& catalog, const std::string& h
   return st;
 }
 
+Status CheckLooseFiles(const DestinationCatalog& catalog, const std::string& zone_uuid,
+                       const std::vector<std::string>& files) {
+  auto it = catalog.zones.find(zone_uuid);
+  for (const std::string& file : files) {
+    if (it == catalog.zones.end() || !it->second.loose_files.count(file)) {
+      return Status::Error("refusing to remove " + Quoted(file) + ": the manifest of zone " +
+                           Quoted(zone_uuid) + " does not list it as loose");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ZoneWithoutLooseFiles(const DestinationCatalog& catalog, const std::string& zone_uuid,
                              const std::vector<std::string>& files, ZoneManifest* out,
                              bool* changed) {
@@ -900,24 +912,19 @@ Status DirectoryDestination::Prepare() {
   Fd host_dir;
   Status st = OpenHostSubdirectory(name_, path_, host_, "", true, &host_dir);
   if (st.ok()) st = RemoveTempFiles(host_dir.get(), HostDir(), 0);
-  std::vector<std::string> journaled;
-  for (const auto& [uuid, zone] : catalog_.zones) {
-    if (!zone.loose_files.empty()) journaled.push_back(uuid);
-  }
-  for (size_t i = 0; i < journaled.size() && st.ok(); ++i) st = RemoveLooseFiles(journaled[i]);
   return st;
 }
 
-// Every listed file is gone before the list is emptied: a crash in between
-// leaves names of missing files, which the next Prepare skips.
-Status DirectoryDestination::RemoveLooseFiles(const std::string& zone_uuid) {
-  const std::set<std::string> listed = catalog_.zones.at(zone_uuid).loose_files;
-  Status st;
-  for (auto it = listed.begin(); it != listed.end() && st.ok(); ++it) {
+// Every file is gone before the list is updated: a crash in between leaves
+// names of missing files, which the next plan lists and this skips.
+Status DirectoryDestination::RemoveLooseFiles(const std::string& zone_uuid,
+                                              const std::vector<std::string>& files) {
+  Status st = CheckLooseFiles(catalog_, zone_uuid, files);
+  for (auto it = files.begin(); it != files.end() && st.ok(); ++it) {
     st = CheckRemovable(zone_uuid, *it);
     if (st.ok()) st = RemoveFile(*it, zone_uuid, true);
   }
-  if (st.ok()) st = ForgetLooseFiles(zone_uuid, {listed.begin(), listed.end()});
+  if (st.ok()) st = ForgetLooseFiles(zone_uuid, files);
   return st.Prefixed("cannot remove the loose files of zone " + Quoted(zone_uuid));
 }
 

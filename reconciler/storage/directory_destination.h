@@ -43,12 +43,13 @@ class DirectoryDestination : public Destination {
   // Fails when <path> is not a directory (an unmounted disk must not turn
   // into writes on the root filesystem). Creates <path>/<host> (0755) if
   // missing, and removes every ".tmp*" non-directory below it, without
-  // following symlinks. Then, per zone manifest with loose_files, deletes
-  // the listed files that exist (and directories below the zone directory
-  // that leaves empty) and writes the manifest with an empty list. A listed
-  // name that is not a regular file, or is reached through a symlink, fails
-  // Prepare, naming it; that zone's list stays as it was.
+  // following symlinks.
   Status Prepare() override;
+
+  // A listed name that is not a regular file, or is reached through a
+  // symlink, fails, naming it; the zone's list then stays as it was.
+  Status RemoveLooseFiles(const std::string& zone_uuid,
+                          const std::vector<std::string>& files) override;
 
   // Fails for an unsafe `file` (or one with a component starting with
   // ".tmp", reserved for temporary files), a compression other than "none" or "zstd",
@@ -79,7 +80,6 @@ class DirectoryDestination : public Destination {
   Status CheckCommitted(const StoredFile& stored) const;
   Status WriteZoneManifest(const ZoneManifest& manifest);
   Status RemoveFile(const std::string& file, const std::string& zone_uuid, bool regular_only) const;
-  Status RemoveLooseFiles(const std::string& zone_uuid);
   Status ForgetLooseFiles(const std::string& zone_uuid, const std::vector<std::string>& files);
 
   std::string name_;
@@ -121,6 +121,11 @@ Status ZoneWithLink(const DestinationCatalog& catalog, const std::string& host,
 Status ZoneWithLooseFile(const DestinationCatalog& catalog, const std::string& host,
                          const ZoneManifest& zone, const std::string& file, ZoneManifest* out,
                          bool* changed);
+
+// The checks of Destination::RemoveLooseFiles that need no filesystem:
+// the zone has a manifest and every one of `files` is in its loose_files.
+Status CheckLooseFiles(const DestinationCatalog& catalog, const std::string& zone_uuid,
+                       const std::vector<std::string>& files);
 
 // *out = the manifest of zone `zone_uuid` with `files` taken off its
 // loose_files. *changed is false (and *out left alone) when none is listed,

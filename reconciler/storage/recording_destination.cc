@@ -5,6 +5,7 @@
 
 #include "reconciler/storage/directory_destination.h"
 #include "reconciler/util/sha256.h"
+#include "reconciler/util/strings.h"
 
 namespace zrecon {
 
@@ -46,13 +47,21 @@ RecordingDestination::RecordingDestination(std::string name, DestinationCatalog 
   catalog_.name = name_;
 }
 
-Status RecordingDestination::Prepare() {
-  for (auto& [uuid, zone] : catalog_.zones) {
-    for (const std::string& file : zone.loose_files) {
-      actions_.push_back("remove loose file " + file + " (if present)");
-    }
-    zone.loose_files.clear();
+Status RecordingDestination::Prepare() { return Status::Ok(); }
+
+Status RecordingDestination::RemoveLooseFiles(const std::string& zone_uuid,
+                                              const std::vector<std::string>& files) {
+  Status st = CheckLooseFiles(catalog_, zone_uuid, files);
+  ZoneManifest m;
+  bool changed = false;
+  if (st.ok()) st = ZoneWithoutLooseFiles(catalog_, zone_uuid, files, &m, &changed);
+  if (!st.ok()) {
+    return st.Prefixed("cannot remove the loose files of zone \"" + Printable(zone_uuid) + "\"");
   }
+  for (const std::string& file : files) {
+    actions_.push_back("remove loose file " + file + " (if present)");
+  }
+  if (changed) catalog_.zones[zone_uuid] = std::move(m);
   return Status::Ok();
 }
 

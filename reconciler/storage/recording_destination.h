@@ -30,9 +30,11 @@ class RecordingDestination : public Destination {
   const std::string& name() const override { return name_; }
   const DestinationCatalog& catalog() const override { return catalog_; }
 
-  // Says which loose files a real Prepare would delete (if they exist) and
-  // empties the lists of its catalog copy.
   Status Prepare() override;
+  // Says which files a real one would delete (if they exist) and takes them
+  // off the lists of its catalog copy; refuses what it would refuse.
+  Status RemoveLooseFiles(const std::string& zone_uuid,
+                          const std::vector<std::string>& files) override;
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override;
   // A zone manifest that does not exist yet takes its host from `zone`.

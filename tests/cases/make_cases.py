@@ -308,6 +308,27 @@ The chain root/20261124T000000Z ends at yesterday's daily: today's daily is
 sent as link 3, incremental from the tip; the new tip is held and marked
 before the old one is released and unmarked.""")
 
+    # interrupted-export: a killed apply left files its manifests list as loose.
+    h = Host().image(IMG).zone(WEB, "joyent", "web01", IMG)
+    h.snap(ROOT, "zrecon-daily-20261125T000000Z", userrefs=1, exported="usb")
+    h.snap(ROOT, "zrecon-daily-20261126T000000Z").snap(ROOT, "zrecon-hourly-20261126T100000Z")
+    cat = Catalog(h).image(IMG).chain(
+        WEB, "web01", "joyent", IMG, ROOT, "root",
+        ["zrecon-daily-20261125T000000Z"], "zones/%s@final" % IMG)
+    cat.chain(GONE, "old01", "joyent", IMG, "zones/" + GONE, "root",
+              ["zrecon-daily-20261101T000000Z"], "zones/%s@final" % IMG)
+    cat.zones[WEB]["loose_files"] = [
+        "%s/config/20261126T000000Z.json" % WEB,
+        "%s/root/20261125T000000Z/0002-zrecon-daily-20261126T000000Z.zfs" % WEB]
+    cat.zones[GONE]["loose_files"] = [
+        "%s/root/20261101T000000Z/0002-zrecon-daily-20261102T000000Z.zfs" % GONE]
+    case("interrupted-export", h, policy(), USB, cat, """
+An apply was killed after linking today's config and stream of web01 into
+place and before recording them, and an older one in the middle of an export
+of old01, a zone no longer on the host: their manifests list those files as
+loose. The plan removes them first (remove_loose, whatever the zone), then
+exports today's daily again under the same name.""")
+
     # full-every-rollover: chain started 2026-10-20, full_every 30d, keep 1.
     h = Host().image(IMG).zone(WEB, "joyent", "web01", IMG)
     h.snap(ROOT, "zrecon-daily-20261020T000000Z")

@@ -164,6 +164,25 @@ zfs_kill_round chosen-release release after tips
 next_day $((GEN += 1))
 zfs_kill_round chosen-destroy destroy during destroy
 
+# expect_plan_removes_loose WHAT PREFIX: the manifests list loose files, one
+# of them starting with PREFIX ("zone<TAB>dir/"), and `zrecon plan --now $T`
+# shows exactly those as remove_loose actions, before any other action.
+expect_plan_removes_loose() {
+  local what=$1 prefix=$2 listed
+  listed=$(catalog loose)
+  expect_contains "$listed" "$prefix" "$what: the killed run left a file listed as loose"
+  run "$ZRECON" plan -f "$POLICY" --now "$T" --json
+  expect_rc 0
+  printf '%s\n' "$OUT" >"$RUNS/$what.next-plan.json"
+  expect_eq "$(kq loose "$RUNS/$what.next-plan.json")" "$listed" \
+    "$what: the next plan removes exactly the files listed as loose"
+  expect_eq "$(/usr/bin/python3 -c 'import json, sys
+kinds = [a["kind"] for a in json.load(open(sys.argv[1]))["actions"]]
+n = kinds.count("remove_loose")
+print("first" if n and kinds[:n] == ["remove_loose"] * n else kinds)' "$RUNS/$what.next-plan.json")" \
+    first "$what: the remove_loose actions come first"
+}
+
 if strace -o /dev/null true 2>/dev/null; then
   # Killed after a stream is linked into place, before the manifest records
   # it. A rerun at the same --now writes the same file name and replaces
@@ -177,6 +196,7 @@ if strace -o /dev/null true 2>/dev/null; then
   KILL_PREFIX=()
   expect_sound_after_kill "chosen-commit"
   next_day $((GEN += 1))
+  expect_plan_removes_loose "chosen-commit, next day" "$A	$A/$CHAIN_A/"
   run "$ZRECON" apply -f "$POLICY" --now "$T"
   expect_rerun_applied "chosen-commit, next day"
   expect_eq "$(catalog unlisted)" "" "chosen-commit, next day: the stream the killed run \
@@ -199,6 +219,7 @@ zrecon verify fails, and README's by-hand restore loop receives it)"
     "chosen-removal: the plan removes web02's data chain $CHAIN_B"
   KILL_PREFIX=()
   expect_sound_after_kill "chosen-removal"
+  expect_plan_removes_loose "chosen-removal, rerun" "$B	$B/$CHAIN_B/"
   run "$ZRECON" apply -f "$POLICY" --now "$T"
   expect_rerun_applied "chosen-removal, rerun"
   expect_eq "$(catalog unlisted)" "" "chosen-removal, rerun: the files of chain $CHAIN_B, \

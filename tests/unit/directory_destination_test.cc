@@ -780,7 +780,7 @@ TEST_CASE("directory_destination: JournalFile refuses files outside the zone or 
   CHECK(d->catalog().zones.at(kZone).loose_files.empty());
 }
 
-TEST_CASE("directory_destination: Prepare deletes the loose files a crash left, then the list") {
+TEST_CASE("directory_destination: RemoveLooseFiles deletes what a crash left, then the list") {
   TempDir dir("zrecon-dest");
   const std::string old_chain = "root/20261101T020000Z";
   std::vector<std::string> removed = {LinkFile(old_chain, 0), LinkFile(old_chain, 1)};
@@ -808,7 +808,13 @@ TEST_CASE("directory_destination: Prepare deletes the loose files a crash left, 
         std::set<std::string>{removed[0], removed[1], committed, uncommitted});
 
   DirectoryDestination d("usb", dir.path(), kHost, before);
-  Status st = d.Prepare();
+  // Prepare leaves them to the plan's remove_loose action.
+  REQUIRE(d.Prepare().ok());
+  CHECK(fs::exists(HostPath(dir, committed)));
+  CheckSameCatalog(ReadCatalog(dir.path()), before);
+  const std::vector<std::string> listed(before.zones.at(kZone).loose_files.begin(),
+                                        before.zones.at(kZone).loose_files.end());
+  Status st = d.RemoveLooseFiles(kZone, listed);
   REQUIRE_MESSAGE(st.ok(), st.message());
   DestinationCatalog after = ReadCatalog(dir.path());
   CheckSameCatalog(after, d.catalog());
@@ -821,13 +827,33 @@ TEST_CASE("directory_destination: Prepare deletes the loose files a crash left, 
                                                            LinkFile(kChainId, 0), keep});
   CHECK_FALSE(fs::exists(HostPath(dir, ZoneFile(old_chain))));
   CHECK(fs::is_directory(HostPath(dir, ZoneFile("root"))));
-  // Nothing listed: Prepare writes nothing.
+  // They are no longer listed: a second removal is refused, changing nothing.
   const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
-  REQUIRE(d.Prepare().ok());
+  st = d.RemoveLooseFiles(kZone, {committed});
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "cannot remove the loose files of zone \"" + std::string(kZone) +
+                            "\": refusing to remove \"" + committed +
+                            "\": the manifest of zone \"" + kZone + "\" does not list it as loose");
   CHECK(Slurp(HostPath(dir, ZoneFile("manifest.json"))) == manifest);
 }
 
-TEST_CASE("directory_destination: Prepare removes only regular files, never through a symlink") {
+TEST_CASE("directory_destination: RemoveLooseFiles refuses a recorded file or an unknown zone") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  ExportChain(d.get(), kChainId, 1);
+  const std::string recorded = LinkFile(kChainId, 0);
+  const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
+  Status st = d->RemoveLooseFiles(kZone, {recorded});
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message().find("does not list it as loose") != std::string::npos);
+  CHECK(fs::exists(HostPath(dir, recorded)));
+  CHECK(Slurp(HostPath(dir, ZoneFile("manifest.json"))) == manifest);
+  st = d->RemoveLooseFiles("11111111-2222-4333-8444-555555555555", {recorded});
+  REQUIRE_FALSE(st.ok());
+  CHECK(fs::exists(HostPath(dir, recorded)));
+}
+
+TEST_CASE("directory_destination: RemoveLooseFiles takes only regular files, never via a symlink") {
   TempDir dir("zrecon-dest");
   TempDir elsewhere("zrecon-elsewhere");
   REQUIRE(WriteFileAtomically(elsewhere / "x.zfs", "keep").ok());
@@ -857,7 +883,7 @@ TEST_CASE("directory_destination: Prepare removes only regular files, never thro
     WriteManifestAsLeft(dir, left);
     const std::string manifest = Slurp(HostPath(dir, ZoneFile("manifest.json")));
     DirectoryDestination d("usb", dir.path(), kHost, ReadCatalog(dir.path()));
-    Status st = d.Prepare();
+    Status st = d.RemoveLooseFiles(kZone, {listed});
     REQUIRE_FALSE(st.ok());
     CHECK(st.message() ==
           "cannot remove the loose files of zone \"" + std::string(kZone) + "\": " + why);
@@ -872,7 +898,7 @@ TEST_CASE("directory_destination: Prepare removes only regular files, never thro
   DestinationCatalog forged = ReadCatalog(dir.path());
   forged.zones.at(kZone).loose_files = {"../" + std::string(kHost) + "/x"};
   DirectoryDestination d("usb", dir.path(), kHost, forged);
-  Status st = d.Prepare();
+  Status st = d.RemoveLooseFiles(kZone, {"../" + std::string(kHost) + "/x"});
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("refusing to remove \"../") != std::string::npos);
 }

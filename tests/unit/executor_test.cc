@@ -89,6 +89,11 @@ class MemoryDestination : public Destination {
     log.push_back("remove " + zone_uuid + " " + chain_id + " " + std::to_string(removed.size()));
     return Status::Ok();
   }
+  Status RemoveLooseFiles(const std::string& zone_uuid,
+                          const std::vector<std::string>& removed) override {
+    log.push_back("remove loose " + zone_uuid + " " + Join(removed, ","));
+    return Status::Ok();
+  }
 
   std::map<std::string, std::string> files;
   std::vector<std::string> log;
@@ -151,6 +156,10 @@ class ProbeDestination : public Destination {
   Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
                      const std::vector<std::string>& files) override {
     return inner_->RemoveChain(zone_uuid, chain_id, files);
+  }
+  Status RemoveLooseFiles(const std::string& zone_uuid,
+                          const std::vector<std::string>& files) override {
+    return inner_->RemoveLooseFiles(zone_uuid, files);
   }
 
   // The zone manifest on disk, as a reader would find it.
@@ -323,6 +332,32 @@ TEST_CASE("executor: runs every action in order and records exports after commit
   CHECK(usb.links[0].stream.sha256 == Sha256::Hex(std::string(100000, 'z')));
   CHECK(observer.events.size() == 2 * plan.actions.size());
   CHECK(report.results[2].bytes == 100000);
+}
+
+TEST_CASE("executor: remove_loose goes to its destination and runs no command") {
+  Plan plan;
+  plan.host = "demo01";
+  plan.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none"};
+  Action loose;
+  loose.kind = ActionKind::kRemoveLoose;
+  loose.zone = kZone;
+  loose.destination = "usb";
+  loose.files = {kZone + "/config/a.json", kZone + "/root/b.zfs"};
+  plan.actions = {loose};
+  plan.actions.push_back(SamplePlan().actions[0]);
+  FakeHost host;
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  REQUIRE(report.ok());
+  CHECK(usb.log == std::vector<std::string>{"remove loose " + kZone + " " + kZone +
+                                            "/config/a.json," + kZone + "/root/b.zfs"});
+  CHECK(host.CommandLines() == std::vector<std::string>{"zfs snapshot " + kDaily});
+  // A destination that is not given fails the action, and the run stops.
+  FakeHost other;
+  report = Execute(plan, other, {}, nullptr, FixedClock());
+  CHECK(report.results[0].outcome == Outcome::kFailed);
+  CHECK(report.results[1].outcome == Outcome::kNotAttempted);
+  CHECK(other.calls().empty());
 }
 
 TEST_CASE("executor: a stream the destination can take directly is written by the child") {

@@ -55,7 +55,12 @@ Plan SamplePlan() {
   remove.destination = "usb";
   remove.chain_id = "root/20261001T000000Z";
   remove.files = {"u/root/20261001T000000Z/0001-x.zfs"};
-  p.actions = {snap, send, mark, remove};
+  Action loose;
+  loose.kind = ActionKind::kRemoveLoose;
+  loose.zone = snap.zone;
+  loose.destination = "usb";
+  loose.files = {"u/config/20261125T100000Z.json", "u/root/20261001T000000Z/0002-y.zfs"};
+  p.actions = {snap, send, mark, remove, loose};
   p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb/zrecon", "zstd"};
   p.zones[snap.zone] = PlanZone{"web:01", "joyent", "390639d4-f146-11e7-9280-37ae5c6d53d4"};
   return p;
@@ -132,15 +137,31 @@ TEST_CASE("plan_json: a plan file cannot point outside its destinations") {
   p.actions[3].files.push_back("a/../../b");
   Plan back;
   CHECK_FALSE(DecodePlanJson(EncodePlanJson(p), &back).ok());
+  p = SamplePlan();
+  p.actions[4].files.push_back("/etc/passwd");
+  Status s = DecodePlanJson(EncodePlanJson(p), &back);
+  CHECK(s.message() == "$.actions[4]: file \"/etc/passwd\" is not a safe relative path");
+  p = SamplePlan();
+  p.actions[4].destination = "nas";
+  s = DecodePlanJson(EncodePlanJson(p), &back);
+  CHECK(s.message() == "$.actions[4].destination: \"nas\" is not in $.destinations");
 }
 
-TEST_CASE("plan_json: an empty argv is refused except for remove_export") {
+TEST_CASE("plan_json: argv is required, except for the removals, which must have none") {
   Plan p = SamplePlan();
   p.actions[0].argv.clear();
   Plan back;
   Status s = DecodePlanJson(EncodePlanJson(p), &back);
   CHECK_FALSE(s.ok());
   CHECK(s.message().find("$.actions[0].argv") != std::string::npos);
+  p = SamplePlan();
+  p.actions[4].argv = {"rm", "-rf", "/"};
+  s = DecodePlanJson(EncodePlanJson(p), &back);
+  CHECK(s.message() == "$.actions[4].argv: must be empty: remove_loose runs no command");
+  p = SamplePlan();
+  p.actions[4].files.clear();
+  s = DecodePlanJson(EncodePlanJson(p), &back);
+  CHECK(s.message() == "$.actions[4].files: must not be empty");
 }
 
 }  // namespace zrecon

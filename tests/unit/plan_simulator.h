@@ -95,6 +95,8 @@ class PlanSimulator {
         return SaveConfig(a);
       case ActionKind::kRemoveExport:
         return RemoveExport(a);
+      case ActionKind::kRemoveLoose:
+        return RemoveLoose(a);
     }
     return Status::Error("unknown action kind");
   }
@@ -365,6 +367,14 @@ class PlanSimulator {
     if (st.ok()) st = Destination(a.destination, &dest);
     if (!st.ok()) return st;
     return dest->RemoveChain(a.zone, a.chain_id, a.files);
+  }
+
+  Status RemoveLoose(const Action& a) {
+    Status st = Expect(a.argv.empty(), "remove_loose runs no command");
+    RecordingDestination* dest = nullptr;
+    if (st.ok()) st = Destination(a.destination, &dest);
+    if (!st.ok()) return st;
+    return dest->RemoveLooseFiles(a.zone, a.files);
   }
 
   uint64_t NewGuid() {

@@ -313,6 +313,46 @@ TEST_CASE("planner: a chain tip destroyed by hand starts a new chain") {
   CHECK(sends[0]->reason.find("is no longer on the host") != std::string::npos);
 }
 
+TEST_CASE("planner: loose files on a reachable destination are removed first, any zone") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261126T000000Z").Snap(kRoot, "zrecon-hourly-20261126T100000Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261120T000000Z", {"zrecon-daily-20261120T000000Z"},
+                                  "zones/" + kImage + "@final");
+  const std::string gone = "0b7c2a36-5d0e-4b8e-a9f1-6b1f0f3b2c41";  // not on the host
+  ZoneManifest& old = cat["usb"].zones[gone];
+  old.host = "demo01";
+  old.uuid = gone;
+  old.alias = "old01";
+  old.brand = "joyent";
+  old.loose_files = {gone + "/config/20261101T000000Z.json"};
+  cat["usb"].zones[kZone].loose_files = {kZone + "/root/b.zfs", kZone + "/config/a.json"};
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  REQUIRE(plan.actions.size() > 2);
+  const Action& first = plan.actions[0];
+  const Action& second = plan.actions[1];
+  CHECK(first.kind == ActionKind::kRemoveLoose);
+  CHECK(first.zone == gone);
+  CHECK(first.alias == "old01");
+  CHECK(first.destination == "usb");
+  CHECK(first.argv.empty());
+  CHECK(first.files == std::vector<std::string>{gone + "/config/20261101T000000Z.json"});
+  CHECK(second.kind == ActionKind::kRemoveLoose);
+  CHECK(second.zone == kZone);
+  CHECK(second.files == std::vector<std::string>{kZone + "/config/a.json", kZone + "/root/b.zfs"});
+  CHECK(OfKind(plan, ActionKind::kRemoveLoose).size() == 2);
+  CHECK(plan.Summary().loose_files == 3);
+  CHECK(plan.Summary().ToString().find("3 loose files to remove") != std::string::npos);
+
+  // An unreachable destination keeps its loose files for a later run.
+  cat["usb"].reachable = false;
+  cat["usb"].unreachable_reason = "not mounted";
+  CHECK(
+      OfKind(MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z"), ActionKind::kRemoveLoose)
+          .empty());
+}
+
 TEST_CASE("planner: an unreachable destination is skipped but its tips stay protected") {
   InventoryBuilder b = WebZoneWithHourlies(At("2026-11-25T08:00:00Z"), 26);
   // The oldest hourly is the usb chain tip per its mark (no hold: drift).

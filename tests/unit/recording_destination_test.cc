@@ -221,17 +221,26 @@ TEST_CASE("recording_destination: the loose-file journal follows a directory des
             std::string(kZone) + "\"");
 }
 
-TEST_CASE("recording_destination: Prepare says which loose files apply would remove") {
+TEST_CASE("recording_destination: RemoveLooseFiles says what apply would remove") {
   DestinationCatalog catalog;
   ZoneManifest zone = Identity();
   zone.loose_files = {StreamFileName(1), ZoneFile("config/2.json")};
   catalog.zones[kZone] = zone;
   RecordingDestination d("usb", catalog);
   REQUIRE(d.Prepare().ok());
+  CHECK(d.actions().empty());
+  REQUIRE(d.RemoveLooseFiles(kZone, {ZoneFile("config/2.json"), StreamFileName(1)}).ok());
   CHECK(d.actions() ==
         std::vector<std::string>{"remove loose file " + ZoneFile("config/2.json") + " (if present)",
                                  "remove loose file " + StreamFileName(1) + " (if present)"});
   CHECK(d.catalog().zones.at(kZone).loose_files.empty());
+  // As the directory destination: only listed files.
+  Status st = d.RemoveLooseFiles(kZone, {StreamFileName(1)});
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "cannot remove the loose files of zone \"" + std::string(kZone) +
+                            "\": refusing to remove \"" + StreamFileName(1) +
+                            "\": the manifest of zone \"" + kZone + "\" does not list it as loose");
+  CHECK(d.actions().size() == 2);
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ Usage: catalog_query.py HOSTDIR COMMAND [ARGS]
   links ZONE CHAIN      per link of that chain, in order: snapshot, guid,
                         from, from_guid, file, sha256
   zone ZONE KEY         a key of the manifest's "zone" object
+  loose                 per file a zone manifest lists in loose_files, sorted:
+                        zone, file
 
 Fields are TAB-separated. Exits 2 on a bad command line, 1 when a manifest
 the command needs is missing or unreadable.
@@ -145,7 +147,7 @@ def row(*fields):
 
 def main(argv):
     arity = {"verify": 0, "unlisted": 0, "tree": 0, "images": 0, "configs": 1,
-             "chains": 1, "links": 2, "zone": 2}
+             "chains": 1, "links": 2, "zone": 2, "loose": 0}
     if len(argv) < 3 or arity.get(argv[2]) != len(argv) - 3:
         fail(f"bad command line: {' '.join(argv[1:])}\n" + __doc__.strip().splitlines()[3],
              code=2)
@@ -182,6 +184,14 @@ def main(argv):
         for link in chain_of(zone_manifest(hostdir, args[0]), args[1])["links"]:
             row(link["snapshot"], link["guid"], link["from"], link["from_guid"],
                 link["stream"]["file"], link["stream"]["sha256"])
+    elif command == "loose":
+        lines = []
+        for path, kind in manifest_paths(hostdir):
+            if kind == "zone":
+                doc = load(path)
+                lines += [(doc["zone"]["uuid"], f) for f in doc.get("loose_files", [])]
+        for zone, f in sorted(lines):
+            row(zone, f)
     elif command == "zone":
         zone = zone_manifest(hostdir, args[0])["zone"]
         if args[1] not in zone:

@@ -33,7 +33,7 @@
 #   print_kill_summary    the table of kill points; sets KILLED
 # shellcheck disable=SC2034  # variables used by the scripts that source this
 
-KILL_PHASES=(planning snapshot export tips destroy removal finished)
+KILL_PHASES=(planning cleanup snapshot export tips destroy removal finished)
 declare -A KILL_COUNT=() KILL_KINDS=()
 KILLED=0
 ORPHANED=0

@@ -23,6 +23,7 @@ Usage: kill_query.py COMMAND ARGS
   tips HOSTDIR          per chain of every zone manifest: zone, chain id,
                         dataset, tip snapshot (full name), tip guid
   removed PLAN.json     per remove_export action: zone, chain id
+  loose PLAN.json       per file of a remove_loose action, sorted: zone, file
   problems VERIFY.json  every problem of a `zrecon verify --json` document
                         (host, image and zone problems: "FILE: MESSAGE"),
                         nothing when it has none; unknown and leftover
@@ -45,6 +46,7 @@ PHASES = {
     "mark_tip": "tips",
     "destroy": "destroy",
     "remove_export": "removal",
+    "remove_loose": "cleanup",
 }
 
 
@@ -148,7 +150,7 @@ def problems(verify_path):
 
 
 def main(argv):
-    arity = {"point": 3, "tips": 1, "removed": 1, "problems": 1}
+    arity = {"point": 3, "tips": 1, "removed": 1, "loose": 1, "problems": 1}
     if len(argv) < 2 or arity.get(argv[1]) != len(argv) - 2:
         fail("bad command line: " + " ".join(argv[1:]) + "\n" + __doc__.strip().splitlines()[2],
              code=2)
@@ -163,6 +165,11 @@ def main(argv):
         for a in plan_actions(args[0]):
             if a.get("kind") == "remove_export":
                 print(f"{a['zone']}\t{a['chain']}")
+    elif command == "loose":
+        files = [(a["zone"], f) for a in plan_actions(args[0]) if a.get("kind") == "remove_loose"
+                 for f in a["files"]]
+        for zone, f in sorted(files):
+            print(f"{zone}\t{f}")
     elif command == "problems":
         problems(args[0])
 
