@@ -196,18 +196,44 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   bool complete = std::all_of(in.point.datasets.begin(), in.point.datasets.end(), has_link);
   bool partial_exists = inv.FindDataset(partial) != nullptr;
 
-  // A run that finished its datasets earlier: only what may remain.
-  if (existing != nullptr && complete && !partial_exists) {
-    plan.notes.push_back("zone " + uuid + " is already restored to @" + in.point.snapshot +
-                         " (its datasets hold that snapshot with the exported guid)");
-    RestoreStep mount =
-        Step(RestoreStepKind::kMount, "the zone root is mounted", {zfs.zfs, "mount", root_target});
-    mount.tolerate = {"already mounted"};
-    plan.steps.push_back(mount);
+  // The last steps of every restore. When every dataset lives below the
+  // zone root (all but kvm and bhyve), only these follow the root's rename,
+  // so a run stopped among them (killed, interrupted, a mount that failed)
+  // is finished by the "already restored" plan below, which repeats them
+  // all. A running zone has taken over its delegated datasets: they are
+  // not mounted in the global zone then.
+  auto finish = [&](bool running) {
+    RestoreStep mount_root =
+        Step(RestoreStepKind::kMount, "the zone root", {zfs.zfs, "mount", root_target});
+    mount_root.tolerate = {"already mounted"};
+    plan.steps.push_back(mount_root);
+    for (const DatasetRestore& d : in.point.datasets) {
+      // The delegated dataset, as vmadm create leaves it: mounted in the
+      // global zone until the zone boots and takes it over.
+      if (running || std::find(payload.delegated.begin(), payload.delegated.end(), d.target) ==
+                         payload.delegated.end()) {
+        continue;
+      }
+      RestoreStep mount =
+          Step(RestoreStepKind::kMount, "the delegated dataset", {zfs.zfs, "mount", d.target});
+      mount.tolerate = {"already mounted"};
+      plan.steps.push_back(mount);
+    }
+    RestoreStep mount_cores =
+        Step(RestoreStepKind::kMount, "the zone's cores dataset", {zfs.zfs, "mount", cores});
+    mount_cores.tolerate = {"already mounted", "does not exist"};
+    plan.steps.push_back(mount_cores);
     if (in.start) {
       plan.steps.push_back(
           Step(RestoreStepKind::kStartZone, "--start", {zfs.vmadm, "start", uuid}));
     }
+  };
+
+  // A run that finished its datasets earlier: only what may remain.
+  if (existing != nullptr && complete && !partial_exists) {
+    plan.notes.push_back("zone " + uuid + " is already restored to @" + in.point.snapshot +
+                         " (its datasets hold that snapshot with the exported guid)");
+    finish(existing->state == "running");
     *out = std::move(plan);
     return Status::Ok();
   }
@@ -351,9 +377,9 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     create.input = payload.json;
     plan.steps.push_back(create);
   } else {
-    plan.notes.push_back("zone " + uuid +
-                         " was created by an interrupted restore: continuing it (its -partial "
-                         "datasets are received again)");
+    plan.notes.push_back(
+        "zone " + uuid + " was created by an interrupted restore: continuing it" +
+        (partial_complete ? std::string() : " (its -partial datasets are received again)"));
   }
   plan.steps.push_back(Step(RestoreStepKind::kStopZone, "its datasets are about to be replaced",
                             {zfs.vmadm, "stop", uuid}));
@@ -372,6 +398,14 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   destroy.retry_when_busy = true;
   destroy.tolerate = {"does not exist"};
   plan.steps.push_back(destroy);
+  // The quota goes on the received root before its rename, so that only
+  // mounts follow the rename (see finish).
+  if (payload.quota_gib > 0) {
+    plan.steps.push_back(
+        Step(RestoreStepKind::kSetProperty,
+             "the zone's quota, which vmadm had set on the fresh clone, before the rename",
+             {zfs.zfs, "set", "quota=" + std::to_string(payload.quota_gib) + "g", partial}));
+  }
   plan.steps.push_back(Step(RestoreStepKind::kRename, "the received zone root takes its place",
                             {zfs.zfs, "rename", partial, root_target}));
   for (const DatasetRestore* d : outside) {
@@ -383,34 +417,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     plan.steps.push_back(Step(RestoreStepKind::kRename, "the received dataset takes its place",
                               {zfs.zfs, "rename", d->target + "-partial", d->target}));
   }
-  if (payload.quota_gib > 0) {
-    plan.steps.push_back(Step(
-        RestoreStepKind::kSetProperty, "the zone's quota, which vmadm had set on the fresh clone",
-        {zfs.zfs, "set", "quota=" + std::to_string(payload.quota_gib) + "g", root_target}));
-  }
-  RestoreStep mount_root =
-      Step(RestoreStepKind::kMount, "the zone root", {zfs.zfs, "mount", root_target});
-  mount_root.tolerate = {"already mounted"};
-  plan.steps.push_back(mount_root);
-  for (const DatasetRestore& d : in.point.datasets) {
-    // The delegated dataset, as vmadm create leaves it: mounted in the
-    // global zone until the zone boots and takes it over.
-    if (std::find(payload.delegated.begin(), payload.delegated.end(), d.target) ==
-        payload.delegated.end()) {
-      continue;
-    }
-    RestoreStep mount =
-        Step(RestoreStepKind::kMount, "the delegated dataset", {zfs.zfs, "mount", d.target});
-    mount.tolerate = {"already mounted"};
-    plan.steps.push_back(mount);
-  }
-  RestoreStep mount_cores =
-      Step(RestoreStepKind::kMount, "the zone's cores dataset", {zfs.zfs, "mount", cores});
-  mount_cores.tolerate = {"already mounted", "does not exist"};
-  plan.steps.push_back(mount_cores);
-  if (in.start) {
-    plan.steps.push_back(Step(RestoreStepKind::kStartZone, "--start", {zfs.vmadm, "start", uuid}));
-  }
+  finish(false);
   *out = std::move(plan);
   return Status::Ok();
 }

@@ -134,7 +134,7 @@ TEST_CASE("restore_plan: onto a host with the image, chains go to -partial names
             "zfs receive -u -F " + partial + "/data < " + kZone + "/data/zrecon-daily-2.zfs",
             "vmadm create", "vmadm stop " + kZone, "zfs umount zones/cores/" + kZone,
             "zfs umount " + kRoot + "/data", "zfs umount " + kRoot, "zfs destroy -r -f " + kRoot,
-            "zfs rename " + partial + " " + kRoot, "zfs set quota=10g " + kRoot,
+            "zfs set quota=10g " + partial, "zfs rename " + partial + " " + kRoot,
             "zfs mount " + kRoot, "zfs mount " + kRoot + "/data",
             "zfs mount zones/cores/" + kZone});
   CHECK(plan.point.snapshot == "zrecon-daily-2");
@@ -250,46 +250,6 @@ TEST_CASE("restore_plan: another pool maps every name, the image included") {
   CHECK(plan.steps[6].input.find("\"zpool\": \"tank\"") != std::string::npos);
 }
 
-TEST_CASE("restore_plan: a finished restore only mounts; an interrupted one continues") {
-  SUBCASE("finished") {
-    InventoryBuilder b;
-    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
-    b.Dataset(kRoot + "/data");
-    Fixture f(b);
-    // Give the host the exported snapshots with the catalog's guids.
-    Inventory& inv = f.inventory;
-    for (Dataset& d : inv.datasets) {
-      uint64_t base = d.name == kRoot ? 10 : d.name == kRoot + "/data" ? 20 : 0;
-      if (base == 0) continue;
-      for (int i = 1; i <= 2; ++i) {
-        Snapshot s;
-        s.name = "zrecon-daily-" + std::to_string(i);
-        s.guid = base + static_cast<uint64_t>(i);
-        s.createtxg = s.guid;
-        d.snapshots.push_back(s);
-      }
-    }
-    inv.Index();
-    RestorePlan plan;
-    REQUIRE(f.Plan(&plan).ok());
-    CHECK(Commands(plan) == std::vector<std::string>{"zfs mount " + kRoot});
-    CHECK(plan.notes[0].find("already restored") != std::string::npos);
-  }
-  SUBCASE("interrupted after vmadm create") {
-    InventoryBuilder b;
-    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
-    b.Dataset(kRoot + "-partial", kOrigin);
-    Fixture f(b);
-    RestorePlan plan;
-    REQUIRE(f.Plan(&plan).ok());
-    std::vector<std::string> cmds = Commands(plan);
-    CHECK(cmds[0] == "zfs destroy -r " + kRoot + "-partial");
-    CHECK(std::find(cmds.begin(), cmds.end(), "vmadm create") == cmds.end());
-    CHECK(std::find(cmds.begin(), cmds.end(), "zfs rename " + kRoot + "-partial " + kRoot) !=
-          cmds.end());
-  }
-}
-
 namespace {
 
 // The host holds the exported snapshots 1..upto of both chains.
@@ -309,6 +269,75 @@ void GiveSnapshots(Inventory* inv, const std::string& root, int upto) {
 }
 
 }  // namespace
+
+TEST_CASE("restore_plan: a finished restore only mounts; an interrupted one continues") {
+  SUBCASE("finished, the zone started") {
+    InventoryBuilder b;  // the builder's zones are running
+    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+    b.Dataset(kRoot + "/data");
+    Fixture f(b);
+    GiveSnapshots(&f.inventory, kRoot, 2);
+    RestorePlan plan;
+    REQUIRE(f.Plan(&plan).ok());
+    // A running zone has taken its delegated dataset over: not mounted here.
+    CHECK(Commands(plan) ==
+          std::vector<std::string>{"zfs mount " + kRoot, "zfs mount zones/cores/" + kZone});
+    CHECK(plan.notes[0].find("already restored") != std::string::npos);
+  }
+  SUBCASE("interrupted after vmadm create") {
+    InventoryBuilder b;
+    b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+    b.Dataset(kRoot + "-partial", kOrigin);
+    Fixture f(b);
+    RestorePlan plan;
+    REQUIRE(f.Plan(&plan).ok());
+    std::vector<std::string> cmds = Commands(plan);
+    CHECK(cmds[0] == "zfs destroy -r " + kRoot + "-partial");
+    CHECK(std::find(cmds.begin(), cmds.end(), "vmadm create") == cmds.end());
+    CHECK(std::find(cmds.begin(), cmds.end(), "zfs rename " + kRoot + "-partial " + kRoot) !=
+          cmds.end());
+    REQUIRE(plan.notes.size() == 1);
+    CHECK(plan.notes[0].find("continuing it (its -partial datasets are received again)") !=
+          std::string::npos);
+  }
+}
+
+// Found by tests/integration/restore_kill_test.sh: a restore killed (or
+// stopped) after the zone root's rename left the quota unset and the cores
+// and delegated datasets unmounted, and the rerun, taking the zone for
+// restored, mounted only the zone root.
+TEST_CASE("restore_plan: a restore stopped after the zone root's rename is finished by the rerun") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+  b.Dataset(kRoot + "/data");
+  Fixture f(b);
+  f.inventory.zones[0].state = "stopped";  // as the restore's vmadm stop left it
+  GiveSnapshots(&f.inventory, kRoot, 2);
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan).ok());
+  CHECK(plan.notes[0].find("already restored") != std::string::npos);
+  CHECK(Commands(plan) == std::vector<std::string>{"zfs mount " + kRoot,
+                                                   "zfs mount " + kRoot + "/data",
+                                                   "zfs mount zones/cores/" + kZone});
+  for (const RestoreStep& step : plan.steps) {
+    CHECK(std::find(step.tolerate.begin(), step.tolerate.end(), "already mounted") !=
+          step.tolerate.end());
+  }
+
+  // Nothing but those mounts follows the rename in a full restore: the
+  // quota is set on the received root before it.
+  InventoryBuilder fresh;
+  fresh.Image(kImage);
+  Fixture g(fresh);
+  REQUIRE(g.Plan(&plan).ok());
+  std::vector<std::string> cmds = Commands(plan);
+  auto rename = std::find(cmds.begin(), cmds.end(), "zfs rename " + kRoot + "-partial " + kRoot);
+  REQUIRE(rename != cmds.end());
+  CHECK(*(rename - 1) == "zfs set quota=10g " + kRoot + "-partial");
+  CHECK(std::vector<std::string>(rename + 1, cmds.end()) ==
+        std::vector<std::string>{"zfs mount " + kRoot, "zfs mount " + kRoot + "/data",
+                                 "zfs mount zones/cores/" + kZone});
+}
 
 TEST_CASE("restore_plan: --at an older export over a zone that moved on is a real restore") {
   InventoryBuilder b;
@@ -335,6 +364,10 @@ TEST_CASE("restore_plan: complete -partial datasets of an interrupted run are ke
   std::vector<std::string> cmds = Commands(plan);
   for (const std::string& c : cmds) CHECK(c.find("receive") == std::string::npos);
   CHECK(cmds[0] == "vmadm stop " + kZone);
+  // The notes say what happens: the datasets are used, not received again.
+  REQUIRE(plan.notes.size() == 2);
+  CHECK(plan.notes[0].find("they are used as they are") != std::string::npos);
+  CHECK(plan.notes[1] == "zone " + kZone + " was created by an interrupted restore: continuing it");
   // The fresh root may already be gone: its unmount and destroy tolerate that.
   for (const RestoreStep& step : plan.steps) {
     if (step.kind == RestoreStepKind::kUnmount || step.kind == RestoreStepKind::kDestroyFresh) {
