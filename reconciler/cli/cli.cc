@@ -30,6 +30,15 @@ void AddHostFlags(CLI::App* cmd, HostFlags* flags) {
       ->check(CLI::Range(0, kMaxTimeoutSeconds));
 }
 
+// apply and restore: the transfers' equivalent of --timeout.
+void AddStallFlag(CLI::App* cmd, HostFlags* flags) {
+  cmd->add_option("--stall-timeout", flags->stall_seconds,
+                  "seconds a zfs send or receive may go without moving any data before it is "
+                  "stopped (0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, kMaxTimeoutSeconds));
+}
+
 // Only runs that change the host take the lock (lock.h).
 void AddLockFlag(CLI::App* cmd, HostLockFlags* flags, int argc, char** argv) {
   cmd->add_option("--lock-file", flags->file,
@@ -109,6 +118,7 @@ int Dispatch(int argc, char** argv) {
                       "allow a plan that destroys more snapshots than limits.max_destroy");
   apply_cmd->add_flag("--json", apply.json, "progress as JSON lines");
   apply_cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
+  AddStallFlag(apply_cmd, &apply.planning.host_flags);
   AddLockFlag(apply_cmd, &apply.lock, argc, argv);
 
   RestoreFlags restore;
@@ -127,6 +137,7 @@ int Dispatch(int argc, char** argv) {
   restore_cmd->add_flag("--force", restore.force,
                         "replace the zone if it exists (the plan says exactly what goes)");
   AddHostFlags(restore_cmd, &restore.host_flags);
+  AddStallFlag(restore_cmd, &restore.host_flags);
   AddLockFlag(restore_cmd, &restore.lock, argc, argv);
 
   InventoryFlags inventory;

@@ -36,7 +36,7 @@ Status TakeHostLock(const HostLockFlags& flags, std::unique_ptr<HostLock>* lock)
 std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::string& zfs) {
   return std::make_unique<TimeoutHost>(
       std::make_unique<PosixHost>(flags.timeout_seconds, flags.interrupt),
-      std::make_unique<PosixHost>(0, flags.interrupt), zfs);
+      std::make_unique<PosixHost>(0, flags.interrupt, flags.stall_seconds), zfs);
 }
 
 namespace {

@@ -30,6 +30,9 @@ struct HostFlags {
   // Limit per command (listings, snapshot, destroy, hold, vmadm ...), not
   // for stream transfers (zfs send/receive); 0: no limit.
   int timeout_seconds = 600;
+  // apply and restore: a zfs send or receive that moves no data for this
+  // long is stopped (a hung disk or pool); 0: never.
+  int stall_seconds = 1800;
   // apply and restore: running commands stop when it is raised.
   const Interrupt* interrupt = nullptr;
 };
@@ -46,7 +49,8 @@ Status TakeHostLock(const HostLockFlags& flags, std::unique_ptr<HostLock>* lock)
 
 // The host apply and restore change things through: every command limited
 // to flags.timeout_seconds except stream transfers (timeout_host.h) run
-// through `zfs`.
+// through `zfs`, which are stopped when they move no data for
+// flags.stall_seconds instead.
 std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::string& zfs);
 
 // Loads and validates a policy; on failure returns the diagnostics as one

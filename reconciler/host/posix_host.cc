@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -327,6 +328,66 @@ class Watchdog {
   Clock::time_point due_;
 };
 
+// Stops a stream transfer that moves no data for `seconds` (a hung disk or
+// pool under `zfs send`, a receive that stopped reading): what the time
+// limit is for other commands, measured from the last byte instead of the
+// start. `moved` reports the bytes moved so far, in any unit that grows;
+// `complete` (optional) says the stream has ended, after which the child may
+// take its time (a receive committing what it got).
+class StallGuard {
+ public:
+  StallGuard(int seconds, std::function<uint64_t()> moved, std::function<bool()> complete)
+      : limit_(seconds),
+        enabled_(seconds > 0 && moved),
+        moved_(std::move(moved)),
+        complete_(std::move(complete)) {
+    if (enabled_) {
+      last_ = moved_();
+      since_ = Clock::now();
+    }
+  }
+
+  // How long poll(2) may sleep before the next check; -1: no checks.
+  int PollTimeoutMs() const { return enabled_ ? kCheckMs : -1; }
+
+  // True (once) when nothing moved for the limit.
+  bool Stalled() {
+    if (enabled_ && complete_ && complete_()) enabled_ = false;
+    if (!enabled_) return false;
+    const uint64_t now_moved = moved_();
+    const auto now = Clock::now();
+    if (now_moved != last_) {
+      last_ = now_moved;
+      since_ = now;
+      return false;
+    }
+    if (now - since_ < limit_) return false;
+    enabled_ = false;
+    return true;
+  }
+
+  std::string Describe() const {
+    return "stalled: no data moved for " + std::to_string(limit_.count()) +
+           (limit_.count() == 1 ? " second" : " seconds") + " (--stall-timeout)";
+  }
+
+ private:
+  static constexpr int kCheckMs = 250;
+  std::chrono::seconds limit_;
+  bool enabled_;
+  std::function<uint64_t()> moved_;
+  std::function<bool()> complete_;
+  uint64_t last_ = 0;
+  Clock::time_point since_;
+};
+
+// The earlier of two poll(2) timeouts, -1 meaning none.
+int EarlierTimeout(int a, int b) {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return std::min(a, b);
+}
+
 // A pipe the parent reads until EOF, handing each chunk to `consume`; a
 // failed Status from it stops the child.
 struct Drain {
@@ -430,11 +491,11 @@ class Feed {
 // all drains are read and the feed (if any) is written concurrently, so a
 // child that fills one pipe while we wait on another cannot deadlock.
 // Returns a failed Status only for a poll, read or write error. A failing
-// drain consumer or source, or `interrupt` being raised, is recorded in
-// *stopped (the first one wins) and terminates the child, whose stderr is
-// still read to its end.
-Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, const Interrupt* interrupt,
-            Status* stopped) {
+// drain consumer or source, `interrupt` being raised, or a stall is
+// recorded in *stopped (the first one wins) and terminates the child, whose
+// stderr is still read to its end.
+Status Pump(Watchdog* watchdog, StallGuard* stall, std::vector<Drain>* drains, Feed* feed,
+            const Interrupt* interrupt, Status* stopped) {
   std::unique_ptr<char[]> buffer(new char[kChunk]);
   std::vector<pollfd> fds;
   std::vector<Drain*> polled;
@@ -470,9 +531,11 @@ Status Pump(Watchdog* watchdog, std::vector<Drain>* drains, Feed* feed, const In
     if (interrupt != nullptr && interrupt->fd() >= 0) {
       fds.push_back(pollfd{interrupt->fd(), POLLIN, 0});
     }
-    int ready = ::poll(fds.data(), static_cast<nfds_t>(fds.size()), watchdog->PollTimeoutMs());
+    int ready = ::poll(fds.data(), static_cast<nfds_t>(fds.size()),
+                       EarlierTimeout(watchdog->PollTimeoutMs(), stall->PollTimeoutMs()));
     if (ready < 0 && errno != EINTR) return Status::Error("poll: " + ErrnoText(errno));
     if (!watchdog->Tick()) break;
+    if (stall->Stalled()) stop(Status::Error(stall->Describe()));
     if (ready <= 0) continue;
     for (size_t i = 0; i < polled.size(); ++i) {
       if (fds[i].revents == 0) continue;
@@ -523,10 +586,10 @@ std::string CommandLine(const Argv& argv) { return Printable(ShellJoin(argv)); }
 // failure, or the sink or source failure that stopped the child, prefixed
 // with the command line.
 Status Finish(const Argv& argv, pid_t pid, int timeout_seconds, const Interrupt* interrupt,
-              std::vector<Drain>* drains, Feed* feed, CommandResult* result) {
+              StallGuard* stall, std::vector<Drain>* drains, Feed* feed, CommandResult* result) {
   Watchdog watchdog(pid, timeout_seconds);
   Status stopped;
-  Status pumped = Pump(&watchdog, drains, feed, interrupt, &stopped);
+  Status pumped = Pump(&watchdog, stall, drains, feed, interrupt, &stopped);
   if (!pumped.ok()) ::kill(pid, SIGKILL);
   Status reaped = Reap(pid, &watchdog, &result->exit_code);
   result->timed_out = watchdog.timed_out();
@@ -544,11 +607,18 @@ struct Streams {
   int file = -1;                 // kFile: the caller's descriptor
 };
 
+// The size of the file behind `fd`: what a child writing into it has moved.
+uint64_t FileSize(int fd) {
+  struct stat info;
+  return ::fstat(fd, &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
+}
+
 // Runs argv to completion with the given streams. A command that starts
 // after the interrupt was raised is not watched: it belongs to the cleanup
-// of the interrupted run.
+// of the interrupted run. `stall_seconds` > 0 applies to the stream (stdout
+// into a sink or a file, stdin from a source), never to captured output.
 Status RunChild(const Argv& argv, int timeout_seconds, const Interrupt* interrupt,
-                const Streams& streams, CommandResult* result) {
+                int stall_seconds, const Streams& streams, CommandResult* result) {
   *result = CommandResult();
   if (interrupt != nullptr && interrupt->raised()) interrupt = nullptr;
   ByteSink* sink = streams.sink;
@@ -557,8 +627,10 @@ Status RunChild(const Argv& argv, int timeout_seconds, const Interrupt* interrup
   Status started = StartChild(argv, streams.kind, streams.file, &child);
   if (!started.ok()) return started;
   std::vector<Drain> drains;
+  uint64_t sunk = 0;
   if (sink != nullptr) {
-    drains.push_back({std::move(child.out), [sink](std::string_view chunk) {
+    drains.push_back({std::move(child.out), [sink, &sunk](std::string_view chunk) {
+                        sunk += chunk.size();
                         return sink->Write(chunk.data(), chunk.size());
                       }});
   } else if (streams.kind != Stream::kFile) {
@@ -567,8 +639,20 @@ Status RunChild(const Argv& argv, int timeout_seconds, const Interrupt* interrup
   drains.push_back(Capture(std::move(child.err), &result->err));
   std::optional<Feed> feed;
   if (source != nullptr) feed.emplace(std::move(child.in), source);
-  Status status =
-      Finish(argv, child.pid, timeout_seconds, interrupt, &drains, feed ? &*feed : nullptr, result);
+  std::function<uint64_t()> moved;
+  std::function<bool()> complete;
+  if (streams.kind == Stream::kStdout) {
+    moved = [&sunk] { return sunk; };
+    complete = [&drains] { return !drains.front().fd.valid(); };  // stdout at EOF
+  } else if (streams.kind == Stream::kStdin) {
+    moved = [&feed] { return feed->delivered(); };
+    complete = [&feed] { return !feed->active(); };  // the source is all fed
+  } else if (streams.kind == Stream::kFile) {
+    moved = [fd = streams.file] { return FileSize(fd); };
+  }
+  StallGuard stall(stall_seconds, std::move(moved), std::move(complete));
+  Status status = Finish(argv, child.pid, timeout_seconds, interrupt, &stall, &drains,
+                         feed ? &*feed : nullptr, result);
   // A receiver that stops reading normally fails, and its exit code says
   // why. One that exits 0 anyway has not seen the whole stream.
   if (status.ok() && feed && feed->refused() && result->exit_code == 0) {
@@ -581,28 +665,28 @@ Status RunChild(const Argv& argv, int timeout_seconds, const Interrupt* interrup
 }  // namespace
 
 Status PosixHost::Run(const Argv& argv, CommandResult* result) {
-  return RunChild(argv, timeout_seconds_, interrupt_, Streams(), result);
+  return RunChild(argv, timeout_seconds_, interrupt_, stall_seconds_, Streams(), result);
 }
 
 Status PosixHost::RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kStdout;
   streams.sink = sink;
-  return RunChild(argv, timeout_seconds_, interrupt_, streams, result);
+  return RunChild(argv, timeout_seconds_, interrupt_, stall_seconds_, streams, result);
 }
 
 Status PosixHost::RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kStdin;
   streams.source = source;
-  return RunChild(argv, timeout_seconds_, interrupt_, streams, result);
+  return RunChild(argv, timeout_seconds_, interrupt_, stall_seconds_, streams, result);
 }
 
 Status PosixHost::RunToFile(const Argv& argv, int fd, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kFile;
   streams.file = fd;
-  return RunChild(argv, timeout_seconds_, interrupt_, streams, result);
+  return RunChild(argv, timeout_seconds_, interrupt_, stall_seconds_, streams, result);
 }
 
 }  // namespace zrecon

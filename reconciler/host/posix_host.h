@@ -44,8 +44,15 @@ class PosixHost : public Host {
   // is raised is stopped the same way, and the call fails with
   // "interrupted by SIGINT" (Interrupt::Describe) prefixed with the command
   // line. Commands started after it was raised are not watched.
-  explicit PosixHost(int timeout_seconds = 0, const Interrupt* interrupt = nullptr)
-      : timeout_seconds_(timeout_seconds), interrupt_(interrupt) {}
+  //
+  // `stall_seconds` > 0: a stream (RunToSink, RunFromSource, RunToFile; the
+  // file's size for the latter) that moves no byte for that long is stopped
+  // the same way, and the call fails with "stalled: no data moved for N
+  // seconds (--stall-timeout)". It measures from the last byte, so it suits
+  // transfers that may take hours; Run ignores it.
+  explicit PosixHost(int timeout_seconds = 0, const Interrupt* interrupt = nullptr,
+                     int stall_seconds = 0)
+      : timeout_seconds_(timeout_seconds), interrupt_(interrupt), stall_seconds_(stall_seconds) {}
   Status Run(const Argv& argv, CommandResult* result) override;
   Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) override;
   Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) override;
@@ -54,6 +61,7 @@ class PosixHost : public Host {
  private:
   int timeout_seconds_;
   const Interrupt* interrupt_;
+  int stall_seconds_;
 };
 
 }  // namespace zrecon

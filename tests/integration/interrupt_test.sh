@@ -16,6 +16,9 @@
 #      before; a rerun restores the zone.
 #   4. A signal that was ignored when zrecon started (nohup) stays ignored:
 #      the run completes.
+#   5. A send that stops moving data (paused after part of its stream) with
+#      --stall-timeout 2: apply fails within seconds naming the stall, leaves
+#      no temporary file and the lock free; a rerun converges.
 # Skips (77) without root or zfs-fuse.
 #
 # Uses its own pool (intrtest) and directory; a zfs-fuse daemon that is
@@ -140,8 +143,27 @@ expect_state "ignored signals" "$T1D" "zrecon-daily-$S1D" \
   "zrecon-hourly-$S0" "zrecon-daily-$S0" "zrecon-weekly-$S0" \
   "zrecon-hourly-$S1D" "zrecon-daily-$S1D"
 
+# ============================================================ 5. a stalled send
+T2D=2026-11-28T10:00:00Z S2D=20261128T100000Z
+must write_generation 2
+start_paused stalled send 1 200000 "$ZRECON" apply -f "$POLICY" --now "$T2D" --stall-timeout 2
+SECONDS=0
+finish_background stalled
+expect_rc 1
+expect_match "$SECONDS" '^[0-9]$' "stall: apply gave up within seconds, not at the paused call's end"
+expect_match "$(grep -F 'failed: [' <<<"$OUT")" \
+  " send .*: stalled: no data moved for 2 seconds \(--stall-timeout\)$" \
+  "stall: the send failed, naming the stall"
+expect_stopped "stall"
+expect_catalog_sound "stall"
+run "$ZRECON" apply -f "$POLICY" --now "$T2D"
+expect_applied "stall: rerun"
+expect_state "stall: rerun" "$T2D" "zrecon-daily-$S2D" \
+  "zrecon-hourly-$S0" "zrecon-weekly-$S0" "zrecon-hourly-$S1D" "zrecon-daily-$S1D" \
+  "zrecon-hourly-$S2D" "zrecon-daily-$S2D"
+
 # ============================================================ 3. SIGTERM inside a restore
-# web01's zone root has a chain of two links (T0, T0+1d): the 1st receive
+# web01's zone root has a chain of three links (T0, +1d, +2d): the 1st receive
 # makes <pool>/<uuid>-partial, the 2nd is paused before it reads.
 while IFS=$'\t' read -r snap; do
   must zfs release zrecon "$snap" </dev/null
@@ -166,8 +188,8 @@ run "$ZRECON" restore --from "$USB" --zone web01
 expect_rc 0
 expect_contains "$OUT" "Restored zone $A (web01)" "restore rerun: the zone is restored"
 expect_eq "$(zfs get -H -o value origin "$ROOT_A")" "$ORIGIN" "restore rerun: the zone root is a clone of the image again"
-expect_eq "$(zfs list -H -t snapshot -o name -r "$ROOT_A" | grep -c "@zrecon-daily-$S1D$")" 1 \
-  "restore rerun: the zone root has the T0+1d snapshot"
+expect_eq "$(zfs list -H -t snapshot -o name -r "$ROOT_A" | grep -c "@zrecon-daily-$S2D$")" 1 \
+  "restore rerun: the zone root has the T0+2d snapshot"
 
 fixture_down
 finish

@@ -664,5 +664,60 @@ TEST_CASE("posix_host: a command started after the interrupt runs to its end") {
   CHECK(r.out == "cleaned\n");
 }
 
+TEST_CASE("posix_host: a stream that moves nothing for the stall limit is stopped") {
+  testing::TempDir dir("zrecon-host");
+  PosixHost host(0, nullptr, 1);
+  CommandResult r;
+  // Into a sink.
+  StringSink sink;
+  Status status = host.RunToSink(Sh("printf start; exec sleep 30"), &sink, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message() ==
+        "/bin/sh -c 'printf start; exec sleep 30': stalled: no data moved "
+        "for 1 second (--stall-timeout)");
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(sink.data() == "start");
+  // Into a file (the direct export path: the file's size is the progress).
+  OpenFile file(dir, "out", O_WRONLY | O_CREAT | O_EXCL);
+  status = host.RunToFile(Sh("printf start; exec sleep 30"), file.fd(), &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find(": stalled: no data moved for 1 second") != std::string::npos);
+  CHECK(file.Contents() == "start");
+  // From a source into a child that stopped reading.
+  struct Endless : ByteSource {
+    Status Read(char* buffer, size_t capacity, size_t* got) override {
+      std::memset(buffer, 'x', capacity);
+      *got = capacity;
+      return Status::Ok();
+    }
+  } source;
+  status = host.RunFromSource(Sh("head -c 1000 >/dev/null; exec sleep 30"), &source, &r);
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find(": stalled: no data moved for 1 second") != std::string::npos);
+  CHECK(r.exit_code == 128 + SIGTERM);
+}
+
+TEST_CASE("posix_host: the stall limit counts from the last byte, and only for streams") {
+  PosixHost host(0, nullptr, 1);
+  CommandResult r;
+  // 2.4 s in all, never 1 s without a byte.
+  StringSink sink;
+  Status status =
+      host.RunToSink(Sh("for i in 1 2 3 4 5 6 7 8; do printf x; sleep 0.3; done"), &sink, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(r.exit_code == 0);
+  CHECK(sink.data() == "xxxxxxxx");
+  // Once the whole input is fed, the child may take its time to finish (a
+  // receive committing what it got).
+  StringSource input("all of it");
+  status = host.RunFromSource(Sh("cat >/dev/null; sleep 1.5"), &input, &r);
+  REQUIRE_MESSAGE(status.ok(), status.message());
+  CHECK(r.exit_code == 0);
+  // Captured output is not a stream: --timeout is its limit.
+  r = MustRun(host, Sh("sleep 1.5; echo done"));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "done\n");
+}
+
 }  // namespace
 }  // namespace zrecon
