@@ -144,7 +144,8 @@ int RunRestore(const RestoreFlags& flags) {
   std::cout << RenderRestorePlan(plan);
 
   problems.clear();
-  s = VerifyStoredFiles(host_dir, plan.files_to_verify, &problems);
+  // Reading every file may take long; Ctrl-C stops it, nothing changed yet.
+  s = VerifyStoredFiles(host_dir, plan.files_to_verify, &problems, flags.host_flags.interrupt);
   if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
   if (!problems.empty()) {
     std::cerr << "zrecon: refusing to restore: " << problems.size()

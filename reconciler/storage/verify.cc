@@ -114,7 +114,10 @@ std::string ResolveRegular(const std::string& host_dir, const std::string& root,
 }
 
 // Reads a file in blocks, never whole: streams are as large as datasets.
-std::string HashFile(const std::string& path, std::string* hex, uint64_t* bytes) {
+// Stops early, returning "interrupted", once `interrupt` (optional) is
+// raised.
+std::string HashFile(const std::string& path, const Interrupt* interrupt, std::string* hex,
+                     uint64_t* bytes) {
   int fd;
   do {
     fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -124,6 +127,10 @@ std::string HashFile(const std::string& path, std::string* hex, uint64_t* bytes)
   Sha256 sha;
   *bytes = 0;
   for (;;) {
+    if (interrupt != nullptr && interrupt->raised()) {
+      ::close(fd);
+      return "interrupted";
+    }
     ssize_t n = ::read(fd, block.get(), kReadBlock);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -144,8 +151,8 @@ std::string HashFile(const std::string& path, std::string* hex, uint64_t* bytes)
 // once however many records name it.
 class FileChecker {
  public:
-  FileChecker(std::string host_dir, std::string root)
-      : host_dir_(std::move(host_dir)), root_(std::move(root)) {}
+  FileChecker(std::string host_dir, std::string root, const Interrupt* interrupt = nullptr)
+      : host_dir_(std::move(host_dir)), root_(std::move(root)), interrupt_(interrupt) {}
 
   // "" when `stored` verifies, else what is wrong.
   std::string Check(const StoredFile& stored) {
@@ -187,7 +194,7 @@ class FileChecker {
     if (o.hashed) return o;
     o.hashed = true;
     uint64_t bytes = 0;
-    o.error = HashFile(o.resolved, &o.sha256, &bytes);
+    o.error = HashFile(o.resolved, interrupt_, &o.sha256, &bytes);
     ++files_read_;
     bytes_read_ += bytes;
     // A file that grows or shrinks under the reader is being written.
@@ -200,6 +207,7 @@ class FileChecker {
 
   std::string host_dir_;
   std::string root_;
+  const Interrupt* interrupt_;
   std::map<std::string, Observed> cache_;
   uint64_t files_read_ = 0;
   uint64_t bytes_read_ = 0;
@@ -702,7 +710,7 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out) {
 }
 
 Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFile>& files,
-                         std::vector<std::string>* problems) {
+                         std::vector<std::string>* problems, const Interrupt* interrupt) {
   Status status = CheckDirectory(host_dir);
   if (!status.ok()) return status;
   std::string root;
@@ -711,9 +719,10 @@ Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFi
     return Status::Error("cannot resolve the destination of " + host_dir + ": " +
                          std::strerror(err));
   }
-  FileChecker checker(host_dir, root);
+  FileChecker checker(host_dir, root, interrupt);
   for (const StoredFile& f : files) {
     std::string what = checker.Check(f);
+    if (interrupt != nullptr && interrupt->raised()) return Status::Error(interrupt->Describe());
     if (!what.empty()) problems->push_back(Printable(f.file) + ": " + what);
   }
   return Status::Ok();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "reconciler/catalog/catalog.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {
@@ -41,9 +42,11 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out);
 // matches. Appends one "<file>: <what is wrong>" line per bad file to
 // *problems, e.g. "<file>: sha256 mismatch: recorded 5f.., file has 9a..".
 // A file listed twice is read once. Fails only when `host_dir` itself
-// cannot be resolved or is not a directory; a file's read error is a problem.
+// cannot be resolved or is not a directory, or when `interrupt` (optional)
+// is raised, which stops the reading within a block; a file's read error is
+// a problem.
 Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFile>& files,
-                         std::vector<std::string>* problems);
+                         std::vector<std::string>* problems, const Interrupt* interrupt = nullptr);
 
 // What is wrong with one file; `file` is relative to the host directory.
 struct VerifyProblem {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -655,6 +656,23 @@ TEST_CASE("verify: VerifyStoredFiles checks a list of records for restore") {
                         size, size, "../escape.zfs: not a relative path of ordinary components"});
 
   CHECK_FALSE(VerifyStoredFiles(dir / "absent", files, &problems).ok());
+}
+
+TEST_CASE("verify: VerifyStoredFiles stops when interrupted, naming the signal") {
+  TempDir dir("zrecon-verify");
+  std::string dest = BuildDestination(dir);
+  DestinationCatalog catalog;
+  REQUIRE(ReadDirectoryCatalog("usb", dest, kHost, &catalog).ok());
+  const Chain& chain = catalog.zones.at(kDb).chains.at(0);
+  std::vector<StoredFile> files = {chain.links[0].stream, chain.links[1].stream};
+  std::vector<std::string> problems;
+  Interrupt interrupt;
+  REQUIRE(VerifyStoredFiles(dest + "/" + kHost, files, &problems, &interrupt).ok());
+  interrupt.Raise(SIGINT);
+  Status st = VerifyStoredFiles(dest + "/" + kHost, files, &problems, &interrupt);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "interrupted by SIGINT");
+  CHECK(problems.empty());
 }
 
 }  // namespace
