@@ -240,14 +240,15 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   // vmadm create ran in an interrupted earlier restore (the -partial
   // dataset is zrecon's): continue it rather than refuse.
   bool resume = existing != nullptr && partial_exists;
-  if (existing != nullptr && !resume) {
-    std::string what;
-    for (const Dataset& d : inv.datasets) {
-      if (d.name == root_target || IsBelow(d.name, root_target) || d.name == cores ||
-          StartsWith(d.name, root_target + "-disk")) {
-        what += "\n    " + d.name + " (" + std::to_string(d.snapshots.size()) + " snapshots)";
-      }
+  // The zone's datasets on this host, one per line, for what --force replaces.
+  std::string what;
+  for (const Dataset& d : inv.datasets) {
+    if (d.name == root_target || IsBelow(d.name, root_target) || d.name == cores ||
+        StartsWith(d.name, root_target + "-disk")) {
+      what += "\n    " + d.name + " (" + std::to_string(d.snapshots.size()) + " snapshots)";
     }
+  }
+  if (existing != nullptr && !resume) {
     if (!in.force) {
       return Status::Error("zone " + uuid + " (" + Printable(existing->alias) +
                            ") already exists on this host; nothing was changed. --force would "
@@ -258,10 +259,34 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                          ") is deleted first, with its datasets:" + what);
     plan.steps.push_back(Step(RestoreStepKind::kDeleteZone, "--force replaces the existing zone",
                               {zfs.vmadm, "delete", uuid}));
-  } else if (existing == nullptr && inv.FindDataset(root_target) != nullptr && !in.force) {
-    return Status::Error("dataset " + root_target +
-                         " exists but no zone has that uuid; nothing was changed. Remove it or "
-                         "use --force.");
+  } else if (existing == nullptr && inv.FindDataset(root_target) != nullptr) {
+    // What a vmadm create that died with its restore (a whole process group
+    // killed) or a partial `vmadm delete` leaves: vmadm create would fail on
+    // it, so --force destroys it (the cores dataset too, and kvm disks).
+    if (!in.force) {
+      return Status::Error("dataset " + root_target +
+                           " exists but no zone has that uuid; nothing was changed. Remove it, "
+                           "or use --force to destroy first:" +
+                           what);
+    }
+    plan.notes.push_back("--force: no zone has uuid " + uuid +
+                         "; these datasets are destroyed first:" + what);
+    // The cores dataset first: it is mounted inside the zone root.
+    std::vector<std::string> doomed;
+    if (inv.FindDataset(cores) != nullptr) doomed.push_back(cores);
+    doomed.push_back(root_target);
+    for (const Dataset& d : inv.datasets) {
+      if (StartsWith(d.name, root_target + "-disk") && !EndsWith(d.name, "-partial")) {
+        doomed.push_back(d.name);
+      }
+    }
+    for (const std::string& name : doomed) {
+      RestoreStep destroy =
+          Step(RestoreStepKind::kDestroyLeftover, "--force: no zone has this uuid",
+               {zfs.zfs, "destroy", "-r", "-f", name});
+      destroy.retry_when_busy = true;
+      plan.steps.push_back(destroy);
+    }
   }
 
   // The image: clones are received as incrementals from its @final.

@@ -44,7 +44,8 @@ Status SelectRestorePoint(const ZoneManifest& zone, const std::string& at, const
                           RestorePoint* point);
 
 enum class RestoreStepKind {
-  kDestroyLeftover,  // zfs destroy -r of a -partial dataset left by an interrupted run
+  kDestroyLeftover,  // zfs destroy -r of a -partial dataset left by an interrupted run, or
+                     // with --force of the datasets of a uuid no zone has
   kDeleteZone,       // vmadm delete (only with --force)
   kReceive,          // zfs receive from an export file
   kRename,           // zfs rename
@@ -102,11 +103,12 @@ struct RestoreInput {
 };
 
 // Plans the restore. Refuses, before any change, when the zone exists on
-// this host (unless `force`), when its image is neither on the host nor on
-// the media, when the host's image differs from the one the chain was made
-// from, or when the saved config is unusable. A host that already holds the
-// restore point (a finished earlier run) gets only the remaining steps; a
-// leftover -partial dataset of an interrupted run is removed first.
+// this host, or datasets of its uuid do without the zone (unless `force`),
+// when its image is neither on the host nor on the media, when the host's
+// image differs from the one the chain was made from, or when the saved
+// config is unusable. A host that already holds the restore point (a
+// finished earlier run) gets only the remaining steps; a leftover -partial
+// dataset of an interrupted run is removed first.
 Status PlanRestore(const RestoreInput& input, RestorePlan* plan);
 
 // The plan for people, in `zrecon plan`'s conventions.

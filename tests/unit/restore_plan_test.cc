@@ -224,6 +224,34 @@ TEST_CASE("restore_plan: --force deletes the existing zone first and says what g
   CHECK(plan.notes[0].find("zones/cores/" + kZone) != std::string::npos);
 }
 
+// Found by tests/integration/restore_kill_test.sh: a vmadm create killed
+// with its restore (the whole process group) leaves the zone root without
+// the zone. The refusal said "Remove it or use --force", but --force left it
+// in place and vmadm create then failed on it.
+TEST_CASE("restore_plan: --force destroys the datasets of a uuid no zone has") {
+  InventoryBuilder b;
+  b.Image(kImage).Dataset(kRoot, kOrigin).Dataset("zones/cores/" + kZone);
+  Fixture f(b);
+  RestorePlan plan;
+  Status s = f.Plan(&plan);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("dataset " + kRoot +
+                         " exists but no zone has that uuid; nothing was changed. Remove it, "
+                         "or use --force to destroy first:") != std::string::npos);
+  CHECK(s.message().find("\n    zones/cores/" + kZone + " (0 snapshots)") != std::string::npos);
+  REQUIRE(f.Plan(&plan, "", "", true).ok());
+  std::vector<std::string> cmds = Commands(plan);
+  REQUIRE(cmds.size() > 3);
+  // The cores dataset first: it is mounted inside the zone root.
+  CHECK(cmds[0] == "zfs destroy -r -f zones/cores/" + kZone);
+  CHECK(cmds[1] == "zfs destroy -r -f " + kRoot);
+  CHECK(plan.steps[1].retry_when_busy);
+  CHECK(cmds[2] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(std::find(cmds.begin(), cmds.end(), "vmadm create") != cmds.end());
+  REQUIRE(plan.notes.size() == 1);
+  CHECK(plan.notes[0].find("--force: no zone has uuid " + kZone) != std::string::npos);
+}
+
 TEST_CASE("restore_plan: --at picks the earlier link for every dataset") {
   InventoryBuilder b;
   b.Image(kImage);
