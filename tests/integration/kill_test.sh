@@ -188,8 +188,17 @@ if strace -o /dev/null true 2>/dev/null; then
   # it. A rerun at the same --now writes the same file name and replaces
   # it; the next scheduled run (a day later) continues the chain with the
   # next snapshot, so nothing replaces it: the next apply must clean it up.
+  # The chain is the one web01's first send of the day writes to: the
+  # random rounds may have left its chain due for a new full stream, and
+  # then the first unlink in the old chain's directory is its removal.
   next_day $((GEN += 1))
-  CHAIN_A=$(kq tips "$HOSTDIR" | awk -F'\t' -v z="$A" '$1 == z { print $2 }')
+  run "$ZRECON" plan -f "$POLICY" --now "$T" --json
+  expect_rc 0
+  printf '%s\n' "$OUT" >"$RUNS/chosen-commit.sends.json"
+  CHAIN_A=$(kq sends "$RUNS/chosen-commit.sends.json" | awk -F'\t' -v z="$A" '$1 == z { print $2; exit }')
+  expect_match "$CHAIN_A" '^[^[:space:]]+$' "chosen-commit: the plan sends a stream of web01 ($(kq sends "$RUNS/chosen-commit.sends.json"))"
+  echo "kill_test: chosen-commit: web01's first send goes to chain $CHAIN_A" \
+    "($(kq sends "$RUNS/chosen-commit.sends.json" | awk -F'\t' -v z="$A" '$1 == z { print $3; exit }'))"
   strace_prefix "$HOSTDIR/$A/$CHAIN_A"
   kill_round chosen-commit "$T" -
   expect_eq "$PHASE" export "chosen-commit: killed in the export phase ($DETAIL)"

@@ -23,6 +23,8 @@ Usage: kill_query.py COMMAND ARGS
   tips HOSTDIR          per chain of every zone manifest: zone, chain id,
                         dataset, tip snapshot (full name), tip guid
   removed PLAN.json     per remove_export action: zone, chain id
+  sends PLAN.json       per send action, in plan order: zone, chain id,
+                        "new" or "continued", file
   loose PLAN.json       per file of a remove_loose action, sorted: zone, file
   problems VERIFY.json  every problem of a `zrecon verify --json` document
                         (host, image and zone problems: "FILE: MESSAGE"),
@@ -150,7 +152,7 @@ def problems(verify_path):
 
 
 def main(argv):
-    arity = {"point": 3, "tips": 1, "removed": 1, "loose": 1, "problems": 1}
+    arity = {"point": 3, "tips": 1, "removed": 1, "sends": 1, "loose": 1, "problems": 1}
     if len(argv) < 2 or arity.get(argv[1]) != len(argv) - 2:
         fail("bad command line: " + " ".join(argv[1:]) + "\n" + __doc__.strip().splitlines()[2],
              code=2)
@@ -165,6 +167,12 @@ def main(argv):
         for a in plan_actions(args[0]):
             if a.get("kind") == "remove_export":
                 print(f"{a['zone']}\t{a['chain']}")
+    elif command == "sends":
+        for a in plan_actions(args[0]):
+            if a.get("kind") == "send":
+                stream = a["stream"]
+                state = "new" if stream["new_chain"] else "continued"
+                print(f"{a['zone']}\t{stream['chain']}\t{state}\t{a['file']}")
     elif command == "loose":
         files = [(a["zone"], f) for a in plan_actions(args[0]) if a.get("kind") == "remove_loose"
                  for f in a["files"]]
