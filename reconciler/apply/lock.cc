@@ -167,7 +167,13 @@ Status LockOpenFile(int fd, const std::string& path, const std::string& command,
   me.started = FormatRfc3339(started);
   me.command = command;
   s = WriteContent(fd, path, FormatLockOwner(me));
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // Best effort: put back what was there (empty after a clean run), so
+    // that the next run does not take this one, which changed nothing, for
+    // a holder that crashed.
+    (void)WriteContent(fd, path, content);
+    return s;
+  }
   *note = TakeOverNote(path, content);
   return Status::Ok();
 }
@@ -227,7 +233,9 @@ Status HostLock::Acquire(const std::string& path, const std::string& command, Ep
 }
 
 // Emptied before the close that drops the lock, so a run that finds content
-// knows its writer did not get here.
+// knows its writer did not get here. A failure is not reported: the run's
+// work is done, and a record left behind only makes the next run take the
+// lock over with a note.
 HostLock::~HostLock() {
   if (::ftruncate(fd_, 0) == 0) ::fsync(fd_);
   ::close(fd_);
