@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings up a sandbox SmartOS-like host on zfs-fuse (see docs/sandbox.md):
-# a file-backed pool with the SmartOS system datasets, the test image
-# imported the way `imgadm import` does it, and `vmadm` (the simulator).
+# a file-backed pool with the SmartOS system datasets, two test images
+# installed with `imgadm` (the simulator; a zone-dataset image and an
+# lx-dataset image for lx zones) and `vmadm` (the simulator).
 #
 # Usage: [ZRECON_SANDBOX_POOL=zones] [ZRECON_SANDBOX_DIR=...] \
 #        [ZRECON_SANDBOX_SIZE=2G] [ZRECON_TEST_IMAGE=uuid] [ZRECON_TEST_IMAGE_SEED=42] \
@@ -24,6 +25,7 @@ DIR=$ZRECON_SANDBOX_DIR
 SIZE=${ZRECON_SANDBOX_SIZE:-2G}
 IMAGE=$ZRECON_TEST_IMAGE
 SEED=${ZRECON_TEST_IMAGE_SEED:-42}
+LX_IMAGE=$ZRECON_TEST_LX_IMAGE
 HOST_DIR=$DIR/$POOL
 PARTIAL_TO_CLEAN=
 
@@ -103,33 +105,41 @@ ensure_system_datasets() {
 }
 
 # Writes the stream of the test image: create + fill + snapshot, like an
-# image build, then `zfs send`. Leaves $partial in place for the import.
+# image build, then `zfs send`; the scratch dataset is destroyed again.
 build_image_stream() {
-  local partial=$1 stream=$2
-  log "building test image $IMAGE (seed $SEED)"
-  zfs create "$partial"
+  local scratch=$1 stream=$2 seed=$3
+  log "building test image $(basename "$stream" .zfs) (seed $seed)"
+  ds_exists "$scratch" && destroy_dataset "$scratch"
+  zfs create "$scratch"
   /usr/bin/python3 "$TOOLS_DIR/test-image/generate.py" \
-    "$(zfs get -H -o value mountpoint "$partial")" "$SEED"
-  zfs snapshot "$partial@final"
+    "$(zfs get -H -o value mountpoint "$scratch")" "$seed"
+  zfs snapshot "$scratch@final"
   mkdir -p "$(dirname "$stream")"
-  zfs send "$partial@final" >"$stream.tmp"
+  zfs send "$scratch@final" >"$stream.tmp"
   mv "$stream.tmp" "$stream"
+  destroy_dataset "$scratch"
 }
 
+# An IMGAPI-style manifest of the stream: files[0] carries the size and sha1
+# that `imgadm install` checks (imgadm.js:2246-2290).
 write_image_manifest() {
-  local stream=$1 manifest=$2
-  /usr/bin/python3 - "$IMAGE" "$stream" "$manifest" <<'EOF'
+  local uuid=$1 type=$2 stream=$3 manifest=$4
+  /usr/bin/python3 - "$uuid" "$type" "$stream" "$manifest" <<'EOF'
 import hashlib, json, os, sys
-uuid, stream, manifest = sys.argv[1:]
+uuid, kind, stream, manifest = sys.argv[1:]
 with open(stream, "rb") as f:
     sha1 = hashlib.sha1(f.read()).hexdigest()
 doc = {
     "v": 2, "uuid": uuid, "owner": "00000000-0000-0000-0000-000000000000",
-    "name": "zrecon-test", "version": "1.0.0", "state": "active", "disabled": False,
-    "public": True, "published_at": "2017-04-04T00:00:00Z", "type": "zone-dataset",
-    "os": "smartos", "description": "zrecon sandbox test image (generated)",
+    "name": "zrecon-test" if kind == "zone-dataset" else "zrecon-test-lx",
+    "version": "1.0.0", "state": "active", "disabled": False,
+    "public": True, "published_at": "2017-04-04T00:00:00Z", "type": kind,
+    "os": "smartos" if kind == "zone-dataset" else "linux",
+    "description": "zrecon sandbox test image (generated)",
     "files": [{"sha1": sha1, "size": os.path.getsize(stream), "compression": "none"}],
 }
+if kind == "lx-dataset":
+    doc["tags"] = {"kernel_version": "4.3.0"}
 with open(manifest + ".tmp", "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")
@@ -137,11 +147,14 @@ os.replace(manifest + ".tmp", manifest)
 EOF
 }
 
-# Reference 2.5 (imgadm import): receive into <image>-partial, expect one
-# snapshot, name it @final, rename to <image>. A failed import removes -partial.
+# The image, imported with `imgadm install -m <manifest> -f <stream>` (the
+# simulator follows imgadm.js installImage), so that the host's imgadm
+# database knows it and vmadm create accepts it. A leftover <image>-partial
+# is destroyed with imgadm's warning first.
 ensure_image() {
-  local image_ds=$POOL/$IMAGE partial=$POOL/$IMAGE-partial
-  local stream=$VMADM_SIM_IMAGES/$IMAGE.zfs manifest=$VMADM_SIM_IMAGES/$IMAGE.json
+  local image=$1 seed=$2 type=$3
+  local image_ds=$POOL/$image partial=$POOL/$image-partial
+  local stream=$VMADM_SIM_IMAGES/$image.zfs manifest=$VMADM_SIM_IMAGES/$image.json
   if ds_exists "$image_ds@final"; then
     if [[ ! -s $stream ]]; then
       log "saving the stream of $image_ds@final to $stream"
@@ -149,7 +162,7 @@ ensure_image() {
       zfs send "$image_ds@final" >"$stream.tmp"
       mv "$stream.tmp" "$stream"
     fi
-    [[ -f $manifest ]] || write_image_manifest "$stream" "$manifest"
+    [[ -f $manifest ]] || write_image_manifest "$image" "$type" "$stream" "$manifest"
     return
   fi
   if ds_exists "$partial"; then
@@ -160,39 +173,37 @@ ensure_image() {
     log "$image_ds has no @final snapshot; importing it again"
     destroy_dataset "$image_ds"
   fi
-  PARTIAL_TO_CLEAN=$partial
-  if [[ -s $stream ]]; then
-    log "importing image $IMAGE from $stream"
-    zfs receive "$partial" <"$stream"
-  else
-    build_image_stream "$partial" "$stream"
-  fi
-  local snaps
-  mapfile -t snaps < <(zfs list -H -r -d 1 -t snapshot -o name "$partial")
-  [[ ${#snaps[@]} -eq 1 ]] || die "image stream holds ${#snaps[@]} snapshots, expected 1"
-  [[ ${snaps[0]} == "$partial@final" ]] || zfs rename -r "${snaps[0]}" "$partial@final"
-  rename_dataset "$partial" "$image_ds"
-  PARTIAL_TO_CLEAN=
+  [[ -s $stream ]] || build_image_stream "$POOL/$image-build" "$stream" "$seed"
+  write_image_manifest "$image" "$type" "$stream" "$manifest"
+  log "importing image $image from $stream (imgadm install)"
+  "$HOST_DIR/bin/imgadm" install -q -P "$POOL" -m "$manifest" -f "$stream" >&2 ||
+    die "imgadm install of $image failed"
   mount_dataset "$image_ds"
-  write_image_manifest "$stream" "$manifest"
 }
 
-# bin/vmadm runs the simulator as this host, whatever VMADM_SIM_* the caller
-# has: putting a host's bin first on PATH is what selects the host.
+# bin/vmadm and bin/imgadm run the simulators as this host, whatever
+# VMADM_SIM_* the caller has: putting a host's bin first on PATH is what
+# selects the host.
 ensure_host_dir() {
-  local wrapper=$HOST_DIR/bin/vmadm content
-  mkdir -p "$HOST_DIR/bin" "$VMADM_SIM_STATE"
-  content=$(printf '%s\n' '#!/bin/sh' \
-    "# vmadm of sandbox host \"$POOL\" (written by tools/sandbox-up.sh)." \
-    "VMADM_SIM_POOL=$(printf %q "$POOL")" \
-    "VMADM_SIM_STATE=$(printf %q "$VMADM_SIM_STATE")" \
-    "VMADM_SIM_IMAGES=$(printf %q "$VMADM_SIM_IMAGES")" \
-    'export VMADM_SIM_POOL VMADM_SIM_STATE VMADM_SIM_IMAGES' \
-    "exec /usr/bin/python3 $(printf %q "$TOOLS_DIR/vmadm-sim") \"\$@\"")
-  if [[ ! -f $wrapper || $(<"$wrapper") != "$content" ]]; then
-    printf '%s\n' "$content" >"$wrapper"
-    chmod 755 "$wrapper"
-  fi
+  mkdir -p "$HOST_DIR/bin" "$VMADM_SIM_STATE" "$IMGADM_SIM_DB"
+  local tool content
+  for tool in vmadm imgadm; do
+    content=$(printf '%s\n' '#!/bin/sh' \
+      "# $tool of sandbox host \"$POOL\" (written by tools/sandbox-up.sh)." \
+      "VMADM_SIM_POOL=$(printf %q "$POOL")" \
+      "VMADM_SIM_STATE=$(printf %q "$VMADM_SIM_STATE")" \
+      "VMADM_SIM_IMAGES=$(printf %q "$VMADM_SIM_IMAGES")" \
+      "VMADM_SIM_IMGADM=$(printf %q "$HOST_DIR/bin/imgadm")" \
+      "IMGADM_SIM_DB=$(printf %q "$IMGADM_SIM_DB")" \
+      "IMGADM_SIM_POOL=$(printf %q "$POOL")" \
+      'export VMADM_SIM_POOL VMADM_SIM_STATE VMADM_SIM_IMAGES VMADM_SIM_IMGADM' \
+      'export IMGADM_SIM_DB IMGADM_SIM_POOL' \
+      "exec /usr/bin/python3 $(printf %q "$TOOLS_DIR/$tool-sim") \"\$@\"")
+    if [[ ! -f $HOST_DIR/bin/$tool || $(<"$HOST_DIR/bin/$tool") != "$content" ]]; then
+      printf '%s\n' "$content" >"$HOST_DIR/bin/$tool"
+      chmod 755 "$HOST_DIR/bin/$tool"
+    fi
+  done
 }
 
 main() {
@@ -200,6 +211,8 @@ main() {
   [[ $POOL =~ ^[A-Za-z][A-Za-z0-9_.-]*$ ]] || die "invalid pool name: '$POOL'"
   [[ $IMAGE =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] ||
     die "ZRECON_TEST_IMAGE is not a lower-case UUID: '$IMAGE'"
+  [[ $LX_IMAGE =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ && $LX_IMAGE != "$IMAGE" ]] ||
+    die "ZRECON_TEST_LX_IMAGE is not a lower-case UUID other than ZRECON_TEST_IMAGE: '$LX_IMAGE'"
   [[ $SEED =~ ^[0-9]+$ ]] || die "ZRECON_TEST_IMAGE_SEED is not a number: '$SEED'"
   mkdir -p "$DIR"
   exec 9>"$DIR/.lock"
@@ -208,9 +221,11 @@ main() {
   ensure_daemon
   ensure_pool
   ensure_system_datasets
-  ensure_image
   ensure_host_dir
-  log "host $POOL ready: image $IMAGE, vmadm in $HOST_DIR/bin"
+  ensure_image "$IMAGE" "$SEED" zone-dataset
+  # lx zones need an lx-dataset image (proptable.js zoneroot_image_types).
+  ensure_image "$LX_IMAGE" $((SEED + 1)) lx-dataset
+  log "host $POOL ready: images $IMAGE (zone-dataset), $LX_IMAGE (lx-dataset), vmadm and imgadm in $HOST_DIR/bin"
   "$TOOLS_DIR/sandbox-env.sh"
 }
 

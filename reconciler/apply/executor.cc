@@ -5,6 +5,7 @@
 #include <memory>
 #include <string_view>
 
+#include "reconciler/catalog/imgadm_record.h"
 #include "reconciler/host/zfs_dialect.h"
 #include "reconciler/util/strings.h"
 
@@ -144,6 +145,8 @@ class Executor {
       case ActionKind::kSaveImage:
       case ActionKind::kSaveConfig:
         return RunExport(index, result);
+      case ActionKind::kSaveImageRecord:
+        return SaveImageRecord(a, result);
       case ActionKind::kRemoveExport: {
         Destination* dest = nullptr;
         Status s = FindDestination(a.destination, &dest);
@@ -270,6 +273,33 @@ class Executor {
     s = file->Commit(stored);
     if (direct >= 0) result->bytes = file->bytes_in();
     return s;
+  }
+
+  // imgadm's record is small: it is read whole, checked, then written. A
+  // dry run's host prints nothing; the directory destination refuses to
+  // record an empty file, so only then is the check skipped.
+  Status SaveImageRecord(const Action& a, ActionResult* result) {
+    Destination* dest = nullptr;
+    Status s = FindDestination(a.destination, &dest);
+    if (!s.ok()) return s;
+    CommandResult r;
+    s = host_.Run(a.argv, &r);
+    if (!s.ok()) return s;
+    if (r.exit_code != 0) return Status::Error(DescribeFailure(a.argv, r));
+    std::string type;
+    if (!r.out.empty()) {
+      s = ParseImgadmRecord(r.out, a.stream.image_uuid, &type);
+      if (!s.ok()) return s.Prefixed(ShellJoin(a.argv));
+    }
+    std::unique_ptr<StreamFile> file;
+    s = dest->Create(a.file, "none", &file);
+    if (s.ok()) s = file->Write(r.out.data(), r.out.size());
+    StoredFile stored;
+    if (s.ok()) s = file->Commit(&stored);
+    if (!s.ok()) return s.Prefixed(a.destination + ":" + a.file);
+    result->bytes = r.out.size();
+    result->stored = stored.size;
+    return dest->RecordImageRecord(a.stream.image_uuid, stored, type);
   }
 
   Status RunExport(size_t index, ActionResult* result) {

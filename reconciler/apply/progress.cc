@@ -36,6 +36,8 @@ std::string Subject(const Action& a) {
     case ActionKind::kSend:
     case ActionKind::kSaveImage:
       return a.snapshot + " -> " + a.destination + ":" + a.file;
+    case ActionKind::kSaveImageRecord:
+      return a.stream.image_uuid + " -> " + a.destination + ":" + a.file;
     case ActionKind::kSaveConfig:
       return a.zone + " -> " + a.destination + ":" + a.file;
     case ActionKind::kRemoveExport:

@@ -14,6 +14,7 @@ namespace zrecon {
 //
 //   <path>/<host>/images/<image_uuid>.json       image manifest
 //   <path>/<host>/images/<image_uuid>.zfs        zfs send <pool>/<image>@final
+//   <path>/<host>/images/<image_uuid>.imgadm     imgadm get -P <pool> <image>
 //   <path>/<host>/<zone_uuid>/manifest.json      zone manifest
 //   <path>/<host>/<zone_uuid>/config/<time>.json vmadm get output
 //   <path>/<host>/<zone_uuid>/<dskey>/<chain start time>/<seq>-<snapshot>.zfs
@@ -88,6 +89,11 @@ struct ImageManifest {
   uint64_t createtxg = 0;
   StoredFile stream;
   std::string written;
+  // imgadm's record of the image on the exporting host (`imgadm get -P`):
+  // what a restore registers so that vmadm create accepts the image.
+  // Empty `file` for exports made before zrecon saved it.
+  StoredFile imgadm_record;
+  std::string imgadm_type;  // its manifest.type ("" when imgadm had none)
 };
 
 // The catalog of one destination for one host, as read before planning.

@@ -494,7 +494,8 @@ Status DecodeZoneIdentity(const Json& j, const std::string& path, ZoneManifest* 
 }
 
 Status DecodeImageBody(const Json& j, const std::string& path, ImageManifest* out) {
-  Status st = CheckKeys(j, path, {"uuid", "snapshot", "guid", "createtxg", "stream", "written"});
+  Status st = CheckKeys(j, path, {"uuid", "snapshot", "guid", "createtxg", "stream", "written"},
+                        {"imgadm", "imgadm_type"});
   if (st.ok()) st = GetChecked(j, path, "uuid", IsUuid, kUuidShape, &out->uuid);
   if (st.ok()) {
     st = GetChecked(j, path, "snapshot", IsFullSnapshotName, kSnapshotShape, &out->snapshot);
@@ -509,6 +510,20 @@ Status DecodeImageBody(const Json& j, const std::string& path, ImageManifest* ou
   if (st.ok()) st = GetNonZeroGuid(j, path, "createtxg", &out->createtxg);
   if (st.ok()) st = DecodeStream(j.at("stream"), Member(path, "stream"), &out->stream);
   if (st.ok()) st = GetChecked(j, path, "written", IsTime, kTimeShape, &out->written);
+  if (st.ok() && j.contains("imgadm")) {
+    st = DecodeStream(j.at("imgadm"), Member(path, "imgadm"), &out->imgadm_record);
+    const std::string want = "images/" + out->uuid + ".imgadm";
+    if (st.ok() && out->imgadm_record.file != want) {
+      st = Fail(Member(Member(path, "imgadm"), "file"),
+                "expected " + Quoted(want) + ", got " + Quoted(out->imgadm_record.file));
+    }
+    if (st.ok() && out->imgadm_record.compression != "none") {
+      st = Fail(Member(Member(path, "imgadm"), "compression"), "expected \"none\"");
+    }
+  }
+  if (st.ok() && j.contains("imgadm_type")) {
+    st = GetString(j, path, "imgadm_type", &out->imgadm_type);
+  }
   return st;
 }
 
@@ -693,6 +708,10 @@ std::string EncodeImageManifest(const ImageManifest& m) {
   image["createtxg"] = Decimal(m.createtxg);
   image["stream"] = EncodeStoredFile(m.stream);
   image["written"] = m.written;
+  if (!m.imgadm_record.file.empty()) {
+    image["imgadm"] = EncodeStoredFile(m.imgadm_record);
+    image["imgadm_type"] = m.imgadm_type;
+  }
   Json doc = Json::object();
   doc["format_version"] = m.format_version;
   doc["kind"] = kImageKind;

@@ -188,4 +188,8 @@ bool ParseSendEstimate(std::string_view out, uint64_t* bytes) {
 
 Argv ZfsCommands::VmadmGet(const std::string& uuid) const { return {vmadm, "get", uuid}; }
 
+Argv ZfsCommands::ImgadmGet(const std::string& pool, const std::string& image_uuid) const {
+  return {imgadm, "get", "-P", pool, image_uuid};
+}
+
 }  // namespace zrecon

@@ -31,6 +31,7 @@ constexpr size_t kDestroyBatchSize = 256;
 struct ZfsCommands {
   std::string zfs = "zfs";
   std::string vmadm = "vmadm";
+  std::string imgadm = "imgadm";
   ZfsDialect dialect = ZfsDialect::kIllumos;
 
   // Snapshots `names` (full names, one pool) atomically where the dialect
@@ -60,6 +61,9 @@ struct ZfsCommands {
   Argv Hold(const std::string& tag, const std::string& snapshot) const;
   Argv Release(const std::string& tag, const std::string& snapshot) const;
   Argv VmadmGet(const std::string& uuid) const;
+  // imgadm's record of an installed image ({manifest, zpool, source}), the
+  // one `vmadm create` checks every image against (VM.js validateImage).
+  Argv ImgadmGet(const std::string& pool, const std::string& image_uuid) const;
 };
 
 // Parses SendEstimate output: the value of the "size" line or, when there is

@@ -12,6 +12,7 @@ struct KindName {
 constexpr KindName kKindNames[] = {
     {ActionKind::kSnapshot, "snapshot"},
     {ActionKind::kSaveImage, "save_image"},
+    {ActionKind::kSaveImageRecord, "save_image_record"},
     {ActionKind::kSend, "send"},
     {ActionKind::kSaveConfig, "save_config"},
     {ActionKind::kMarkTip, "mark_tip"},
@@ -46,8 +47,8 @@ bool ParseActionKind(const std::string& text, ActionKind* out) {
 }
 
 bool PlanSummary::empty() const {
-  return snapshots == 0 && sends == 0 && images == 0 && configs == 0 && tip_changes == 0 &&
-         destroys == 0 && removed_chains == 0 && loose_files == 0;
+  return snapshots == 0 && sends == 0 && images == 0 && image_records == 0 && configs == 0 &&
+         tip_changes == 0 && destroys == 0 && removed_chains == 0 && loose_files == 0;
 }
 
 std::string PlanSummary::ToString() const {
@@ -55,6 +56,9 @@ std::string PlanSummary::ToString() const {
   std::string out = "Plan: " + std::to_string(snapshots) + " to snapshot, " +
                     std::to_string(sends + images) + " to send, " + std::to_string(destroys) +
                     " to destroy";
+  if (image_records > 0) {
+    out += ", " + Count(image_records, "image record", "image records") + " to save";
+  }
   if (removed_chains > 0) out += ", " + Count(removed_chains, "chain", "chains") + " to remove";
   if (loose_files > 0) {
     out += ", " + Count(loose_files, "loose file", "loose files") + " to remove";
@@ -74,6 +78,9 @@ PlanSummary Plan::Summary() const {
         break;
       case ActionKind::kSaveImage:
         ++s.images;
+        break;
+      case ActionKind::kSaveImageRecord:
+        ++s.image_records;
         break;
       case ActionKind::kSend:
         ++s.sends;

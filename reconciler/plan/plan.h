@@ -21,16 +21,18 @@ constexpr int kPlanFormatMajor = 1;
 constexpr int kPlanFormatMinor = 0;
 
 enum class ActionKind {
-  kSnapshot,      // zfs snapshot: `snapshots` = full names created (one zone group)
-  kSaveImage,     // zfs send <pool>/<image>@final > destination file
-  kSend,          // zfs send [-i from] snapshot > destination file
-  kSaveConfig,    // vmadm get <uuid> > destination file
-  kMarkTip,       // zfs set/inherit zrecon:exported on `snapshots[0]`
-  kHold,          // zfs hold zrecon <snapshot>
-  kRelease,       // zfs release zrecon <snapshot>
-  kDestroy,       // zfs destroy of `snapshots` (all of one dataset)
-  kRemoveExport,  // delete an old chain's files from a destination (no argv)
-  kRemoveLoose,   // delete files an interrupted apply left listed as loose (no argv)
+  kSnapshot,         // zfs snapshot: `snapshots` = full names created (one zone group)
+  kSaveImage,        // zfs send <pool>/<image>@final > destination file
+  kSaveImageRecord,  // imgadm get -P <pool> <image> > destination file (what
+                     // vmadm create checks an image against on restore)
+  kSend,             // zfs send [-i from] snapshot > destination file
+  kSaveConfig,       // vmadm get <uuid> > destination file
+  kMarkTip,          // zfs set/inherit zrecon:exported on `snapshots[0]`
+  kHold,             // zfs hold zrecon <snapshot>
+  kRelease,          // zfs release zrecon <snapshot>
+  kDestroy,          // zfs destroy of `snapshots` (all of one dataset)
+  kRemoveExport,     // delete an old chain's files from a destination (no argv)
+  kRemoveLoose,      // delete files an interrupted apply left listed as loose (no argv)
 };
 const char* ActionKindName(ActionKind kind);
 bool ParseActionKind(const std::string& text, ActionKind* out);
@@ -70,7 +72,8 @@ struct Action {
   // remove_loose: the zone manifest's loose_files.
   std::string file;
   std::vector<std::string> files;
-  // send, save_image: full snapshot names; `from` is "" for a full stream.
+  // send, save_image, save_image_record: full snapshot names (the image's
+  // @final for the last two); `from` is "" for a full stream.
   std::string snapshot;
   std::string from;
   StreamTarget stream;
@@ -82,6 +85,7 @@ struct PlanSummary {
   int snapshots = 0;       // snapshot names to create
   int sends = 0;           // send actions
   int images = 0;          // save_image actions
+  int image_records = 0;   // save_image_record actions
   int configs = 0;         // save_config actions
   int tip_changes = 0;     // mark_tip, hold and release actions
   int destroys = 0;        // snapshot names to destroy

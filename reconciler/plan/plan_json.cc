@@ -47,6 +47,7 @@ Json EncodeAction(const Action& a) {
       break;
     case ActionKind::kSend:
     case ActionKind::kSaveImage:
+    case ActionKind::kSaveImageRecord:
       j["destination"] = a.destination;
       j["file"] = a.file;
       j["snapshot"] = a.snapshot;
@@ -208,6 +209,7 @@ void DecodeAction(Reader& r, const Json& j, const std::string& path, Action* a) 
       break;
     case ActionKind::kSend:
     case ActionKind::kSaveImage:
+    case ActionKind::kSaveImageRecord:
       a->destination = r.String(j, path, "destination");
       a->file = r.String(j, path, "file");
       a->snapshot = r.String(j, path, "snapshot");
@@ -268,15 +270,11 @@ std::string EncodePlanJson(const Plan& plan) {
   for (const Action& a : plan.actions) actions.push_back(EncodeAction(a));
   j["actions"] = std::move(actions);
   PlanSummary s = plan.Summary();
-  j["summary"] = {{"snapshot", s.snapshots},
-                  {"send", s.sends},
-                  {"save_image", s.images},
-                  {"save_config", s.configs},
-                  {"tip_change", s.tip_changes},
-                  {"destroy", s.destroys},
-                  {"remove_export", s.removed_chains},
-                  {"remove_loose", s.loose_files},
-                  {"text", s.ToString()}};
+  j["summary"] = {{"snapshot", s.snapshots},       {"send", s.sends},
+                  {"save_image", s.images},        {"save_image_record", s.image_records},
+                  {"save_config", s.configs},      {"tip_change", s.tip_changes},
+                  {"destroy", s.destroys},         {"remove_export", s.removed_chains},
+                  {"remove_loose", s.loose_files}, {"text", s.ToString()}};
   // Invalid UTF-8 in a name must not make encoding throw; replace it.
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
@@ -376,6 +374,7 @@ Status DecodePlanJson(std::string_view text, Plan* out) {
     std::string path = "$.actions[" + std::to_string(i) + "]";
     const bool removes = a.kind == ActionKind::kRemoveExport || a.kind == ActionKind::kRemoveLoose;
     bool has_destination = a.kind == ActionKind::kSend || a.kind == ActionKind::kSaveImage ||
+                           a.kind == ActionKind::kSaveImageRecord ||
                            a.kind == ActionKind::kSaveConfig || removes;
     if (has_destination && !p.destinations.count(a.destination)) {
       r.Fail(path + ".destination",

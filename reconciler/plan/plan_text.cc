@@ -13,6 +13,7 @@ char ActionSymbol(ActionKind kind) {
     case ActionKind::kSnapshot:
       return '+';
     case ActionKind::kSaveImage:
+    case ActionKind::kSaveImageRecord:
     case ActionKind::kSend:
     case ActionKind::kSaveConfig:
       return '>';
@@ -34,6 +35,8 @@ const char* ActionLabel(ActionKind kind) {
       return "snapshot";
     case ActionKind::kSaveImage:
       return "save image";
+    case ActionKind::kSaveImageRecord:
+      return "save imgadm";
     case ActionKind::kSend:
       return "send";
     case ActionKind::kSaveConfig:
@@ -85,6 +88,10 @@ void RenderAction(const Action& a, std::string* out) {
     case ActionKind::kSend:
       subjects = {a.snapshot + " -> " + a.destination + ":" + a.file};
       if (!a.from.empty()) subjects[0] += " (from " + a.from + ")";
+      redirect = " > " + a.destination + ":" + a.file;
+      break;
+    case ActionKind::kSaveImageRecord:
+      subjects = {a.stream.image_uuid + " -> " + a.destination + ":" + a.file};
       redirect = " > " + a.destination + ":" + a.file;
       break;
     case ActionKind::kSaveConfig:

@@ -512,23 +512,50 @@ void Planner::PlanExports(ZoneContext& z) {
                std::string(step.target->name) + ".zfs" + (dest.compression == "zstd" ? ".zst" : "");
       z.post_tips[ds.name][rule->destination] = step.target->name;
 
-      if (!step.image_uuid.empty() && !cat->images.count(step.image_uuid) &&
-          images_planned_.insert({rule->destination, step.image_uuid}).second) {
-        const Snapshot* origin = inv_.FindSnapshot(ds.origin);
-        Action img = ZoneAction(ActionKind::kSaveImage, zone,
-                                "image " + step.image_uuid + " is not on " + rule->destination +
-                                    " yet; chains of its clones start from it");
-        img.destination = rule->destination;
-        img.snapshot = ds.origin;
-        img.argv = in_.commands.Send(ds.origin, "");
-        img.file =
-            "images/" + step.image_uuid + ".zfs" + (dest.compression == "zstd" ? ".zst" : "");
-        img.stream.dataset = ds.origin.substr(0, ds.origin.find('@'));
-        img.stream.guid = origin->guid;
-        img.stream.createtxg = origin->createtxg;
-        img.stream.creation = origin->creation;
-        img.stream.image_uuid = step.image_uuid;
-        images.push_back(std::move(img));
+      // The image a chain of this dataset needs on restore: its stream, and
+      // imgadm's record of it (vmadm create refuses an image imgadm does
+      // not know). Exports made before zrecon saved the record get it with
+      // their zone's next export, while the image is still on the host.
+      const std::string image = !step.image_uuid.empty()
+                                    ? step.image_uuid
+                                    : (step.chain != nullptr ? step.chain->image_uuid : "");
+      if (!image.empty() && images_planned_.insert({rule->destination, image}).second) {
+        auto have = cat->images.find(image);
+        if (have == cat->images.end() && !step.image_uuid.empty()) {
+          const Snapshot* origin = inv_.FindSnapshot(ds.origin);
+          Action img = ZoneAction(ActionKind::kSaveImage, zone,
+                                  "image " + image + " is not on " + rule->destination +
+                                      " yet; chains of its clones start from it");
+          img.destination = rule->destination;
+          img.snapshot = ds.origin;
+          img.argv = in_.commands.Send(ds.origin, "");
+          img.file = "images/" + image + ".zfs" + (dest.compression == "zstd" ? ".zst" : "");
+          img.stream.dataset = ds.origin.substr(0, ds.origin.find('@'));
+          img.stream.guid = origin->guid;
+          img.stream.createtxg = origin->createtxg;
+          img.stream.creation = origin->creation;
+          img.stream.image_uuid = image;
+          images.push_back(std::move(img));
+        }
+        const std::string origin_name = step.image_uuid.empty() ? step.chain->origin : ds.origin;
+        const std::string image_ds = origin_name.substr(0, origin_name.find('@'));
+        bool saved = have != cat->images.end() && !have->second.imgadm_record.file.empty();
+        if (!saved && (have != cat->images.end() || !step.image_uuid.empty()) &&
+            inv_.FindDataset(image_ds) != nullptr) {
+          Action rec = ZoneAction(
+              ActionKind::kSaveImageRecord, zone,
+              have == cat->images.end()
+                  ? "imgadm's record of image " + image + ", which vmadm create checks on restore"
+                  : "image " + image + " on " + rule->destination +
+                        " has no imgadm record yet (exported before zrecon saved it)");
+          rec.destination = rule->destination;
+          rec.snapshot = origin_name;
+          rec.argv = in_.commands.ImgadmGet(image_ds.substr(0, image_ds.find('/')), image);
+          rec.file = "images/" + image + ".imgadm";
+          rec.stream.dataset = image_ds;
+          rec.stream.image_uuid = image;
+          images.push_back(std::move(rec));
+        }
       }
       sends.push_back(std::move(a));
     }

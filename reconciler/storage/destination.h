@@ -99,6 +99,11 @@ class Destination {
   virtual Status JournalFile(const ZoneManifest& zone, const std::string& file) = 0;
 
   virtual Status RecordImage(const ImageManifest& image) = 0;
+  // Adds imgadm's record of an image the catalog records (its committed
+  // file `record`, and the manifest type it names) to the image manifest.
+  // Fails when the image is not recorded or already has a record.
+  virtual Status RecordImageRecord(const std::string& image_uuid, const StoredFile& record,
+                                   const std::string& imgadm_type) = 0;
   // Adds a config record to the zone's manifest (creating the manifest with
   // `zone`'s identity fields if it does not exist yet), taking its file off
   // loose_files in the same write.

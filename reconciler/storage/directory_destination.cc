@@ -732,7 +732,7 @@ Status CheckRemovable(const std::string& zone_uuid, const std::string& file) {
 
 bool CatalogRecordsFile(const DestinationCatalog& catalog, const std::string& file) {
   for (const auto& [uuid, image] : catalog.images) {
-    if (StoredIs(image.stream, file)) return true;
+    if (StoredIs(image.stream, file) || StoredIs(image.imgadm_record, file)) return true;
   }
   for (const auto& [uuid, zone] : catalog.zones) {
     if (ZoneRecordsFile(zone, file)) return true;
@@ -772,6 +772,31 @@ Status ImageToRecord(const DestinationCatalog& catalog, const ImageManifest& ima
   if (st.ok()) st = DecodeImageManifest(EncodeImageManifest(image), &decoded);
   if (!st.ok()) {
     return st.Prefixed("refusing to record image " + Quoted(image.uuid));
+  }
+  *out = std::move(decoded);
+  return Status::Ok();
+}
+
+Status ImageWithRecord(const DestinationCatalog& catalog, const std::string& image_uuid,
+                       const StoredFile& record, const std::string& imgadm_type,
+                       ImageManifest* out) {
+  auto it = catalog.images.find(image_uuid);
+  Status st;
+  if (it == catalog.images.end()) {
+    st = Status::Error("the image is not recorded in the catalog of destination " + catalog.name);
+  } else if (!it->second.imgadm_record.file.empty()) {
+    st = Status::Error("it already has one");
+  }
+  if (st.ok()) st = RefuseRecorded(catalog, record.file);
+  ImageManifest decoded;
+  if (st.ok()) {
+    ImageManifest m = it->second;
+    m.imgadm_record = record;
+    m.imgadm_type = imgadm_type;
+    st = DecodeImageManifest(EncodeImageManifest(m), &decoded);
+  }
+  if (!st.ok()) {
+    return st.Prefixed("refusing to record imgadm's record of image " + Quoted(image_uuid));
   }
   *out = std::move(decoded);
   return Status::Ok();
@@ -1010,6 +1035,26 @@ Status DirectoryDestination::RecordImage(const ImageManifest& image) {
   ImageManifest m;
   Status st = ImageToRecord(catalog_, image, &m);
   if (st.ok()) st = CheckCommitted(m.stream);
+  Fd dir;
+  if (st.ok()) st = OpenHostSubdirectory(name_, path_, host_, kImagesDir, true, &dir);
+  if (st.ok()) {
+    std::string file = HostDir() + "/" + kImagesDir + "/" + m.uuid + ".json";
+    st = WriteFileAtomically(file, EncodeImageManifest(m));
+  }
+  if (st.ok()) catalog_.images[m.uuid] = m;
+  return st;
+}
+
+Status DirectoryDestination::RecordImageRecord(const std::string& image_uuid,
+                                               const StoredFile& record,
+                                               const std::string& imgadm_type) {
+  ImageManifest m;
+  Status st = ImageWithRecord(catalog_, image_uuid, record, imgadm_type, &m);
+  if (st.ok() && record.size == 0) {
+    st = Status::Error("refusing to record imgadm's record of image " + Quoted(image_uuid) + ": " +
+                       record.file + " is empty");
+  }
+  if (st.ok()) st = CheckCommitted(m.imgadm_record);
   Fd dir;
   if (st.ok()) st = OpenHostSubdirectory(name_, path_, host_, kImagesDir, true, &dir);
   if (st.ok()) {

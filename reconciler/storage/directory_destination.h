@@ -64,6 +64,8 @@ class DirectoryDestination : public Destination {
   // committed: a regular file of the recorded size. A file can be recorded
   // only once; so can an image. Nothing changes on failure.
   Status RecordImage(const ImageManifest& image) override;
+  Status RecordImageRecord(const std::string& image_uuid, const StoredFile& record,
+                           const std::string& imgadm_type) override;
   Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override;
   Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override;
 
@@ -105,6 +107,10 @@ Status CheckNewFile(const DestinationCatalog& catalog, const std::string& file,
 // manifest format accepts "0".
 Status ImageToRecord(const DestinationCatalog& catalog, const ImageManifest& image,
                      ImageManifest* out);
+// *out = the image manifest RecordImageRecord would write.
+Status ImageWithRecord(const DestinationCatalog& catalog, const std::string& image_uuid,
+                       const StoredFile& record, const std::string& imgadm_type,
+                       ImageManifest* out);
 
 // *out = the zone manifest after adding a config record or a link, which
 // also takes the recorded file off loose_files. A zone absent from `catalog`

@@ -89,6 +89,17 @@ Status RecordingDestination::RecordImage(const ImageManifest& image) {
   return st;
 }
 
+Status RecordingDestination::RecordImageRecord(const std::string& image_uuid,
+                                               const StoredFile& record,
+                                               const std::string& imgadm_type) {
+  ImageManifest m;
+  Status st = ImageWithRecord(catalog_, image_uuid, record, imgadm_type, &m);
+  if (!st.ok()) return st;
+  actions_.push_back("record imgadm record of image " + m.uuid + " (" + record.file + ")");
+  catalog_.images[m.uuid] = std::move(m);
+  return st;
+}
+
 Status RecordingDestination::RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) {
   ZoneManifest m;
   Status st = ZoneWithConfig(catalog_, zone.host, zone, config, &m);

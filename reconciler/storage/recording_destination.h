@@ -40,6 +40,8 @@ class RecordingDestination : public Destination {
   // A zone manifest that does not exist yet takes its host from `zone`.
   Status JournalFile(const ZoneManifest& zone, const std::string& file) override;
   Status RecordImage(const ImageManifest& image) override;
+  Status RecordImageRecord(const std::string& image_uuid, const StoredFile& record,
+                           const std::string& imgadm_type) override;
   Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override;
   Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override;
   Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,

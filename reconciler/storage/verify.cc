@@ -470,6 +470,9 @@ Known KnownFiles(const LoadedHost& host) {
     AddKnown(&known, image.manifest);
     if (image.manifest_ok) {
       AddKnown(&known, image.image.stream.file);
+      if (!image.image.imgadm_record.file.empty()) {
+        AddKnown(&known, image.image.imgadm_record.file);
+      }
     } else {
       known.hidden.push_back(std::string(kImagesDir) + "/" + uuid + ".");
     }
@@ -631,6 +634,10 @@ void VerifyHost(const LoadedHost& host, const std::vector<std::string>& wanted,
     if (ir.manifest_ok) {
       std::string what = files.Check(ir.image.stream);
       if (!what.empty()) AddProblem(&ir.problems, ir.image.stream.file, what);
+      if (!ir.image.imgadm_record.file.empty()) {
+        what = files.Check(ir.image.imgadm_record);
+        if (!what.empty()) AddProblem(&ir.problems, ir.image.imgadm_record.file, what);
+      }
     }
     r.images.push_back(std::move(ir));
   }

@@ -138,7 +138,9 @@ class Catalog:
             "format_version": 1, "kind": "image",
             "image": {"uuid": uuid, "snapshot": snap, "guid": str(guid(snap)),
                       "createtxg": str(s["txg"]), "written": "2026-10-01T02:00:00Z",
-                      "stream": stream("images/%s.zfs" % uuid)}}
+                      "stream": stream("images/%s.zfs" % uuid),
+                      "imgadm": stream("images/%s.imgadm" % uuid),
+                      "imgadm_type": "zone-dataset"}}
         return self
 
     def chain(self, zone, alias, brand, image, dataset, key, snaps, origin=""):

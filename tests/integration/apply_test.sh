@@ -57,8 +57,13 @@ expect_applied "T0"
 expect_state "T0" "$T0" "zrecon-daily-$S0" \
   "zrecon-hourly-$S0" "zrecon-daily-$S0" "zrecon-weekly-$S0"
 
-expect_eq "$(catalog images)" "$IMG	$ORIGIN	$(guid "$ORIGIN")	images/$IMG.zfs" \
-  "T0: the image stream is saved once, with its manifest"
+expect_eq "$(catalog images)" "$(lines "$IMG	$ORIGIN	$(guid "$ORIGIN")	images/$IMG.zfs	images/$IMG.imgadm	zone-dataset" \
+  "$LX_IMG	$LX_ORIGIN	$(guid "$LX_ORIGIN")	images/$LX_IMG.zfs	images/$LX_IMG.imgadm	lx-dataset")" \
+  "T0: each image stream is saved once, with its manifest and imgadm's record"
+for image in "$IMG" "$LX_IMG"; do
+  expect_eq "$(cmp "$HOSTDIR/images/$image.imgadm" <(imgadm get -P "$POOL" "$image") 2>&1)" "" \
+    "T0: the record of image $image is imgadm get's output"
+done
 for zone in "$A web01 joyent" "$B web02 lx"; do
   read -r uuid alias brand <<<"$zone"
   expect_eq "$(catalog zone "$uuid" alias) $(catalog zone "$uuid" brand)" "$alias $brand" \
@@ -69,11 +74,11 @@ for zone in "$A web01 joyent" "$B web02 lx"; do
 done
 expect_eq "$(catalog chains "$A")" "root/$S0	$ROOT_A	$ORIGIN	$(guid "$ORIGIN")	1" \
   "T0: one chain for web01's root, based on the image origin"
-expect_eq "$(catalog chains "$B")" "$(lines "root/$S0	$ROOT_B	$ORIGIN	$(guid "$ORIGIN")	1" \
+expect_eq "$(catalog chains "$B")" "$(lines "root/$S0	$ROOT_B	$LX_ORIGIN	$(guid "$LX_ORIGIN")	1" \
   "root+data/$S0	$DATA_B		0	1")" \
   "T0: web02 has a chain for its root (image origin) and one for its delegated dataset (no origin)"
 expect_links "T0" "$A" "root/$S0" "$ROOT_A" "$ORIGIN" "zrecon-daily-$S0"
-expect_links "T0" "$B" "root/$S0" "$ROOT_B" "$ORIGIN" "zrecon-daily-$S0"
+expect_links "T0" "$B" "root/$S0" "$ROOT_B" "$LX_ORIGIN" "zrecon-daily-$S0"
 expect_links "T0" "$B" "root+data/$S0" "$DATA_B" "" "zrecon-daily-$S0"
 
 # ============================================================ T0+1h: an hourly, no export
@@ -135,7 +140,7 @@ expect_state "T0+1d" "$T1D" "zrecon-daily-$S1D" \
   "zrecon-hourly-$S0" "zrecon-hourly-$S1H" "zrecon-hourly-$S1D" \
   "zrecon-daily-$S0" "zrecon-daily-$S1D" "zrecon-weekly-$S0"
 expect_links "T0+1d" "$A" "root/$S0" "$ROOT_A" "$ORIGIN" "zrecon-daily-$S0" "zrecon-daily-$S1D"
-expect_links "T0+1d" "$B" "root/$S0" "$ROOT_B" "$ORIGIN" "zrecon-daily-$S0" "zrecon-daily-$S1D"
+expect_links "T0+1d" "$B" "root/$S0" "$ROOT_B" "$LX_ORIGIN" "zrecon-daily-$S0" "zrecon-daily-$S1D"
 expect_links "T0+1d" "$B" "root+data/$S0" "$DATA_B" "" "zrecon-daily-$S0" "zrecon-daily-$S1D"
 expect_eq "$(catalog configs "$A")" "$(lines "$A/config/$S0.json" "$A/config/$S1D.json")" \
   "T0+1d: the export run saved web01's config again"
@@ -166,7 +171,7 @@ expect_eq "$(catalog chains "$A" | cut -f1,5)" "root/$S8D	1" \
 expect_eq "$(catalog chains "$B" | cut -f1,5)" "$(lines "root/$S8D	1" "root+data/$S8D	1")" \
   "T0+8d: web02 has only its new chains (keep_chains 1)"
 expect_links "T0+8d" "$A" "root/$S8D" "$ROOT_A" "$ORIGIN" "zrecon-daily-$S8D"
-expect_links "T0+8d" "$B" "root/$S8D" "$ROOT_B" "$ORIGIN" "zrecon-daily-$S8D"
+expect_links "T0+8d" "$B" "root/$S8D" "$ROOT_B" "$LX_ORIGIN" "zrecon-daily-$S8D"
 expect_links "T0+8d" "$B" "root+data/$S8D" "$DATA_B" "" "zrecon-daily-$S8D"
 expect_eq "$(cd "$HOSTDIR" && printf '%s\n' "$A"/root/* "$B"/root/* "$B"/root+data/* | LC_ALL=C sort)" \
   "$(_sorted_lines "$A/root/$S8D" "$B/root/$S8D" "$B/root+data/$S8D")" \
@@ -182,7 +187,7 @@ expect_state "T0+9d" "$T9D" "zrecon-daily-$S9D" \
   "zrecon-hourly-$S1D" "zrecon-hourly-$S8D" "zrecon-hourly-$S9D" \
   "zrecon-daily-$S8D" "zrecon-daily-$S9D" "zrecon-weekly-$S8D"
 expect_links "T0+9d" "$A" "root/$S8D" "$ROOT_A" "$ORIGIN" "zrecon-daily-$S8D" "zrecon-daily-$S9D"
-expect_links "T0+9d" "$B" "root/$S8D" "$ROOT_B" "$ORIGIN" "zrecon-daily-$S8D" "zrecon-daily-$S9D"
+expect_links "T0+9d" "$B" "root/$S8D" "$ROOT_B" "$LX_ORIGIN" "zrecon-daily-$S8D" "zrecon-daily-$S9D"
 expect_links "T0+9d" "$B" "root+data/$S8D" "$DATA_B" "" "zrecon-daily-$S8D" "zrecon-daily-$S9D"
 
 # ============================================================ T0+9d1h: a policy for another host

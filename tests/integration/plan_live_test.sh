@@ -104,12 +104,14 @@ expect_rc 0
 eval "$OUT"
 IMG=$ZRECON_TEST_IMAGE
 ORIGIN=$POOL/$IMG@final
+LX_IMG=$ZRECON_TEST_LX_IMAGE
+LX_ORIGIN=$POOL/$LX_IMG@final
 ROOT_A=$POOL/$A
 ROOT_B=$POOL/$B
 
 must vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$A\", \"image_uuid\": \"$IMG\",
   \"alias\": \"web01\"}"
-must vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$B\", \"image_uuid\": \"$IMG\",
+must vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$B\", \"image_uuid\": \"$LX_IMG\",
   \"alias\": \"web02\", \"delegate_dataset\": true}"
 mnt() { zfs get -H -o value mountpoint "$1"; }
 must cp /etc/os-release "$(mnt "$ROOT_A")/root/etc/zrecon-live.txt"
@@ -174,8 +176,8 @@ expect_eq "$(cut -f1,4,5,6 "$ZFS_ROWS" | our_rows | LC_ALL=C sort)" \
     LC_ALL=C sort)" \
   "creation, guid and createtxg columns agree with zfs get -p"
 row() { awk -F'\t' -v name="$1" -v col="$2" '$1 == name { print $col }' "$ZFS_ROWS"; }
-expect_eq "$(row "$ROOT_A" 3) $(row "$ROOT_B" 3)" "$ORIGIN $ORIGIN" \
-  "origin column of the zone roots is the image @final"
+expect_eq "$(row "$ROOT_A" 3) $(row "$ROOT_B" 3)" "$ORIGIN $LX_ORIGIN" \
+  "origin column of the zone roots is their image's @final"
 expect_eq "$(row "$ROOT_A@first_snap" 7) $(row "$ROOT_A@vmsnap-x" 7)" "1 0" \
   "userrefs column: 1 for the held snapshot, 0 for the other"
 expect_eq "$(cat "$INV/vmadm-list.txt")" \
@@ -203,10 +205,14 @@ zfs snapshot -r $ROOT_B@$HOURLY
 zfs snapshot -r $ROOT_B@$DAILY
 EOF
 )" "plan: legacy dialect, one zfs snapshot -r per name"
-expect_eq "$(q "$LIVE" field save_image argv)" "zfs send $ORIGIN" "plan: the image @final is saved once"
+expect_eq "$(q "$LIVE" field save_image argv | LC_ALL=C sort)" \
+  "$(lines "zfs send $ORIGIN" "zfs send $LX_ORIGIN" | LC_ALL=C sort)" "plan: each image @final is saved once"
+expect_eq "$(q "$LIVE" field save_image_record argv | LC_ALL=C sort)" \
+  "$(lines "imgadm get -P $POOL $IMG" "imgadm get -P $POOL $LX_IMG" | LC_ALL=C sort)" \
+  "plan: with imgadm's record of each image"
 expect_eq "$(q "$LIVE" field send argv | LC_ALL=C sort)" "$(LC_ALL=C sort <<EOF
 zfs send -i $ORIGIN $ROOT_A@$DAILY
-zfs send -i $ORIGIN $ROOT_B@$DAILY
+zfs send -i $LX_ORIGIN $ROOT_B@$DAILY
 zfs send $ROOT_B/data@$DAILY
 EOF
 )" "plan: one send of the daily per dataset, clones incremental from their origin"

@@ -95,6 +95,7 @@ expect_contains "$ERR" "creating pool $POOL on $DIR/$POOL.img" "first sandbox-up
 EXPORTS=$OUT
 eval "$EXPORTS"
 IMG=$ZRECON_TEST_IMAGE
+LX_IMG=$ZRECON_TEST_LX_IMAGE
 expect_eq "$(command -v vmadm)" "$DIR/$POOL/bin/vmadm" "vmadm on PATH after eval of the exports"
 expect_eq "$VMADM_SIM_POOL $VMADM_SIM_STATE" "$POOL $DIR/$POOL/vmadm" "simulator env"
 expect_eq "$(zpool list -H -o name "$POOL")" "$POOL" "pool exists"
@@ -163,13 +164,13 @@ expect_eq "$(zfs get -H -o value devices "$POOL/$A") $(zfs get -H -o value mount
 expect_eq "$(cat "/$POOL/$A/root/etc/motd")" "zrecon sandbox test image" "zone root holds root/ from the image"
 
 cat >"$WORK/b.json" <<EOF
-{"brand": "lx", "uuid": "$B", "image_uuid": "$IMG", "alias": "beta", "autoboot": false,
+{"brand": "lx", "uuid": "$B", "image_uuid": "$LX_IMG", "alias": "beta", "autoboot": false,
  "delegate_dataset": true}
 EOF
 run vmadm create -f "$WORK/b.json"
 expect_rc 0
 expect_err "Successfully created VM $B"
-expect_eq "$(datasets_of "$B")" "$(lines "$POOL/$B	$POOL/$IMG@final	10G" "$POOL/$B/data	-	none" \
+expect_eq "$(datasets_of "$B")" "$(lines "$POOL/$B	$POOL/$LX_IMG@final	10G" "$POOL/$B/data	-	none" \
   "$POOL/cores/$B	-	100G")" "lx VM with delegated dataset, default quota 10G"
 
 run vmadm create -f - <<<"{\"brand\": \"joyent-minimal\", \"uuid\": \"$C\", \"image_uuid\": \"$IMG\",
@@ -188,7 +189,7 @@ expect_out "$(lines \
   "$A  OS    512      running           alpha" \
   "$C  OS    1024     running           -")"
 run vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias
-expect_out "$(lines "$B:LX:lx:stopped:$IMG:$POOL:beta" "$A:OS:joyent:running:$IMG:$POOL:alpha" \
+expect_out "$(lines "$B:LX:lx:stopped:$LX_IMG:$POOL:beta" "$A:OS:joyent:running:$IMG:$POOL:alpha" \
   "$C:OS:joyent-minimal:running:$IMG:$POOL:")"
 run vmadm list -p -h -o uuid,alias brand=lx
 expect_out "$(lines "UUID:ALIAS" "$B:beta")"
@@ -333,7 +334,8 @@ expect_rc 1
 expect_err "VM with UUID $B already exists"
 run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$D\", \"image_uuid\": \"$NOIMG\"}"
 expect_rc 1
-expect_err "unable to find dataset: $POOL/$NOIMG"
+# VM.js validateImage: `imgadm get` fails for an image that is not installed.
+expect_err "Invalid value(s) for: image_uuid"
 expect_eq "$(datasets_of "$D")$(ls "$VMADM_SIM_STATE/$D.json" 2>/dev/null)" "" "failed create leaves nothing"
 run vmadm create <<<"{\"brand\": \"kvm\", \"uuid\": \"$D\"}"
 expect_rc 1
@@ -351,7 +353,7 @@ expect_err "File: $WORK/none.json does not exist."
 # ------------------------------------------------------------ datasets changed by hand
 # What a restore does: destroy the zone root, receive a stream in its place.
 zfs snapshot -r "$POOL/$B@r1"
-zfs send -R -I "$POOL/$IMG@final" "$POOL/$B@r1" >"$WORK/b.zfs"
+zfs send -R -I "$POOL/$LX_IMG@final" "$POOL/$B@r1" >"$WORK/b.zfs"
 zfs umount "$POOL/cores/$B"
 destroy_by_hand "$POOL/$B"
 vmadm get "$B" >"$WORK/b.gone"
@@ -362,7 +364,7 @@ expect_out "$B  -      stopped"
 zfs receive "$POOL/$B" <"$WORK/b.zfs"
 run vmadm get "$B"
 expect_rc 0
-expect_eq "$(jget "$OUT_FILE" quota) $(zfs get -H -o value origin "$POOL/$B")" "10 $POOL/$IMG@final" \
+expect_eq "$(jget "$OUT_FILE" quota) $(zfs get -H -o value origin "$POOL/$B")" "10 $POOL/$LX_IMG@final" \
   "get after receive reports the received dataset"
 
 # ------------------------------------------------------------ delete and re-create
@@ -373,7 +375,8 @@ expect_err "Successfully deleted VM $B"
 expect_eq "$(datasets_of "$B")" "" "delete removes zone root, data, snapshots, cores"
 expect_eq "$(zfs list -H -t all -o name -r "$POOL/$IMG")" "$(lines "$POOL/$IMG" "$POOL/$IMG@final")" \
   "delete keeps the image"
-expect_eq "$(ls "$VMADM_SIM_STATE")" "$(printf '%s.json\n' "$A" "$C" | LC_ALL=C sort)" "state file removed"
+expect_eq "$(ls "$VMADM_SIM_STATE" | grep '\.json$')" "$(printf '%s.json\n' "$A" "$C" | LC_ALL=C sort)" \
+  "state file removed"
 run vmadm delete "$B"
 expect_rc 1
 expect_err "Failed to delete VM $B: VM $B not found"
@@ -384,7 +387,7 @@ vmadm get "$B" >"$WORK/b.again"
 for key in uuid alias brand quota datasets image_uuid autoboot; do
   expect_eq "$(jget "$WORK/b.again" "$key")" "$(jget "$WORK/b.saved" "$key")" "re-created from get: $key"
 done
-expect_eq "$(datasets_of "$B")" "$(lines "$POOL/$B	$POOL/$IMG@final	10G" "$POOL/$B/data	-	none" \
+expect_eq "$(datasets_of "$B")" "$(lines "$POOL/$B	$POOL/$LX_IMG@final	10G" "$POOL/$B/data	-	none" \
   "$POOL/cores/$B	-	100G")" "re-created from get: datasets"
 
 zfs snapshot "$POOL/$C@indestructible"
@@ -397,6 +400,137 @@ zfs release do_not_destroy "$POOL/$C@indestructible"
 run vmadm delete "$C"
 expect_rc 0
 expect_eq "$(datasets_of "$C")" "" "delete after the hold is released"
+
+# ------------------------------------------------------------ what real SmartOS refuses
+# Each rule of docs/sandbox.md "What the simulators refuse", refusing.
+E=eeeeeeee-0000-4000-8000-000000000005
+# "<state> <autoboot> [<more keys>]" of vmadm get.
+vm_state() {
+  vmadm get "$1" | /usr/bin/python3 -c 'import json, sys
+vm = json.load(sys.stdin)
+print(" ".join(json.dumps(vm.get(k)).strip(chr(34)) for k in ["state", "autoboot"] + sys.argv[1:]))' "${@:2}"
+}
+gone() { expect_eq "$(datasets_of "$E")$(ls "$VMADM_SIM_STATE/$E.json" 2>/dev/null)" "" "$1: nothing created"; }
+
+# imgadm: an image dataset without a database record has no manifest type.
+IMGDB=$IMGADM_SIM_DB/images/$POOL-$IMG.json
+mv "$IMGDB" "$WORK/img.record"
+run imgadm get -P "$POOL" "$IMG"
+expect_rc 0
+expect_eq "$OUT" "$(printf '{\n  "manifest": {\n    "uuid": "%s"\n  },\n  "zpool": "%s"\n}' "$IMG" "$POOL")" \
+  "imgadm get of an image it has no record of: the minimal info (database.js loadImage)"
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\"}"
+expect_rc 1
+expect_err "Invalid value(s) for: image_uuid"
+gone "an image unknown to imgadm"
+mv "$WORK/img.record" "$IMGDB"
+run imgadm get -P "$POOL" "$NOIMG"
+expect_rc 3
+expect_err "imgadm: error (ImageNotInstalled): image \"$NOIMG\" was not found on zpool \"$POOL\""
+run imgadm list -j
+expect_rc 0
+expect_eq "$(/usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(
+  i["manifest"]["uuid"] + ":" + i["manifest"].get("type", "?") for i in json.load(sys.stdin)
+  if i["zpool"] == sys.argv[1])))' "$POOL" <<<"$OUT")" \
+  "$(printf '%s\n' "$IMG:zone-dataset" "$LX_IMG:lx-dataset" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" \
+  "imgadm list -j: both images with their types, no zone root"
+
+# The brand's image types (proptable.js zoneroot_image_types).
+run vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\"}"
+expect_rc 1
+expect_err "Invalid value(s) for: image_uuid"
+gone "lx from a zone-dataset image"
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$E\", \"image_uuid\": \"$LX_IMG\"}"
+expect_rc 1
+expect_err "Invalid value(s) for: image_uuid"
+gone "joyent from an lx-dataset image"
+
+# checkDatasetProvisionable: joyent and builder read zoneinit.json inside
+# the mounted image; joyent-minimal has var_svc_provisioning.
+zfs umount "$POOL/$IMG"
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\"}"
+expect_rc 1
+expect_err "provisioning dataset $IMG with brand joyent is not supported"
+gone "joyent from an unmounted image"
+run vmadm create <<<"{\"brand\": \"joyent-minimal\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\",
+  \"autoboot\": false}"
+expect_rc 0
+must vmadm delete "$E"
+zfs mount "$POOL/$IMG"
+
+# quota is an integer (fractional GiB refused); autoboot boots and provisions.
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\", \"quota\": 2.5}"
+expect_rc 1
+expect_err "Invalid value(s) for: quota (2.5)"
+gone "a fractional quota"
+PROVISIONED=$VMADM_SIM_STATE/provisioned.log
+BEFORE_LOG=$(grep -c "^$E " "$PROVISIONED" 2>/dev/null)
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\", \"autoboot\": false,
+  \"nics\": [{\"ip\": \"10.0.0.9\"}]}"
+expect_rc 0
+expect_eq "$(vm_state "$E")" "stopped false" "autoboot false: the new zone never boots"
+expect_eq "$(grep -c "^$E " "$PROVISIONED" 2>/dev/null)" "$BEFORE_LOG" "autoboot false: no provisioning ran"
+must vmadm start "$E"
+expect_eq "$(vm_state "$E")" "running true" "start sets autoboot=true (startZone)"
+must vmadm stop "$E"
+expect_eq "$(vm_state "$E")" "stopped false" "stop sets autoboot=false (VM.stop)"
+run vmadm update "$E" autoboot=true quota=3
+expect_rc 0
+expect_err "Successfully updated VM $E"
+expect_eq "$(vm_state "$E" quota) $(zfs get -H -o value quota "$POOL/$E")" "stopped true 3 3G" \
+  "update: autoboot and quota, the quota on the zone root"
+run vmadm update "$E" quota=1.5
+expect_rc 1
+expect_err "Invalid value(s) for: quota"
+run vmadm update "$E" indestructible_zoneroot=true
+expect_rc 0
+expect_eq "$(zfs get -H -o value userrefs "$POOL/$E@indestructible")" 1 \
+  "update indestructible_zoneroot: @indestructible with a do_not_destroy hold"
+run vmadm delete "$E"
+expect_rc 1
+expect_err "Failed to delete VM $E: indestructible_zoneroot is set, cannot delete"
+must vmadm update "$E" indestructible_zoneroot=false
+must vmadm delete "$E"
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\",
+  \"nics\": [{\"ip\": \"10.0.0.9\"}]}"
+expect_rc 0
+expect_eq "$(vm_state "$E")" "running true" "autoboot (the default): the new zone boots"
+expect_eq "$(grep -c "^$E booted and provisioned (zoneinit, user-script) with nics \[10.0.0.9\]" \
+  "$PROVISIONED")" "$((BEFORE_LOG + 1))" "autoboot: provisioning ran in the zone, with its IP"
+
+# A user hold makes the brand's zfs destroy -rF retry forever (smartos-live#292).
+must zfs snapshot "$POOL/$E@kept"
+must zfs hold zrecon "$POOL/$E@kept"
+STATE=$(datasets_of "$E")
+run vmadm delete "$E"
+expect_rc 1
+expect_contains "$ERR" "cannot destroy snapshot $POOL/$E@kept: dataset is busy" \
+  "delete of a zone with a held snapshot fails, naming it"
+expect_eq "$(datasets_of "$E") $(ls "$VMADM_SIM_STATE/$E.json")" "$STATE $VMADM_SIM_STATE/$E.json" \
+  "delete with a held snapshot: everything left in place"
+must zfs release zrecon "$POOL/$E@kept"
+must vmadm delete "$E"
+gone "delete after the hold is released"
+
+# imgadm install checks the file against manifest.files[0] (size, sha1).
+/usr/bin/python3 - "$DIR/images/$IMG.json" "$WORK/bad-sha1.json" "$WORK/bad-size.json" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["uuid"] = "eeeeeeee-1111-4111-8111-111111111111"
+m["files"][0]["sha1"] = "0" * 40
+json.dump(m, open(sys.argv[2], "w"))
+m["files"][0]["size"] += 1
+json.dump(m, open(sys.argv[3], "w"))
+EOF
+run imgadm install -P "$POOL" -m "$WORK/bad-sha1.json" -f "$DIR/images/$IMG.zfs"
+expect_rc 1
+expect_contains "$ERR" "image file checksum (sha1) error: manifest says \"0000000000000000000000000000000000000000\"" \
+  "imgadm install: wrong sha1 refused"
+run imgadm install -P "$POOL" -m "$WORK/bad-size.json" -f "$DIR/images/$IMG.zfs"
+expect_rc 1
+expect_contains "$ERR" "image file size error: manifest says" "imgadm install: wrong size refused"
+expect_eq "$(zfs list -H -o name -r "$POOL" | grep -c eeeeeeee-1111)$(ls "$IMGADM_SIM_DB/images" | grep -c eeeeeeee-1111)" \
+  "00" "imgadm install refused: no dataset, no database record"
 
 # ------------------------------------------------------------ a second host
 HOST1_LIST=$(vmadm list -p)
@@ -416,7 +550,7 @@ json.dump(d, open(sys.argv[1], "w"))' "$WORK/b.saved" "$POOL2"
 run "$VMADM2" create -f "$WORK/b.saved"
 expect_rc 0
 expect_eq "$(zfs list -H -t all -r -o name,origin "$POOL2" | grep -F "$B")" \
-  "$(lines "$POOL2/$B	$POOL2/$IMG@final" "$POOL2/$B/data	-" "$POOL2/cores/$B	-")" \
+  "$(lines "$POOL2/$B	$POOL2/$LX_IMG@final" "$POOL2/$B/data	-" "$POOL2/cores/$B	-")" \
   "VM created on the second host's pool"
 expect_eq "$(vmadm list -p)" "$HOST1_LIST" "first host unaffected"
 run down "$POOL2"

@@ -73,6 +73,11 @@ class MemoryDestination : public Destination {
     log.push_back("image " + image.uuid + " guid " + std::to_string(image.guid));
     return Status::Ok();
   }
+  Status RecordImageRecord(const std::string& image_uuid, const StoredFile& record,
+                           const std::string& imgadm_type) override {
+    log.push_back("imgadm record " + image_uuid + " " + record.file + " type " + imgadm_type);
+    return Status::Ok();
+  }
   Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override {
     log.push_back("config " + zone.uuid + " " + zone.alias + " " + config.stored.file);
     return Status::Ok();
@@ -147,6 +152,10 @@ class ProbeDestination : public Destination {
     return inner_->JournalFile(zone, file);
   }
   Status RecordImage(const ImageManifest& image) override { return inner_->RecordImage(image); }
+  Status RecordImageRecord(const std::string& image_uuid, const StoredFile& record,
+                           const std::string& imgadm_type) override {
+    return inner_->RecordImageRecord(image_uuid, record, imgadm_type);
+  }
   Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override {
     return inner_->RecordConfig(zone, config);
   }

@@ -93,6 +93,8 @@ class PlanSimulator {
         return Send(a);
       case ActionKind::kSaveConfig:
         return SaveConfig(a);
+      case ActionKind::kSaveImageRecord:
+        return SaveImageRecord(a);
       case ActionKind::kRemoveExport:
         return RemoveExport(a);
       case ActionKind::kRemoveLoose:
@@ -359,6 +361,21 @@ class PlanSimulator {
     if (!st.ok()) return st;
     return dest->RecordConfig(ZoneIdentity(a.zone),
                               ConfigRecord{stored, FormatRfc3339(plan_->now)});
+  }
+
+  // imgadm's record of an image the host has, which the destination must
+  // record already (save_image comes first when it does not).
+  Status SaveImageRecord(const Action& a) {
+    const std::string& image = a.stream.image_uuid;
+    Status st = Expect(a.argv.size() == 5 && a.argv[1] == "get" && a.argv[2] == "-P" &&
+                           a.argv[4] == image && FindDataset(a.argv[3] + "/" + image) != nullptr,
+                       "expected `imgadm get -P <pool> <image>` of an image on the host");
+    RecordingDestination* dest = nullptr;
+    if (st.ok()) st = Destination(a.destination, &dest);
+    StoredFile stored;
+    if (st.ok()) st = Write(dest, a.file, "none", &stored);
+    if (!st.ok()) return st;
+    return dest->RecordImageRecord(image, stored, "zone-dataset");
   }
 
   Status RemoveExport(const Action& a) {

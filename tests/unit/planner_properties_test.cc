@@ -307,6 +307,11 @@ Violations CheckOnlySnapshotsDestroyed(const Plan& plan) {
       if (a.kind != ActionKind::kSaveConfig || a.argv != Argv{plan.vmadm, "get", a.zone}) {
         why = "runs " + ShellJoin(a.argv);
       }
+    } else if (a.argv[0] == "imgadm") {
+      // Only ever reading imgadm's record of an image.
+      if (a.kind != ActionKind::kSaveImageRecord || a.argv.size() != 5 || a.argv[1] != "get") {
+        why = "runs " + ShellJoin(a.argv);
+      }
     } else if (a.argv[0] != plan.zfs) {
       why = "runs " + ShellJoin(a.argv);
     } else {

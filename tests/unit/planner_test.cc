@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "reconciler/plan/plan_json.h"
 #include "tests/unit/test_builders.h"
 
@@ -96,6 +98,8 @@ Catalogs CatalogWithChain(const Inventory& inv, const std::string& chain_id,
   img.uuid = kImage;
   img.snapshot = "zones/" + kImage + "@final";
   img.guid = inv.FindSnapshot(img.snapshot)->guid;
+  img.imgadm_record.file = "images/" + kImage + ".imgadm";
+  img.imgadm_type = "zone-dataset";
   c["usb"].images[kImage] = img;
   return c;
 }
@@ -108,8 +112,8 @@ TEST_CASE("planner: fresh host snapshots, exports image, config and origin incre
   Inventory inv = b.Build();
   Plan plan = MakePlan(StandardPolicy(), inv, ReachableEmpty(), "2026-11-26T10:00:00Z");
 
-  CHECK(Kinds(plan) == std::vector<std::string>{"snapshot", "save_image", "save_config", "send",
-                                                "hold", "mark_tip"});
+  CHECK(Kinds(plan) == std::vector<std::string>{"snapshot", "save_image", "save_image_record",
+                                                "save_config", "send", "hold", "mark_tip"});
   const Action& snap = plan.actions[0];
   CHECK(snap.argv == Argv{"zfs", "snapshot", kRoot + "@zrecon-hourly-20261126T100000Z",
                           kRoot + "@zrecon-daily-20261126T100000Z"});
@@ -117,6 +121,11 @@ TEST_CASE("planner: fresh host snapshots, exports image, config and origin incre
   const Action& image = plan.actions[1];
   CHECK(image.argv == Argv{"zfs", "send", "zones/" + kImage + "@final"});
   CHECK(image.file == "images/" + kImage + ".zfs");
+  const Action& record = plan.actions[2];
+  CHECK(record.argv == Argv{"imgadm", "get", "-P", "zones", kImage});
+  CHECK(record.file == "images/" + kImage + ".imgadm");
+  CHECK(record.stream.image_uuid == kImage);
+  plan.actions.erase(plan.actions.begin() + 2);
   const Action& config = plan.actions[2];
   CHECK(config.argv == Argv{"vmadm", "get", kZone});
   CHECK(config.file == kZone + "/config/20261126T100000Z.json");
@@ -133,6 +142,31 @@ TEST_CASE("planner: fresh host snapshots, exports image, config and origin incre
   CHECK(plan.actions[5].argv == Argv{"zfs", "set", "zrecon:exported=usb", send.snapshot});
   CHECK(plan.Summary().ToString() ==
         "Plan: 2 to snapshot, 2 to send, 0 to destroy, 2 chain tip protection changes.");
+}
+
+TEST_CASE("planner: an image exported without imgadm's record gets it with the next export") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261125T000000Z", 1, "usb")
+      .Snap(kRoot, "zrecon-daily-20261126T000000Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261125T000000Z", {"zrecon-daily-20261125T000000Z"},
+                                  "zones/" + kImage + "@final");
+  cat["usb"].images[kImage].imgadm_record = StoredFile();
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  auto records = OfKind(plan, ActionKind::kSaveImageRecord);
+  REQUIRE(records.size() == 1);
+  CHECK(records[0]->argv == Argv{"imgadm", "get", "-P", "zones", kImage});
+  CHECK(records[0]->reason.find("no imgadm record yet") != std::string::npos);
+  CHECK(OfKind(plan, ActionKind::kSaveImage).empty());
+  CHECK(plan.Summary().image_records == 1);
+
+  // Not when the image is gone from the host: nothing could be read.
+  inv.datasets.erase(std::remove_if(inv.datasets.begin(), inv.datasets.end(),
+                                    [](const Dataset& d) { return d.name == "zones/" + kImage; }),
+                     inv.datasets.end());
+  plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  CHECK(OfKind(plan, ActionKind::kSaveImageRecord).empty());
 }
 
 TEST_CASE("planner: nothing due gives no changes") {

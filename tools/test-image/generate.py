@@ -4,8 +4,9 @@
 Usage: generate.py TARGET_DIR [SEED]
 
 The tree mimics a small zone image: root/etc, root/usr/bin, root/usr/lib,
-root/usr/share/doc, an empty root/var/log and symlinks (root/bin -> usr/bin,
-root/etc/localtime). About 3 MiB in total, half text, half random bytes.
+root/usr/share/doc, root/var/zoneinit/zoneinit.json, an empty root/var/log
+and symlinks (root/bin -> usr/bin, root/etc/localtime). About 3 MiB in
+total, half text, half random bytes.
 Everything (names, bytes, modes, mtimes) is a function of SEED, so two runs
 produce byte-identical trees. Standard library only.
 """
@@ -33,6 +34,10 @@ def plan(rng):
                             b"nobody:x:60001:60001:Nobody:/:\n", 0o644),
         ("root/etc/release", b"  zrecon test image (deterministic)\n", 0o444),
         ("root/usr/share/zoneinfo/UTC", b"TZif2\0" + bytes(38), 0o644),
+        # What SmartOS base images ship and VM.js checkDatasetProvisionable
+        # (VM.js:9574-9675) reads before creating a joyent or builder zone.
+        ("root/var/zoneinit/zoneinit.json",
+         b'{"features": {"var_svc_provisioning": true}}\n', 0o644),
     ]
     for i in range(6):
         size = rng.randint(128, 384) * 1024

@@ -19,6 +19,7 @@
 #   WORK                 a temporary directory, removed by fixture_cleanup
 #   A, B                 web01 (joyent) and web02 (lx, delegate_dataset)
 #   IMG, ORIGIN          the test image and its <pool>/<image>@final
+#   LX_IMG, LX_ORIGIN    the lx test image (web02's) and its @final
 #   ROOT_A ROOT_B DATA_B the datasets the policy covers (zoneroot)
 #   USB, HOSTDIR         the destination directory and <it>/<this host>
 #   POLICY               the policy file
@@ -145,12 +146,14 @@ fixture_up() {
   eval "$OUT"
   IMG=$ZRECON_TEST_IMAGE
   ORIGIN=$POOL/$IMG@final
+  LX_IMG=$ZRECON_TEST_LX_IMAGE
+  LX_ORIGIN=$POOL/$LX_IMG@final
   ROOT_A=$POOL/$A
   ROOT_B=$POOL/$B
   DATA_B=$POOL/$B/data
   must vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$A\", \"image_uuid\": \"$IMG\",
     \"alias\": \"web01\"}"
-  must vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$B\", \"image_uuid\": \"$IMG\",
+  must vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$B\", \"image_uuid\": \"$LX_IMG\",
     \"alias\": \"web02\", \"delegate_dataset\": true}"
   must cp /etc/os-release "$(mountpoint_of "$ROOT_A")/root/etc/zrecon-apply.txt"
   must write_generation 0
@@ -247,7 +250,7 @@ expect_tips() {
 
 expect_foreign() {
   expect_eq "$(_snapshot_rows | grep -vF '@zrecon-')" \
-    "$(_sorted_lines "$ORIGIN	0	-" "$ROOT_A@first_snap	1	-" "$ROOT_B@vmsnap-x	0	-" \
+    "$(_sorted_lines "$ORIGIN	0	-" "$LX_ORIGIN	0	-" "$ROOT_A@first_snap	1	-" "$ROOT_B@vmsnap-x	0	-" \
       "${FOREIGN_EXTRA[@]}")" \
     "$1: foreign snapshots present, unmarked, holds unchanged"
   expect_eq "$(_has_hold "$HOLD_TAG" "$ROOT_A@first_snap" && echo held)" held \

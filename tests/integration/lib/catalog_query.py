@@ -11,7 +11,8 @@ Usage: catalog_query.py HOSTDIR COMMAND [ARGS]
   unlisted              files no manifest names (manifests themselves aside)
   tree                  every entry under HOSTDIR, sorted: "DIR/" for
                         directories, "FILE SIZE SHA256" for files
-  images                per image manifest: uuid, snapshot, guid, file
+  images                per image manifest: uuid, snapshot, guid, file, imgadm
+                        record file and type (- without)
   configs ZONE          the config files of ZONE's manifest, in order
   chains ZONE           per chain of ZONE's manifest, in order: id, dataset,
                         origin, origin_guid, number of links
@@ -71,7 +72,8 @@ def load(path):
 def stored_files(doc):
     """Every stored-file record ({file, size, sha256}) a manifest names."""
     if doc.get("kind") == "image":
-        return [doc["image"]["stream"]]
+        return [doc["image"]["stream"]] + ([doc["image"]["imgadm"]] if "imgadm" in doc["image"]
+                                           else [])
     files = list(doc.get("configs", []))
     for chain in doc.get("chains", []):
         files.extend(link["stream"] for link in chain.get("links", []))
@@ -172,7 +174,8 @@ def main(argv):
         for path, kind in manifest_paths(hostdir):
             if kind == "image":
                 image = load(path)["image"]
-                row(image["uuid"], image["snapshot"], image["guid"], image["stream"]["file"])
+                row(image["uuid"], image["snapshot"], image["guid"], image["stream"]["file"],
+                    image.get("imgadm", {}).get("file", "-"), image.get("imgadm_type", "-"))
     elif command == "configs":
         for config in zone_manifest(hostdir, args[0]).get("configs", []):
             print(config["file"])
