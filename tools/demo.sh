@@ -29,16 +29,17 @@ rm -rf "$DEMO"
 eval "$(tools/sandbox-up.sh 2>/dev/null)"
 mkdir -p "$DEMO/usb"   # stands in for the mounted offline disk
 IMAGE=$ZRECON_TEST_IMAGE
+LX_IMAGE=$ZRECON_TEST_LX_IMAGE
 
 step "Creating two zones from the image"
 create() {
   vmadm create 2>&1 <<JSON
-{"brand": "$1", "alias": "$2", "image_uuid": "$IMAGE", "max_physical_memory": 512,
+{"brand": "$1", "alias": "$2", "image_uuid": "$4", "max_physical_memory": 512,
  "quota": 5, "delegate_dataset": $3, "autoboot": true}
 JSON
 }
-create joyent demo-web false
-create lx demo-app true
+create joyent demo-web false "$IMAGE"
+create lx demo-app true "$LX_IMAGE"
 run vmadm list
 WEB=$(vmadm lookup alias=demo-web)
 APP=$(vmadm lookup alias=demo-app)
@@ -100,7 +101,7 @@ for host in sorted(os.listdir(root)):
                 print("    %s  %8d bytes  sha256 %s..." %
                       (l["snapshot"], l["stream"]["size"], l["stream"]["sha256"][:16]))
 PY
-step "Disaster drill: both zones are deleted, and so is their image"
+step "Disaster drill: both zones are deleted, and so are their images"
 digest() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 digest "/zones/$WEB/root" > "$DEMO/web.before"
 digest "/zones/$APP/data" > "$DEMO/app.before"
@@ -112,12 +113,8 @@ for zone in "$WEB" "$APP"; do
   done
   run vmadm delete "$zone"
 done
-# zfs-fuse calls a dataset busy for a moment after its clones went away
-# (docs/sandbox.md); `imgadm delete` would not, so the demo simply retries.
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  if run zfs destroy -r "zones/$IMAGE"; then break; fi
-  ((attempt < 10)) || exit 1
-  sleep 1
+for image in "$IMAGE" "$LX_IMAGE"; do
+  run imgadm delete "$image"
 done
 run vmadm list
 

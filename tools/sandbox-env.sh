@@ -10,7 +10,8 @@
 #   ZRECON_TEST_IMAGE    UUID of the test image             (default below)
 #   ZRECON_TEST_LX_IMAGE UUID of the lx test image          (default below)
 # Outputs: the inputs plus VMADM_SIM_POOL, VMADM_SIM_STATE, VMADM_SIM_IMAGES,
-# IMGADM_SIM_DB (the host's /var/imgadm) and PATH with the host's bin directory (holding `vmadm`) in front.
+# IMGADM_SIM_DB (the host's /var/imgadm), ZRECON_IMGADM_DB (the same, for
+# zrecon restore) and PATH with the host's bin directory (holding `vmadm`) in front.
 
 ZRECON_SANDBOX_POOL=${ZRECON_SANDBOX_POOL:-zones}
 ZRECON_SANDBOX_DIR=${ZRECON_SANDBOX_DIR:-/var/tmp/zrecon-sandbox}
@@ -20,12 +21,14 @@ VMADM_SIM_POOL=$ZRECON_SANDBOX_POOL
 VMADM_SIM_STATE=$ZRECON_SANDBOX_DIR/$ZRECON_SANDBOX_POOL/vmadm
 VMADM_SIM_IMAGES=$ZRECON_SANDBOX_DIR/images
 IMGADM_SIM_DB=$ZRECON_SANDBOX_DIR/$ZRECON_SANDBOX_POOL/imgadm
+# Where `zrecon restore` registers images (its --imgadm-db default).
+ZRECON_IMGADM_DB=$IMGADM_SIM_DB
 _zrecon_sandbox_bin=$ZRECON_SANDBOX_DIR/$ZRECON_SANDBOX_POOL/bin
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   for _v in ZRECON_SANDBOX_POOL ZRECON_SANDBOX_DIR ZRECON_TEST_IMAGE ZRECON_TEST_LX_IMAGE \
             VMADM_SIM_POOL \
-            VMADM_SIM_STATE VMADM_SIM_IMAGES IMGADM_SIM_DB; do
+            VMADM_SIM_STATE VMADM_SIM_IMAGES IMGADM_SIM_DB ZRECON_IMGADM_DB ZRECON_IMGADM_DB; do
     printf 'export %s=%q\n' "$_v" "${!_v}"
   done
   # shellcheck disable=SC2016  # $PATH is for the shell that evals this
@@ -34,7 +37,7 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
 fi
 
 export ZRECON_SANDBOX_POOL ZRECON_SANDBOX_DIR ZRECON_TEST_IMAGE ZRECON_TEST_LX_IMAGE VMADM_SIM_POOL \
-  VMADM_SIM_STATE VMADM_SIM_IMAGES IMGADM_SIM_DB
+  VMADM_SIM_STATE VMADM_SIM_IMAGES IMGADM_SIM_DB ZRECON_IMGADM_DB
 # Move this host's bin to the front, so `vmadm` is this host's even when
 # another host's bin is already on PATH.
 PATH=":$PATH:"

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 
@@ -134,6 +135,13 @@ int Dispatch(int argc, char** argv) {
                           "pool to restore into (default: the one it was exported from)");
   restore_cmd->add_flag("--dry-run", restore.dry_run, "plan and verify only; change nothing");
   restore_cmd->add_flag("--start", restore.start, "start the zone when restored");
+  // The sandbox's hosts keep theirs elsewhere (tools/sandbox-env.sh).
+  if (const char* db = std::getenv("ZRECON_IMGADM_DB")) restore.imgadm_db = db;
+  restore_cmd
+      ->add_option("--imgadm-db", restore.imgadm_db,
+                   "imgadm's database directory, where a restored image is registered "
+                   "(default: $ZRECON_IMGADM_DB or /var/imgadm)")
+      ->capture_default_str();
   restore_cmd->add_flag("--force", restore.force,
                         "replace the zone if it exists (the plan says exactly what goes)");
   AddHostFlags(restore_cmd, &restore.host_flags);

@@ -75,6 +75,7 @@ struct RestoreFlags {
   bool dry_run = false;
   bool start = false;
   bool force = false;
+  std::string imgadm_db = "/var/imgadm";  // imgadm's database directory
   HostFlags host_flags;
   HostLockFlags lock;
 };

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <set>
 
 #include "reconciler/apply/progress.h"
 #include "reconciler/cli/cli.h"
@@ -120,6 +122,32 @@ int RunRestore(const RestoreFlags& flags) {
   if (s.ok()) s = ReadFile(host_dir + "/" + point.config_file, &config);
   if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
 
+  // imgadm's records of the images the chains need, from the media (checked
+  // like the config), and whether this host's imgadm knows them already.
+  const std::string target_pool =
+      flags.pool.empty()
+          ? point.datasets.front().dataset.substr(0, point.datasets.front().dataset.find('/'))
+          : flags.pool;
+  std::map<std::string, std::string> image_records;
+  std::set<std::string> registered;
+  for (const DatasetRestore& d : point.datasets) {
+    const std::string& image = d.chain->image_uuid;
+    if (image.empty() || image_records.count(image) || registered.count(image)) continue;
+    struct stat st;
+    if (::stat(ImgadmDatabaseFile(flags.imgadm_db, target_pool, image).c_str(), &st) == 0) {
+      registered.insert(image);
+    }
+    auto it = catalog.images.find(image);
+    if (it == catalog.images.end() || it->second.imgadm_record.file.empty()) continue;
+    problems.clear();
+    s = VerifyStoredFiles(host_dir, {it->second.imgadm_record}, &problems);
+    if (s.ok() && !problems.empty()) s = Status::Error(Join(problems, "; "));
+    std::string record;
+    if (s.ok()) s = ReadFile(host_dir + "/" + it->second.imgadm_record.file, &record);
+    if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
+    image_records[image] = std::move(record);
+  }
+
   PosixHost reader(flags.host_flags.timeout_seconds, flags.host_flags.interrupt);
   Inventory inventory;
   ZfsDialect dialect;
@@ -138,6 +166,9 @@ int RunRestore(const RestoreFlags& flags) {
   input.commands.zfs = flags.host_flags.zfs;
   input.commands.vmadm = flags.host_flags.vmadm;
   input.commands.dialect = dialect;
+  input.image_records = std::move(image_records);
+  input.registered_images = std::move(registered);
+  input.imgadm_db = flags.imgadm_db;
   RestorePlan plan;
   s = PlanRestore(input, &plan);
   if (!s.ok()) return Fail(s);

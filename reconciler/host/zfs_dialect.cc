@@ -1,5 +1,7 @@
 #include "reconciler/host/zfs_dialect.h"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 #include <utility>
 
@@ -187,6 +189,33 @@ bool ParseSendEstimate(std::string_view out, uint64_t* bytes) {
 }
 
 Argv ZfsCommands::VmadmGet(const std::string& uuid) const { return {vmadm, "get", uuid}; }
+
+Argv ZfsCommands::LocalProperties(const std::string& dataset) const {
+  return {zfs, "get", "-H", "-p", "-s", "local", "-o", "property,value", "all", dataset};
+}
+
+Status ParseLocalProperties(std::string_view out,
+                            std::vector<std::pair<std::string, std::string>>* properties) {
+  // Creation-time properties: zfs set refuses them on an existing dataset.
+  static const char* const kCreationOnly[] = {"volsize", "volblocksize", "utf8only",
+                                              "normalization", "casesensitivity"};
+  properties->clear();
+  for (std::string_view line : Split(out, '\n')) {
+    if (line.empty()) continue;
+    size_t tab = line.find('\t');
+    if (tab == std::string_view::npos || tab == 0 ||
+        line.find('\t', tab + 1) != std::string_view::npos) {
+      return Status::Error("zfs get: unexpected line \"" + Printable(line) + "\"");
+    }
+    std::string name(line.substr(0, tab));
+    if (std::find(std::begin(kCreationOnly), std::end(kCreationOnly), name) !=
+        std::end(kCreationOnly)) {
+      continue;
+    }
+    properties->emplace_back(name, std::string(line.substr(tab + 1)));
+  }
+  return Status::Ok();
+}
 
 Argv ZfsCommands::ImgadmGet(const std::string& pool, const std::string& image_uuid) const {
   return {imgadm, "get", "-P", pool, image_uuid};

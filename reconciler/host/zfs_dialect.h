@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "reconciler/host/host.h"
+#include "reconciler/util/status.h"
 
 namespace zrecon {
 
@@ -61,10 +63,20 @@ struct ZfsCommands {
   Argv Hold(const std::string& tag, const std::string& snapshot) const;
   Argv Release(const std::string& tag, const std::string& snapshot) const;
   Argv VmadmGet(const std::string& uuid) const;
+  // The properties set locally on `dataset`, one "<property>\t<value>" line
+  // each, parsable values (ParseLocalProperties).
+  Argv LocalProperties(const std::string& dataset) const;
   // imgadm's record of an installed image ({manifest, zpool, source}), the
   // one `vmadm create` checks every image against (VM.js validateImage).
   Argv ImgadmGet(const std::string& pool, const std::string& image_uuid) const;
 };
+
+// Parses LocalProperties output into (property, value) pairs, leaving out
+// those that can only be chosen when a dataset is created or received
+// (volsize, volblocksize, and the name-handling properties). Fails on a line
+// that is not "<property>\t<value>".
+Status ParseLocalProperties(std::string_view out,
+                            std::vector<std::pair<std::string, std::string>>* properties);
 
 // Parses SendEstimate output: the value of the "size" line or, when there is
 // none, of the single stream line. Returns false when neither is present,

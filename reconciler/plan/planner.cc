@@ -160,6 +160,7 @@ class Planner {
   void PlanTipProtection(ZoneContext& z);
   void PlanRetention(ZoneContext& z);
   void PlanLooseFileRemovals();
+  void PlanUnprotected(const ZoneSelection& selection);
 
   const DestinationCatalog* Reachable(const std::string& destination);
   Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason) const;
@@ -207,6 +208,7 @@ Status Planner::Run(Plan* plan) {
   warnings_ = selection.warnings;
   notes_ = selection.notes;
   PlanLooseFileRemovals();
+  PlanUnprotected(selection);
   for (const SelectedZone& sel : selection.selected) PlanForZone(sel);
 
   plan->now = in_.now;
@@ -643,6 +645,52 @@ void Planner::PlanLooseFileRemovals() {
       a.destination = name;
       a.files.assign(manifest.loose_files.begin(), manifest.loose_files.end());
       cleanups_.push_back(std::move(a));
+    }
+  }
+}
+
+// zrecon's holds outlive the policy that made them: a zone that leaves the
+// policy (no match, excluded, its datasets' role dropped) keeps held chain
+// tips, on which `vmadm delete` hangs and reprovision and rollback-snapshot
+// fail (smartos-live#292). Its marked tips (names zrecon owns) are released
+// and unmarked, in the first phase.
+void Planner::PlanUnprotected(const ZoneSelection& selection) {
+  std::map<std::string, const SelectedZone*> selected;
+  for (const SelectedZone& sel : selection.selected) selected[sel.zone->uuid] = &sel;
+  const std::vector<DatasetRole> all = {DatasetRole::kZoneRoot, DatasetRole::kDisks,
+                                        DatasetRole::kCores};
+  for (const Zone& zone : inv_.zones) {
+    auto it = selected.find(zone.uuid);
+    std::set<const Dataset*> covered;
+    if (it != selected.end()) {
+      for (const Dataset* d : ZoneDatasets(inv_, zone, it->second->policy->datasets)) {
+        covered.insert(d);
+      }
+    }
+    const std::string why = it == selected.end()
+                                ? "zone is no longer protected by the policy"
+                                : "dataset is no longer covered by the zone's policy";
+    for (const Dataset* ds : ZoneDatasets(inv_, zone, all)) {
+      if (covered.count(ds) != 0) continue;
+      for (const Snapshot& snap : ds->snapshots) {
+        std::string_view cls;
+        EpochSeconds t = 0;
+        if (snap.exported.empty() || !naming_.Parse(snap.name, &cls, &t)) continue;
+        std::string full = FullName(*ds, snap.name);
+        if (snap.userrefs > 0) {
+          Action a = ZoneAction(ActionKind::kRelease, zone,
+                                why +
+                                    ": zrecon's hold on a chain tip goes (vmadm delete "
+                                    "would hang on it)");
+          a.argv = in_.commands.Release(std::string(kHoldTag), full);
+          a.snapshots = {full};
+          cleanups_.push_back(std::move(a));
+        }
+        Action a = ZoneAction(ActionKind::kMarkTip, zone, why + ": no longer a chain tip");
+        a.argv = in_.commands.InheritProperty(full, kExportedProperty);
+        a.snapshots = {full};
+        cleanups_.push_back(std::move(a));
+      }
     }
   }
 }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "reconciler/storage/atomic_file.h"
 #include "reconciler/util/sha256.h"
 #include "reconciler/util/strings.h"
 
@@ -188,7 +189,57 @@ class RestoreRun {
     return true;
   }
 
+  // imgadm's database record, written as imgadm writes it: the whole file
+  // replaced at once (WriteFileAtomically: temp file, fsync, rename).
+  Status RegisterImage(const RestoreStep& step) {
+    size_t slash = step.file.rfind('/');
+    Status s =
+        slash == std::string::npos ? Status::Ok() : MakeDirectories(step.file.substr(0, slash));
+    if (s.ok()) s = WriteFileAtomically(step.file, step.input);
+    return s;
+  }
+
+  // Reads the fresh dataset's local properties and sets each on the
+  // received one; a fresh dataset that does not exist has none to give.
+  Status CopyProperties(const RestoreStep& step) {
+    CommandResult r;
+    Status s = host_.Run(step.argv, &r);
+    if (!s.ok()) return s;
+    if (r.exit_code != 0) {
+      for (const std::string& text : step.tolerate) {
+        if (r.err.find(text) != std::string::npos) return Status::Ok();
+      }
+      return Status::Error(DescribeFailure(step.argv, r));
+    }
+    std::vector<std::pair<std::string, std::string>> properties;
+    s = ParseLocalProperties(r.out, &properties);
+    if (!s.ok()) return s.Prefixed(ShellJoin(step.argv));
+    bool mountpoint = false;
+    for (const auto& [name, value] : properties) {
+      Argv set = {step.argv[0], "set", name + "=" + value, step.target};
+      r = CommandResult();
+      s = host_.Run(set, &r);
+      if (!s.ok()) return s;
+      if (r.exit_code != 0) return Status::Error(DescribeFailure(set, r));
+      mountpoint = mountpoint || name == "mountpoint";
+    }
+    if (!mountpoint) return Status::Ok();
+    // The received dataset stays unmounted until it has its final name.
+    // illumos remounts after a mountpoint change only what was mounted
+    // (libzfs_changelist.c); zfs-fuse mounts it anyway.
+    Argv umount = {step.argv[0], "umount", step.target};
+    r = CommandResult();
+    s = host_.Run(umount, &r);
+    if (!s.ok()) return s;
+    if (r.exit_code != 0 && r.err.find("not currently mounted") == std::string::npos) {
+      return Status::Error(DescribeFailure(umount, r));
+    }
+    return Status::Ok();
+  }
+
   Status RunStep(const RestoreStep& step, RestoreStepResult* result) {
+    if (step.kind == RestoreStepKind::kRegisterImage) return RegisterImage(step);
+    if (step.kind == RestoreStepKind::kCopyProperties) return CopyProperties(step);
     CommandResult r;
     Status s;
     for (int attempt = 0;; ++attempt) {

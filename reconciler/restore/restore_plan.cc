@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "reconciler/catalog/imgadm_record.h"
 #include "reconciler/restore/zone_payload.h"
 #include "reconciler/util/strings.h"
 
@@ -12,10 +13,14 @@ const char* RestoreStepLabel(RestoreStepKind kind) {
   switch (kind) {
     case RestoreStepKind::kDestroyLeftover:
       return "destroy leftover";
+    case RestoreStepKind::kReleaseHold:
+      return "release hold";
     case RestoreStepKind::kDeleteZone:
       return "delete zone";
     case RestoreStepKind::kReceive:
       return "receive";
+    case RestoreStepKind::kRegisterImage:
+      return "register image";
     case RestoreStepKind::kRename:
       return "rename";
     case RestoreStepKind::kCreateZone:
@@ -24,6 +29,8 @@ const char* RestoreStepLabel(RestoreStepKind kind) {
       return "stop zone";
     case RestoreStepKind::kUnmount:
       return "unmount";
+    case RestoreStepKind::kCopyProperties:
+      return "copy properties";
     case RestoreStepKind::kDestroyFresh:
       return "destroy fresh";
     case RestoreStepKind::kSetProperty:
@@ -32,6 +39,8 @@ const char* RestoreStepLabel(RestoreStepKind kind) {
       return "mount";
     case RestoreStepKind::kStartZone:
       return "start zone";
+    case RestoreStepKind::kUpdateZone:
+      return "update zone";
   }
   return "?";
 }
@@ -156,6 +165,37 @@ Status SelectRestorePoint(const ZoneManifest& zone, const std::string& at, const
   return Status::Ok();
 }
 
+std::string ImgadmDatabaseFile(const std::string& imgadm_db, const std::string& pool,
+                               const std::string& image_uuid) {
+  return imgadm_db + "/images/" + pool + "-" + image_uuid + ".json";
+}
+
+namespace {
+
+// kvm <pool>/<uuid>-diskN and bhyve <pool>/<uuid>/diskN are volumes: never
+// mounted (VM.js:3189 names them).
+bool IsDiskVolume(const std::string& name, const std::string& uuid) {
+  for (const std::string& marker : {"/" + uuid + "-disk", "/" + uuid + "/disk"}) {
+    size_t at = name.find(marker);
+    if (at == std::string::npos || name.find('/', at + marker.size()) != std::string::npos) {
+      continue;
+    }
+    std::string n = name.substr(at + marker.size());
+    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) return true;
+  }
+  return false;
+}
+
+// The volume names vmadm create gives a VM's disks: by position, kvm
+// <pool>/<uuid>-disk<i>, bhyve <pool>/<uuid>/disk<i> (createVolumes,
+// VM.js:3189, 3205-3222).
+std::string CreatedDiskName(const std::string& brand, const std::string& pool,
+                            const std::string& uuid, size_t index) {
+  return pool + "/" + uuid + (brand == "bhyve" ? "/disk" : "-disk") + std::to_string(index);
+}
+
+}  // namespace
+
 Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   const ZoneManifest& zone = *in.zone;
   const Inventory& inv = *in.inventory;
@@ -177,6 +217,18 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   ZonePayload payload;
   Status s = MakeCreatePayload(in.config_json, uuid, pool, &payload);
   if (!s.ok()) return s.Prefixed(in.point.config_file);
+
+  // vmadm create names HVM volumes by position; a received disk must land on
+  // the name vmadm gives it, or the zone would use an empty fresh volume.
+  for (size_t i = 0; i < payload.disks.size(); ++i) {
+    std::string created = CreatedDiskName(payload.brand, pool, uuid, i);
+    if (!payload.disks[i].empty() && payload.disks[i] != created) {
+      return Status::Error("disk " + std::to_string(i) + " of zone " + uuid + " was " +
+                           payload.disks[i] + ", but vmadm create would name it " + created +
+                           " (it numbers disks by position); zrecon cannot restore this "
+                           "layout, nothing was changed");
+    }
+  }
 
   // A dataset "holds" the restore point when its newest snapshot is that
   // very snapshot (same guid): an older --at over a zone that moved on is a
@@ -203,36 +255,84 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   // all. A running zone has taken over its delegated datasets: they are
   // not mounted in the global zone then.
   auto finish = [&](bool running) {
-    RestoreStep mount_root =
-        Step(RestoreStepKind::kMount, "the zone root", {zfs.zfs, "mount", root_target});
-    mount_root.tolerate = {"already mounted"};
-    plan.steps.push_back(mount_root);
+    // Every received filesystem, parents first: the zone root and what is
+    // below it (names sort that way), then the others, whose mountpoints lie
+    // inside the zone root (cores: /zones/<uuid>/cores). A receive with -u
+    // leaves them unmounted and a rename remounts only what was mounted.
+    // Volumes are never mounted.
+    std::vector<std::string> mounts;
     for (const DatasetRestore& d : in.point.datasets) {
-      // The delegated dataset, as vmadm create leaves it: mounted in the
-      // global zone until the zone boots and takes it over.
-      if (running || std::find(payload.delegated.begin(), payload.delegated.end(), d.target) ==
-                         payload.delegated.end()) {
-        continue;
-      }
-      RestoreStep mount =
-          Step(RestoreStepKind::kMount, "the delegated dataset", {zfs.zfs, "mount", d.target});
-      mount.tolerate = {"already mounted"};
+      bool delegated = std::find(payload.delegated.begin(), payload.delegated.end(), d.target) !=
+                       payload.delegated.end();
+      if (IsDiskVolume(d.target, uuid) || (running && delegated)) continue;
+      mounts.push_back(d.target);
+    }
+    std::sort(mounts.begin(), mounts.end(), [&](const std::string& a, const std::string& b) {
+      bool a_out = a != root_target && !IsBelow(a, root_target);
+      bool b_out = b != root_target && !IsBelow(b, root_target);
+      return a_out != b_out ? b_out : a < b;
+    });
+    for (const std::string& m : mounts) {
+      RestoreStep mount = Step(
+          RestoreStepKind::kMount,
+          m == root_target ? "the zone root" : "a received dataset, unmounted since its receive",
+          {zfs.zfs, "mount", m});
+      // A zone that booted meanwhile has taken its delegated dataset
+      // (zfs_main.c share_mount_one).
+      mount.tolerate = {"already mounted", "dataset is exported to a local zone"};
       plan.steps.push_back(mount);
     }
-    RestoreStep mount_cores =
-        Step(RestoreStepKind::kMount, "the zone's cores dataset", {zfs.zfs, "mount", cores});
-    mount_cores.tolerate = {"already mounted", "does not exist"};
-    plan.steps.push_back(mount_cores);
+    if (std::find(mounts.begin(), mounts.end(), cores) == mounts.end()) {
+      RestoreStep mount_cores =
+          Step(RestoreStepKind::kMount, "the zone's cores dataset", {zfs.zfs, "mount", cores});
+      mount_cores.tolerate = {"already mounted", "does not exist"};
+      plan.steps.push_back(mount_cores);
+    }
     if (in.start) {
       plan.steps.push_back(
           Step(RestoreStepKind::kStartZone, "--start", {zfs.vmadm, "start", uuid}));
     }
+    // The create payload had autoboot false and no indestructible_*; now
+    // they become what the saved config says (after a start, which sets
+    // autoboot true: VM.js startZone).
+    Argv update = {zfs.vmadm, "update", uuid,
+                   std::string("autoboot=") + (payload.autoboot ? "true" : "false")};
+    if (payload.indestructible_zoneroot) update.push_back("indestructible_zoneroot=true");
+    if (payload.indestructible_delegated && !payload.delegated.empty()) {
+      update.push_back("indestructible_delegated=true");
+    }
+    plan.steps.push_back(
+        Step(RestoreStepKind::kUpdateZone,
+             "autoboot" + std::string(update.size() > 4 ? " and indestructible_*" : "") +
+                 " as in the saved config (the throw-away zone was created without)",
+             update));
   };
 
-  // A run that finished its datasets earlier: only what may remain.
-  if (existing != nullptr && complete && !partial_exists) {
+  // A run that finished its datasets earlier: only what may remain. A run
+  // stopped after the zone root's rename may have left datasets outside the
+  // root (cores, kvm disks) received but not yet renamed into place: their
+  // complete -partial datasets are swapped in now.
+  auto outside_pending = [&](const DatasetRestore& d) {
+    bool below = d.target == root_target || IsBelow(d.target, root_target);
+    return !below && !has_link(d) && holds_point(d.target + "-partial", d);
+  };
+  bool finishing =
+      std::all_of(in.point.datasets.begin(), in.point.datasets.end(),
+                  [&](const DatasetRestore& d) { return has_link(d) || outside_pending(d); });
+  if (existing != nullptr && (complete || finishing) && !partial_exists) {
     plan.notes.push_back("zone " + uuid + " is already restored to @" + in.point.snapshot +
-                         " (its datasets hold that snapshot with the exported guid)");
+                         " (its datasets hold that snapshot with the exported guid)" +
+                         (complete ? "" : ", but for datasets received and not yet renamed"));
+    for (const DatasetRestore& d : in.point.datasets) {
+      if (!outside_pending(d)) continue;
+      RestoreStep fresh = Step(RestoreStepKind::kDestroyFresh, "replaced by the received one",
+                               {zfs.zfs, "destroy", "-r", "-f", d.target});
+      fresh.retry_when_busy = true;
+      fresh.tolerate = {"does not exist"};
+      plan.steps.push_back(fresh);
+      plan.steps.push_back(Step(RestoreStepKind::kRename, "the received dataset takes its place",
+                                {zfs.zfs, "rename", d.target + "-partial", d.target}));
+    }
     finish(existing->state == "running");
     *out = std::move(plan);
     return Status::Ok();
@@ -242,12 +342,33 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   bool resume = existing != nullptr && partial_exists;
   // The zone's datasets on this host, one per line, for what --force replaces.
   std::string what;
+  auto zones_dataset = [&](const std::string& name) {
+    return name == root_target || IsBelow(name, root_target) || name == cores ||
+           StartsWith(name, root_target + "-disk");
+  };
   for (const Dataset& d : inv.datasets) {
-    if (d.name == root_target || IsBelow(d.name, root_target) || d.name == cores ||
-        StartsWith(d.name, root_target + "-disk")) {
+    if (zones_dataset(d.name)) {
       what += "\n    " + d.name + " (" + std::to_string(d.snapshots.size()) + " snapshots)";
     }
   }
+  // zrecon's own holds on the zone's chain tips: the brand's `zfs destroy
+  // -rF` retries a held snapshot forever, so `vmadm delete` would hang
+  // (smartos-live#292). Released first; a kill after that leaves tips a
+  // next apply holds again.
+  auto release_holds = [&] {
+    for (const Dataset& d : inv.datasets) {
+      if (!zones_dataset(d.name) || EndsWith(d.name, "-partial")) continue;
+      for (const Snapshot& snap : d.snapshots) {
+        if (snap.userrefs <= 0 || snap.exported.empty()) continue;
+        RestoreStep release =
+            Step(RestoreStepKind::kReleaseHold,
+                 "zrecon's hold on a chain tip (vmadm delete hangs on held snapshots)",
+                 {zfs.zfs, "release", "zrecon", d.name + "@" + snap.name});
+        release.tolerate = {"no such tag"};
+        plan.steps.push_back(release);
+      }
+    }
+  };
   if (existing != nullptr && !resume) {
     if (!in.force) {
       return Status::Error("zone " + uuid + " (" + Printable(existing->alias) +
@@ -257,6 +378,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     }
     plan.notes.push_back("--force: zone " + uuid + " (" + Printable(existing->alias) +
                          ") is deleted first, with its datasets:" + what);
+    release_holds();
     plan.steps.push_back(Step(RestoreStepKind::kDeleteZone, "--force replaces the existing zone",
                               {zfs.vmadm, "delete", uuid}));
   } else if (existing == nullptr && inv.FindDataset(root_target) != nullptr) {
@@ -271,6 +393,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     }
     plan.notes.push_back("--force: no zone has uuid " + uuid +
                          "; these datasets are destroyed first:" + what);
+    release_holds();
     // The cores dataset first: it is mounted inside the zone root.
     std::vector<std::string> doomed;
     if (inv.FindDataset(cores) != nullptr) doomed.push_back(cores);
@@ -289,49 +412,113 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     }
   }
 
-  // The image: clones are received as incrementals from its @final.
+  // The image: clones are received as incrementals from its @final. A chain
+  // that starts with a full stream needs no origin (cinstall clones from a
+  // per-zone snapshot when the image has no @final; such origins go with
+  // the zone).
   std::set<std::string> images_done;
   for (const DatasetRestore& d : in.point.datasets) {
     const Chain& c = *d.chain;
-    if (c.origin.empty()) continue;
+    if (c.origin.empty() || c.links.empty() || c.links.front().from.empty()) continue;
     std::string origin = MovePool(c.origin, pool);
     const Snapshot* have = inv.FindSnapshot(origin);
+    const std::string& image_uuid = c.image_uuid;
+    auto record = in.image_records.find(image_uuid);
+    std::string db_record;
+    Status record_status = Status::Error(
+        "the media has no imgadm record of it (exported before "
+        "zrecon saved one)");
+    if (!image_uuid.empty() && record != in.image_records.end()) {
+      record_status = MakeImgadmDatabaseRecord(record->second, image_uuid, pool, &db_record);
+    }
     if (have != nullptr) {
       if (have->guid != c.origin_guid) {
         return Status::Error("the host's " + origin + " (guid " + std::to_string(have->guid) +
                              ") is not the image the export was made from (guid " +
                              std::to_string(c.origin_guid) + "); nothing was changed");
       }
+      if (image_uuid.empty() || !images_done.insert(image_uuid).second) continue;
+      // vmadm create reads zoneinit.json in the image for joyent and builder
+      // zones (VM.js:9574-9675): mounted as imgadm leaves it, also when a
+      // killed restore renamed it and did not get to mount it.
+      RestoreStep mount = Step(RestoreStepKind::kMount,
+                               "the image must be mounted for vmadm create (as imgadm leaves it)",
+                               {zfs.zfs, "mount", pool + "/" + image_uuid});
+      mount.tolerate = {"already mounted"};
+      if (!resume) plan.steps.push_back(mount);
+      // vmadm create checks the image with `imgadm get` (VM.js:822-945).
+      if (in.registered_images.count(image_uuid) != 0) continue;
+      if (!record_status.ok()) {
+        return Status::Error("image " + image_uuid +
+                             " is on this host but imgadm has no record of it, so vmadm "
+                             "create would refuse it, and " +
+                             record_status.message() +
+                             "; nothing was changed. Import the image with `imgadm import " +
+                             image_uuid + "` (or restore its record with `imgadm update " +
+                             image_uuid + "`) first.");
+      }
+      RestoreStep reg = Step(RestoreStepKind::kRegisterImage,
+                             "imgadm does not know image " + image_uuid +
+                                 " on this host; its record from the media (vmadm create "
+                                 "checks it)",
+                             {});
+      reg.file = ImgadmDatabaseFile(in.imgadm_db, pool, image_uuid);
+      reg.input = db_record;
+      plan.steps.push_back(reg);
       continue;
     }
     const ImageManifest* img = nullptr;
-    if (!c.image_uuid.empty() && in.images != nullptr) {
-      auto it = in.images->find(c.image_uuid);
+    if (!image_uuid.empty() && in.images != nullptr) {
+      auto it = in.images->find(image_uuid);
       if (it != in.images->end() && it->second.guid == c.origin_guid) img = &it->second;
     }
     if (img == nullptr) {
       return Status::Error(origin + " is not on this host and its stream is not on the media (" +
-                           (c.image_uuid.empty() ? std::string("origin is not an image")
-                                                 : "images/" + c.image_uuid + ".json") +
+                           (image_uuid.empty() ? std::string("origin is not an image")
+                                               : "images/" + image_uuid + ".json") +
                            "); nothing was changed. Import the image first (imgadm import " +
-                           c.image_uuid + ").");
+                           image_uuid + ").");
     }
-    if (!images_done.insert(c.image_uuid).second) continue;
-    std::string image_ds = pool + "/" + c.image_uuid;
+    if (!record_status.ok()) {
+      return Status::Error("image " + image_uuid + " is not on this host and " +
+                           record_status.message() +
+                           ": vmadm create would refuse an image imgadm does not know; nothing "
+                           "was changed. Import the image first (imgadm import " +
+                           image_uuid + "), then restore again.");
+    }
+    if (!images_done.insert(image_uuid).second) continue;
+    std::string image_ds = pool + "/" + image_uuid;
     if (inv.FindDataset(image_ds + "-partial") != nullptr) {
       plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover,
                                 "left by an interrupted image receive",
                                 {zfs.zfs, "destroy", "-r", image_ds + "-partial"}));
     }
     RestoreStep recv = Step(RestoreStepKind::kReceive,
-                            "image " + c.image_uuid + " is not on this host (as imgadm import)",
+                            "image " + image_uuid + " is not on this host (as imgadm import)",
                             {zfs.zfs, "receive", "-u", image_ds + "-partial"});
     recv.file = img->stream.file;
     recv.stored = img->stream;
     plan.steps.push_back(recv);
     plan.files_to_verify.push_back(img->stream);
+    plan.files_to_verify.push_back(img->imgadm_record);
+    // As imgadm's own install does: the record before the dataset
+    // (imgadm.js:2825 "it is the presence of the file in the zpool that
+    // decides if there is actually an image").
+    RestoreStep reg = Step(
+        RestoreStepKind::kRegisterImage,
+        "imgadm's record of image " + image_uuid + " from the media (vmadm create checks it)", {});
+    reg.file = ImgadmDatabaseFile(in.imgadm_db, pool, image_uuid);
+    reg.input = db_record;
+    plan.steps.push_back(reg);
     plan.steps.push_back(Step(RestoreStepKind::kRename, "the image is complete",
                               {zfs.zfs, "rename", image_ds + "-partial", image_ds}));
+    // imgadm leaves its images mounted; vmadm create reads zoneinit.json in
+    // them for joyent and builder zones (VM.js:9574-9675).
+    RestoreStep mount =
+        Step(RestoreStepKind::kMount, "imgadm leaves images mounted; vmadm create reads them",
+             {zfs.zfs, "mount", image_ds});
+    mount.tolerate = {"already mounted"};
+    plan.steps.push_back(mount);
     plan.cleanup.push_back({zfs.zfs, "destroy", "-r", image_ds + "-partial"});
   }
 
@@ -397,7 +584,8 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   if (!resume) {
     RestoreStep create =
         Step(RestoreStepKind::kCreateZone,
-             "zone config saved with @" + in.point.snapshot + " (" + in.point.config_file + ")",
+             "zone config saved with @" + in.point.snapshot + " (" + in.point.config_file +
+                 "), autoboot false: it must not boot before its datasets are swapped",
              {zfs.vmadm, "create"});
     create.input = payload.json;
     plan.steps.push_back(create);
@@ -406,8 +594,11 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
         "zone " + uuid + " was created by an interrupted restore: continuing it" +
         (partial_complete ? std::string() : " (its -partial datasets are received again)"));
   }
+  // Created with autoboot false it is not running; a zone an interrupted
+  // restore created may have been started since. -F: no graceful shutdown
+  // of a throw-away zone (VM.js waits up to 180 s for kvm and bhyve).
   plan.steps.push_back(Step(RestoreStepKind::kStopZone, "its datasets are about to be replaced",
-                            {zfs.vmadm, "stop", uuid}));
+                            {zfs.vmadm, "stop", "-F", uuid}));
   auto unmount = [&](const std::string& ds, const std::string& why) {
     RestoreStep u = Step(RestoreStepKind::kUnmount, why, {zfs.zfs, "umount", ds});
     // A rerun after an interruption may find it gone already.
@@ -417,19 +608,31 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   unmount(cores, "mounted inside the zone root, it would keep it busy");
   for (const std::string& d : payload.delegated) unmount(d, "part of the fresh zone root");
   unmount(root_target, "the fresh zone root is replaced");
+  // What vmadm set on the fresh datasets (quota, refquota, reservations,
+  // mountpoint, devices, compression, recordsize...) goes onto the received
+  // ones before the fresh ones are destroyed: a receive without -p carries
+  // no properties, and the values follow VM.js's rules per brand.
+  for (const DatasetRestore& d : in.point.datasets) {
+    RestoreStep copy =
+        Step(RestoreStepKind::kCopyProperties, "what vmadm set on the fresh " + d.target,
+             zfs.LocalProperties(d.target));
+    copy.target = partial_name(d);
+    copy.tolerate = {"does not exist"};  // no fresh counterpart: nothing to copy
+    plan.steps.push_back(copy);
+  }
   RestoreStep destroy = Step(RestoreStepKind::kDestroyFresh,
                              "vmadm create made a fresh clone; the received one replaces it",
                              {zfs.zfs, "destroy", "-r", "-f", root_target});
   destroy.retry_when_busy = true;
   destroy.tolerate = {"does not exist"};
   plan.steps.push_back(destroy);
-  // The quota goes on the received root before its rename, so that only
-  // mounts follow the rename (see finish).
-  if (payload.quota_gib > 0) {
+  // The exact quota goes on the received root before its rename, so that
+  // only mounts follow the rename (see finish).
+  if (payload.fractional_quota_bytes > 0) {
     plan.steps.push_back(
         Step(RestoreStepKind::kSetProperty,
-             "the zone's quota, which vmadm had set on the fresh clone, before the rename",
-             {zfs.zfs, "set", "quota=" + std::to_string(payload.quota_gib) + "g", partial}));
+             "the zone's exact quota (vmadm create took it rounded up to whole GiB)",
+             {zfs.zfs, "set", "quota=" + std::to_string(payload.fractional_quota_bytes), partial}));
   }
   plan.steps.push_back(Step(RestoreStepKind::kRename, "the received zone root takes its place",
                             {zfs.zfs, "rename", partial, root_target}));
@@ -465,19 +668,26 @@ std::string RenderRestorePlan(const RestorePlan& plan) {
   for (const StoredFile& f : plan.files_to_verify) bytes += f.size;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const RestoreStep& s = plan.steps[i];
-    char symbol = s.kind == RestoreStepKind::kReceive ? '<'
-                  : s.kind == RestoreStepKind::kDestroyLeftover ||
-                          s.kind == RestoreStepKind::kDestroyFresh ||
-                          s.kind == RestoreStepKind::kDeleteZone
-                      ? '-'
-                  : s.kind == RestoreStepKind::kCreateZone ? '+'
-                                                           : '~';
+    char symbol =
+        s.kind == RestoreStepKind::kReceive ? '<'
+        : s.kind == RestoreStepKind::kDestroyLeftover || s.kind == RestoreStepKind::kDestroyFresh ||
+                s.kind == RestoreStepKind::kDeleteZone
+            ? '-'
+        : s.kind == RestoreStepKind::kCreateZone || s.kind == RestoreStepKind::kRegisterImage ? '+'
+                                                                                              : '~';
     std::string label = RestoreStepLabel(s.kind);
     out += std::string("  ") + symbol + " " + label +
            std::string(label.size() < 17 ? 17 - label.size() : 1, ' ') + Printable(s.reason) + "\n";
+    if (s.kind == RestoreStepKind::kRegisterImage) {
+      out += "      write " + Printable(s.file) + " (imgadm's database)\n";
+      continue;
+    }
     out += "      $ " + Printable(ShellJoin(s.argv));
     if (!s.file.empty()) out += " < " + Printable(s.file);
     if (s.kind == RestoreStepKind::kCreateZone) out += " < (the saved config, adjusted)";
+    if (s.kind == RestoreStepKind::kCopyProperties) {
+      out += "  (each: zfs set <property>=<value> " + Printable(s.target) + ")";
+    }
     out += "\n";
   }
   if (!plan.cleanup.empty()) {

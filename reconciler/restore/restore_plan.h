@@ -2,6 +2,7 @@
 #define ZRECON_RESTORE_RESTORE_PLAN_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,16 +47,20 @@ Status SelectRestorePoint(const ZoneManifest& zone, const std::string& at, const
 enum class RestoreStepKind {
   kDestroyLeftover,  // zfs destroy -r of a -partial dataset left by an interrupted run, or
                      // with --force of the datasets of a uuid no zone has
+  kReleaseHold,      // zfs release zrecon (with --force, before the zone goes)
   kDeleteZone,       // vmadm delete (only with --force)
   kReceive,          // zfs receive from an export file
+  kRegisterImage,    // write imgadm's database record of an image (no argv)
   kRename,           // zfs rename
   kCreateZone,       // vmadm create with the saved config on stdin
   kStopZone,         // vmadm stop
   kUnmount,          // zfs umount
+  kCopyProperties,   // the fresh dataset's local properties onto the received one
   kDestroyFresh,     // zfs destroy -r -f of what vmadm create made
-  kSetProperty,      // zfs set (quota)
+  kSetProperty,      // zfs set (a fractional quota)
   kMount,            // zfs mount
   kStartZone,        // vmadm start
+  kUpdateZone,       // vmadm update: autoboot and indestructible_* as saved
 };
 const char* RestoreStepLabel(RestoreStepKind kind);
 
@@ -65,7 +70,12 @@ struct RestoreStep {
   Argv argv;
   std::string file;   // kReceive: the export file read (relative to the host dir)
   StoredFile stored;  // kReceive: its recorded size, sha256 and compression
-  std::string input;  // kCreateZone: the JSON payload fed to vmadm create
+  // kCreateZone: the JSON payload fed to vmadm create. kRegisterImage: the
+  // content written to `file` (an absolute path in imgadm's database).
+  std::string input;
+  // kCopyProperties: `argv` is the `zfs get` of the fresh dataset's local
+  // properties; each is set on `target` (the received dataset) with `zfs set`.
+  std::string target;
   // A failure whose stderr contains one of these texts means "already so"
   // (e.g. "not currently mounted"); it does not stop the restore.
   std::vector<std::string> tolerate;
@@ -100,15 +110,30 @@ struct RestoreInput {
   bool force = false;       // replace an existing zone
   bool start = false;       // vmadm start at the end
   ZfsCommands commands;
+  // imgadm's records of the images on the media (images/<uuid>.imgadm), by
+  // uuid, as read (and verified) from there.
+  std::map<std::string, std::string> image_records;
+  // Images imgadm's database on this host has a record of, on the target pool.
+  std::set<std::string> registered_images;
+  // imgadm's database directory on this host (/var/imgadm): records are
+  // written to <imgadm_db>/images/<pool>-<uuid>.json.
+  std::string imgadm_db = "/var/imgadm";
 };
+
+// imgadm's database file of `image_uuid` on `pool` below `imgadm_db`.
+std::string ImgadmDatabaseFile(const std::string& imgadm_db, const std::string& pool,
+                               const std::string& image_uuid);
 
 // Plans the restore. Refuses, before any change, when the zone exists on
 // this host, or datasets of its uuid do without the zone (unless `force`),
 // when its image is neither on the host nor on the media, when the host's
-// image differs from the one the chain was made from, or when the saved
-// config is unusable. A host that already holds the restore point (a
-// finished earlier run) gets only the remaining steps; a leftover -partial
-// dataset of an interrupted run is removed first.
+// image differs from the one the chain was made from, when imgadm would not
+// know the image (no record on the host, none usable on the media: vmadm
+// create would refuse it), when the saved HVM disks are not named as vmadm
+// would create them, or when the saved config is unusable. A host that
+// already holds the restore point (a finished earlier run) gets only the
+// remaining steps; a leftover -partial dataset of an interrupted run is
+// removed first.
 Status PlanRestore(const RestoreInput& input, RestorePlan* plan);
 
 // The plan for people, in `zrecon plan`'s conventions.

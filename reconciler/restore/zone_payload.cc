@@ -1,5 +1,7 @@
 #include "reconciler/restore/zone_payload.h"
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "reconciler/util/strings.h"
@@ -67,8 +69,27 @@ Status MakeCreatePayload(std::string_view text, const std::string& uuid, const s
   p.brand = get_string("brand");
   if (p.brand.empty()) return Status::Error("saved zone config has no brand");
   p.alias = get_string("alias");
+  auto get_bool = [&](const char* key, bool fallback) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+  };
+  p.autoboot = get_bool("autoboot", true);
+  p.indestructible_zoneroot = get_bool("indestructible_zoneroot", false);
+  p.indestructible_delegated = get_bool("indestructible_delegated", false);
   auto quota = j.find("quota");
-  if (quota != j.end() && quota->is_number_integer()) p.quota_gib = quota->get<int64_t>();
+  if (quota != j.end() && quota->is_number_float()) {
+    double gib = quota->get<double>();
+    if (!(gib >= 0) || gib > 1e9) {
+      return Status::Error("saved zone config has an invalid quota " + quota->dump());
+    }
+    if (gib != std::floor(gib)) {
+      // vmload: quota = bytes / 2^30; the nearest whole byte count is exact.
+      p.fractional_quota_bytes = static_cast<uint64_t>(std::llround(gib * 1073741824.0));
+      *quota = static_cast<int64_t>(std::ceil(gib));
+    } else {
+      *quota = static_cast<int64_t>(gib);
+    }
+  }
 
   auto datasets = j.find("datasets");
   if (datasets != j.end() && datasets->is_array()) {
@@ -79,23 +100,19 @@ Status MakeCreatePayload(std::string_view text, const std::string& uuid, const s
   for (const char* key : kDerived) j.erase(key);
   if (!p.delegated.empty()) j["delegate_dataset"] = true;
   j["zpool"] = pool;
-  // HVM disks name their volumes with the pool.
+  j["autoboot"] = false;
   auto disks = j.find("disks");
   if (disks != j.end() && disks->is_array()) {
     for (Json& disk : *disks) {
       if (!disk.is_object()) continue;
-      for (const char* key : {"zfs_filesystem", "path"}) {
-        auto it = disk.find(key);
-        if (it == disk.end() || !it->is_string()) continue;
-        std::string v = it->get<std::string>();
-        if (std::string(key) == "path") {
-          // /dev/zvol/rdsk/<pool>/<name>
-          const std::string prefix = "/dev/zvol/rdsk/";
-          if (StartsWith(v, prefix)) *it = prefix + MovePool(v.substr(prefix.size()), pool);
-        } else {
-          *it = MovePool(v, pool);
-        }
-      }
+      auto media = disk.find("media");
+      if (media != disk.end() && *media == "cdrom") continue;
+      auto fs = disk.find("zfs_filesystem");
+      p.disks.push_back(fs != disk.end() && fs->is_string() ? MovePool(fs->get<std::string>(), pool)
+                                                            : std::string());
+      disk.erase("zfs_filesystem");
+      disk.erase("path");
+      if (disk.contains("image_uuid")) disk.erase("block_size");
       disk.erase("zpool");
       disk["zpool"] = pool;
     }

@@ -16,15 +16,37 @@ struct ZonePayload {
   std::string json;  // the payload for vmadm create (stdin)
   std::string brand;
   std::string alias;
-  int64_t quota_gib = 0;               // 0: none
+  // The saved quota in bytes when it is not a whole GiB count (vmadm get
+  // reports bytes / 2^30 unrounded; create takes only integers, so the
+  // payload has it rounded up and restore sets the exact value); else 0.
+  uint64_t fractional_quota_bytes = 0;
   std::vector<std::string> delegated;  // delegated datasets, on the target pool
+  // What the saved config says, applied after the swap (`vmadm update`):
+  // the payload itself always has autoboot false and no indestructible_*.
+  bool autoboot = true;  // VM.js's default when absent
+  bool indestructible_zoneroot = false;
+  bool indestructible_delegated = false;
+  // HVM disks (kvm, bhyve): the zfs_filesystem of each saved disk that is
+  // not a cdrom, in order, on the target pool ("" when the config has none).
+  std::vector<std::string> disks;
 };
 
 // Turns `vmadm get` output into a `vmadm create` payload that recreates the
-// zone with the same uuid on `pool`: drops what vmadm derives or reports
-// (state, zone ids and paths, timestamps, snapshots, datasets, ...), turns
-// the delegated `<pool>/<uuid>/data` dataset back into
-// `delegate_dataset: true`, and moves pool-qualified names to `pool`.
+// zone with the same uuid on `pool` and that VM.js accepts for every brand
+// (smartos-live src/vm/node_modules/VM.js, "VM.js:N"):
+//  - drops what vmadm derives or reports (state, zone ids and paths,
+//    timestamps, snapshots, datasets, ...; VM.js:10236-10268 would only warn);
+//  - turns the delegated `<pool>/<uuid>/data` dataset back into
+//    `delegate_dataset: true`;
+//  - sets `autoboot: false`, so the throw-away zone never boots nor runs its
+//    provisioning (installZone, VM.js:9405-9460);
+//  - drops indestructible_* (VM.js would hold @indestructible on the fresh
+//    root, which restore destroys);
+//  - rounds a fractional quota up (quota is an integer, VM.js:659-690);
+//  - HVM disks: drops `path` and `zfs_filesystem` (a path needs nocreate,
+//    VM.js:5360-5365; vmadm names volumes itself), `block_size` when the
+//    disk has an `image_uuid` (VM.js:5377-5383), and sets `zpool`; cdrom
+//    entries are kept as they are.
 // Fails when the text is not a JSON object whose uuid is `uuid` and which
 // has a brand.
 Status MakeCreatePayload(std::string_view vmadm_get_json, const std::string& uuid,

@@ -11,7 +11,12 @@
 #     with that host's vmadm: the first host is untouched.
 #  4. `--at` the T0 export: refused without --force while the zone exists
 #     (nothing changes, the zone is named); with --force the plan says what
-#     it replaces and the zone comes back as of T0.
+#     it replaces, releases zrecon's hold on the chain tip (vmadm delete
+#     would hang on it) and the zone comes back as of T0.
+# Every restored zone: imgadm knows its image (registered from the media
+# where it was received), the image is mounted, the zone never booted
+# during the restore, autoboot is as saved, the cores dataset (exported
+# too) is mounted where vmadm puts it, devices=off as vmadm clones it.
 # Skips (77) without root or zfs-fuse. restore_faults_test.sh covers corrupt
 # media, refusals and interrupted restores.
 #
@@ -89,7 +94,11 @@ fi
 expect_eq "$(host_state "$POOL")" "$BEFORE" "restore on $POOL2: host $POOL is untouched"
 
 # ------------------------------------------------------------ 4. --at an older export
-# The zone is at @D1 now (step 2): going back to @D0 replaces it.
+# The zone is at @D1 now (step 2): going back to @D0 replaces it. It is
+# protected again, as the next apply leaves it: its chain tip marked and held
+# by zrecon, which would make `vmadm delete` hang on SmartOS (smartos-live#292).
+must zfs hold zrecon "$POOL/$W@$D1"
+must zfs set zrecon:exported=usb "$POOL/$W@$D1"
 BEFORE=$(host_state "$POOL")
 run on_host "$POOL" "$ZRECON" restore --from "$USB" --zone drill-web --at "$D0"
 expect_eq "$(grep -F 'already restored' <<<"$OUT")" "" \
@@ -109,6 +118,8 @@ if expect_restore_ok "--at --force"; then
     expect_contains "$NOTE" "$ds" "--at --force: the plan names the dataset that goes: $ds"
   done
   expect_eq "$(grep -c -F "\$ vmadm delete $W" <<<"$OUT")" 1 "--at --force: the plan deletes the zone first"
+  expect_eq "$(grep -B2 -F "\$ vmadm delete $W" <<<"$OUT" | head -n 1 | sed 's/^ *//')" \
+    "\$ zfs release zrecon $POOL/$W@$D1" "--at --force: zrecon's hold is released just before"
   expect_web_restored "--at --force" "$POOL" "$D0"
 fi
 expect_zone "--at --force: the other zone" "$POOL" "$L"

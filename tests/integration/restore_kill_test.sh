@@ -14,11 +14,12 @@
 # only zrecon, the zfs or vmadm command it was running goes on by itself
 # (a receive sees its stream end early) and is waited for. Chosen rounds
 # kill zrecon while a wrapper (lib/zfs_fault.sh, lib/tool_fault.sh, pause
-# mode) holds a chosen call, which then runs on by itself: the 2nd and the
-# 3rd receive, the image's rename, `vmadm create`, the first unmount, the
-# destroy of the fresh zone root, the quota, the zone root's rename, the
-# first and the second mount; and right after the image's receive
-# (lib/zfs_kill.sh). A last round kills the whole process group (zrecon,
+# mode) holds a chosen call, which then runs on by itself: the 2nd, 3rd
+# and 5th receive, the image's rename, `vmadm create`, the first unmount,
+# the destroy of the fresh zone root, the first property copied, the zone
+# root's and the cores dataset's rename, the image's mount, the first and
+# the second mount of a restored dataset, `vmadm update`; and right after
+# the image's receive (lib/zfs_kill.sh). A last round kills the whole process group (zrecon,
 # vmadm create and the zfs command vmadm runs) while vmadm creates the
 # zone, which leaves a zone root without a zone: the rerun refuses, naming
 # it and what --force does, and with --force destroys it and restores the
@@ -171,11 +172,18 @@ landing() {
   step=${line#*] }
   [[ $step =~ /0*([0-9]+)-[^/]*\.zfs[^/]*$ ]] && link=${BASH_REMATCH[1]}
   case $step in
-    "receive "*"$IMG-partial <"*) echo "receive image" ;;
+    "receive "*"$IMG-partial <"* | "receive "*"$LX_IMG-partial <"*) echo "receive image" ;;
     "receive "*"-partial/data <"*) echo "receive data link $link" ;;
+    "receive "*"/cores/"*"-partial <"*) echo "receive cores link $link" ;;
     "receive "*) echo "receive root link $link" ;;
-    "rename "*"$IMG-partial"*) echo "rename image" ;;
+    "register image "*) echo "register image" ;;
+    "rename "*"$IMG-partial"* | "rename "*"$LX_IMG-partial"*) echo "rename image" ;;
+    "rename "*"/cores/"*) echo "rename cores" ;;
     "rename "*) echo "rename zone root" ;;
+    "mount "*"/$IMG" | "mount "*"/$LX_IMG") echo "mount image" ;;
+    "copy properties "*) echo "copy properties" ;;
+    "update zone "*) echo "update zone" ;;
+    "release hold "*) echo "release hold" ;;
     "set "*) echo "set quota" ;;
     "create zone "*) echo "create zone" ;;
     "stop zone "*) echo "stop zone" ;;
@@ -189,10 +197,11 @@ landing() {
 }
 
 # The landing points in restore order, for the summary.
-POINTS=("planning/verify" "destroy leftover" "receive image" "rename image"
-  "receive root link 1" "receive root link 2" "receive data link 1" "receive data link 2"
-  "create zone" "stop zone" "unmount" "destroy fresh" "set quota" "rename zone root" "mount"
-  "finished")
+POINTS=("planning/verify" "destroy leftover" "receive image" "register image" "rename image"
+  "mount image" "receive root link 1" "receive root link 2" "receive cores link 1"
+  "receive cores link 2" "receive data link 1" "receive data link 2" "create zone" "stop zone"
+  "unmount" "copy properties" "destroy fresh" "set quota" "rename zone root" "rename cores"
+  "mount" "update zone" "finished")
 declare -A RANDOM_AT=() CHOSEN_AT=()
 KILLED=0
 ORPHANED=0
@@ -287,11 +296,14 @@ received again are received"
   expect_restored "$name, rerun" "$zone"
 }
 
+# The image a zone is made from (drill-app is lx).
+image_of() { [[ $1 == drill-web ]] && echo "$IMG" || echo "$LX_IMG"; }
+
 # random_round NAME ZONE LOSE_IMAGE DELAY: a random round: image gone if
 # LOSE_IMAGE is 1, SIGKILL after DELAY ms, rerun, checks, zone gone again.
 random_round() {
   local name=$1 zone=$2 lose_image=$3 delay=$4
-  ((lose_image)) && drill_lose_image "$POOL"
+  ((lose_image)) && drill_lose_image "$POOL" "$(image_of "$zone")"
   start_restore "$name" "$zone"
   sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
   kill -9 "$RESTORE_PID" 2>/dev/null
@@ -307,7 +319,7 @@ $delay ms"
 # Each zone is restored twice, uninterrupted: the first time as a real
 # recovery would be (drill-web receives the image too, caches are cold),
 # then as the rounds run; the second duration is the zone's kill window.
-drill_lose_image "$POOL"
+drill_lose_image "$POOL" "$IMG"
 declare -A WINDOW_MS=()
 for pass in first second; do
   for zone in drill-web drill-app; do
@@ -356,7 +368,7 @@ install -m 755 "$SRC/tests/integration/lib/zfs_kill.sh" "$WORK/bin/zfs-kill"
 # the kill landed at POINT, then the rerun and its checks.
 chosen_round() {
   local name=$1 zone=$2 lose_image=$3 tool=$4 sub=$5 nth=$6 point=$7 gate=$WORK/$1 env i
-  ((lose_image)) && drill_lose_image "$POOL"
+  ((lose_image)) && drill_lose_image "$POOL" "$(image_of "$zone")"
   rm -f "$gate".*
   case $tool in
     zfs)
@@ -403,16 +415,20 @@ $([[ $tool == zfs-after ]] && echo after || echo while) ${tool%-after} $sub call
 CHOSEN_START=$(now_ms)
 CHOSEN=0
 chosen_round "chosen 2nd receive" drill-web 0 zfs receive 2 "receive root link 2"
-chosen_round "chosen 3rd receive" drill-app 0 zfs receive 3 "receive data link 1"
+chosen_round "chosen 3rd receive" drill-app 0 zfs receive 3 "receive cores link 1"
+chosen_round "chosen 5th receive" drill-app 0 zfs receive 5 "receive data link 1"
 chosen_round "chosen image received" drill-web 1 zfs-after receive 1 "receive image"
 chosen_round "chosen image rename" drill-web 1 zfs rename 1 "rename image"
 chosen_round "chosen vmadm create" drill-app 0 vmadm create 1 "create zone"
 chosen_round "chosen 1st unmount" drill-app 0 zfs umount 1 "unmount"
 chosen_round "chosen zone root destroy" drill-app 0 zfs destroy 1 "destroy fresh"
-chosen_round "chosen quota" drill-web 0 zfs set 1 "set quota"
+chosen_round "chosen property copy" drill-web 0 zfs set 1 "copy properties"
 chosen_round "chosen zone root rename" drill-app 0 zfs rename 1 "rename zone root"
-chosen_round "chosen 1st mount" drill-app 0 zfs mount 1 "mount"
-chosen_round "chosen 2nd mount" drill-app 0 zfs mount 2 "mount"
+chosen_round "chosen image mount" drill-app 0 zfs mount 1 "mount image"
+chosen_round "chosen 1st mount" drill-app 0 zfs mount 2 "mount"
+chosen_round "chosen 2nd mount" drill-app 0 zfs mount 3 "mount"
+chosen_round "chosen cores rename" drill-app 0 zfs rename 2 "rename cores"
+chosen_round "chosen vmadm update" drill-app 0 vmadm update 1 "update zone"
 
 # ============================================================ the process group killed
 # A terminal's Ctrl-C, or a service manager stopping its unit, signals every

@@ -219,3 +219,80 @@ TEST_CASE("restore_executor: busy destroys are retried, tolerated answers pass")
 }
 
 }  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("restore_executor: copy properties sets each local one on the received dataset") {
+  RestorePlan plan;
+  RestoreStep copy = Command(
+      RestoreStepKind::kCopyProperties,
+      {"zfs", "get", "-H", "-p", "-s", "local", "-o", "property,value", "all", "zones/cores/u"});
+  copy.target = "zones/cores/u-partial";
+  plan.steps.push_back(copy);
+  FakeHost host;
+  host.Answer(copy.argv, FakeHost::Output("quota\t107374182400\n"
+                                          "mountpoint\t/zones/u/cores\n"
+                                          "volblocksize\t8192\n"
+                                          "compression\tgzip\n"));
+  host.Answer({"zfs", "umount", "zones/cores/u-partial"},
+              FakeHost::Failure(1,
+                                "cannot unmount 'zones/cores/u-partial': not "
+                                "currently mounted\n"));
+  RestoreReport report = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+  CHECK(report.ok());
+  // volblocksize can only be chosen at creation; a mountpoint change may
+  // mount the dataset (zfs-fuse): it stays unmounted until its rename.
+  CHECK(host.CommandLines() ==
+        std::vector<std::string>{"zfs get -H -p -s local -o property,value all zones/cores/u",
+                                 "zfs set quota=107374182400 zones/cores/u-partial",
+                                 "zfs set mountpoint=/zones/u/cores zones/cores/u-partial",
+                                 "zfs set compression=gzip zones/cores/u-partial",
+                                 "zfs umount zones/cores/u-partial"});
+
+  SUBCASE("no fresh dataset: nothing to copy") {
+    FakeHost none;
+    none.Answer(copy.argv,
+                FakeHost::Failure(1, "cannot open 'zones/cores/u': dataset does not exist\n"));
+    plan.steps[0].tolerate = {"does not exist"};
+    CHECK(ExecuteRestore(plan, none, "/nonexistent", nullptr, NoSleep()).ok());
+    CHECK(none.CommandLines().size() == 1);
+  }
+  SUBCASE("a set that fails stops the restore, naming it") {
+    FakeHost failing;
+    failing.Answer(copy.argv, FakeHost::Output("quota\t5\n"));
+    failing.Answer({"zfs", "set", "quota=5", "zones/cores/u-partial"},
+                   FakeHost::Failure(1,
+                                     "cannot set property: size is less than "
+                                     "current used or reserved space\n"));
+    RestoreReport r = ExecuteRestore(plan, failing, "/nonexistent", nullptr, NoSleep());
+    CHECK_FALSE(r.ok());
+    CHECK(r.results[0].error.find("zfs set quota=5 zones/cores/u-partial") != std::string::npos);
+  }
+  SUBCASE("output zrecon cannot read is refused") {
+    FakeHost odd;
+    odd.Answer(copy.argv, FakeHost::Output("quota 5\n"));
+    RestoreReport r = ExecuteRestore(plan, odd, "/nonexistent", nullptr, NoSleep());
+    CHECK_FALSE(r.ok());
+    CHECK(r.results[0].error.find("unexpected line \"quota 5\"") != std::string::npos);
+    CHECK(odd.CommandLines().size() == 1);
+  }
+}
+
+TEST_CASE("restore_executor: register image writes imgadm's record, creating its directory") {
+  testing::TempDir dir;
+  RestorePlan plan;
+  RestoreStep reg;
+  reg.kind = RestoreStepKind::kRegisterImage;
+  reg.file = dir.path() + "/var/imgadm/images/zones-i.json";
+  reg.input = "{\n  \"manifest\": {}\n}\n";
+  plan.steps.push_back(reg);
+  FakeHost host;
+  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  REQUIRE(report.ok());
+  std::ifstream in(reg.file);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(content == reg.input);
+  CHECK(host.calls().empty());
+}
+
+}  // namespace zrecon

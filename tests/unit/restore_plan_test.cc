@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <set>
 
 #include "reconciler/restore/zone_payload.h"
 #include "reconciler/util/strings.h"
@@ -74,10 +75,20 @@ ZoneManifest Manifest(uint64_t origin_guid) {
   return m;
 }
 
+// imgadm's record of kImage as `imgadm get -P zones <uuid>` prints it.
+std::string ImgadmRecord(const std::string& type = "lx-dataset") {
+  return "{\n  \"manifest\": {\n    \"v\": 2,\n    \"uuid\": \"" + kImage +
+         "\",\n    \"name\": \"base\",\n    \"type\": \"" + type +
+         "\"\n  },\n  \"zpool\": \"zones\",\n  \"source\": \"https://images.example\"\n}\n";
+}
+
 struct Fixture {
   ZoneManifest manifest;
   std::map<std::string, ImageManifest> images;
   Inventory inventory;
+  // What the host's imgadm database knows, and the records on the media.
+  std::set<std::string> registered = {kImage};
+  std::map<std::string, std::string> records = {{kImage, ImgadmRecord()}};
 
   explicit Fixture(InventoryBuilder b) : inventory(b.Build()) {
     const Snapshot* origin = inventory.FindSnapshot(kOrigin);
@@ -90,6 +101,10 @@ struct Fixture {
     img.stream.file = "images/" + kImage + ".zfs";
     img.stream.size = 1000;
     img.stream.sha256 = std::string(64, 'b');
+    img.imgadm_record.file = "images/" + kImage + ".imgadm";
+    img.imgadm_record.size = 100;
+    img.imgadm_record.sha256 = std::string(64, 'd');
+    img.imgadm_type = "lx-dataset";
     images[kImage] = img;
   }
 
@@ -104,6 +119,9 @@ struct Fixture {
     in.pool = pool;
     in.config_json = config;
     in.force = force;
+    in.registered_images = registered;
+    in.image_records = records;
+    in.imgadm_db = "/var/imgadm";
     return PlanRestore(in, plan);
   }
 };
@@ -111,7 +129,12 @@ struct Fixture {
 std::vector<std::string> Commands(const RestorePlan& plan) {
   std::vector<std::string> out;
   for (const RestoreStep& s : plan.steps) {
-    out.push_back(ShellJoin(s.argv) + (s.file.empty() ? "" : " < " + s.file));
+    if (s.kind == RestoreStepKind::kRegisterImage) {
+      out.push_back("register " + s.file);
+      continue;
+    }
+    out.push_back(ShellJoin(s.argv) + (s.file.empty() ? "" : " < " + s.file) +
+                  (s.target.empty() ? "" : " -> " + s.target));
   }
   return out;
 }
@@ -126,25 +149,33 @@ TEST_CASE("restore_plan: onto a host with the image, chains go to -partial names
   Status s = f.Plan(&plan);
   REQUIRE_MESSAGE(s.ok(), s.message());
   const std::string partial = kRoot + "-partial";
-  CHECK(Commands(plan) ==
-        std::vector<std::string>{
-            "zfs receive -u " + partial + " < " + kZone + "/root/zrecon-daily-1.zfs",
-            "zfs receive -u -F " + partial + " < " + kZone + "/root/zrecon-daily-2.zfs",
-            "zfs receive -u " + partial + "/data < " + kZone + "/data/zrecon-daily-1.zfs",
-            "zfs receive -u -F " + partial + "/data < " + kZone + "/data/zrecon-daily-2.zfs",
-            "vmadm create", "vmadm stop " + kZone, "zfs umount zones/cores/" + kZone,
-            "zfs umount " + kRoot + "/data", "zfs umount " + kRoot, "zfs destroy -r -f " + kRoot,
-            "zfs set quota=10g " + partial, "zfs rename " + partial + " " + kRoot,
-            "zfs mount " + kRoot, "zfs mount " + kRoot + "/data",
-            "zfs mount zones/cores/" + kZone});
+  // The image is mounted first (tolerating "already mounted"): found by
+  // restore_kill_test, a restore killed during the image's rename left it
+  // unmounted and the rerun's vmadm create refused a joyent zone.
+  CHECK(
+      Commands(plan) ==
+      std::vector<std::string>{
+          "zfs mount zones/" + kImage,
+          "zfs receive -u " + partial + " < " + kZone + "/root/zrecon-daily-1.zfs",
+          "zfs receive -u -F " + partial + " < " + kZone + "/root/zrecon-daily-2.zfs",
+          "zfs receive -u " + partial + "/data < " + kZone + "/data/zrecon-daily-1.zfs",
+          "zfs receive -u -F " + partial + "/data < " + kZone + "/data/zrecon-daily-2.zfs",
+          "vmadm create", "vmadm stop -F " + kZone, "zfs umount zones/cores/" + kZone,
+          "zfs umount " + kRoot + "/data", "zfs umount " + kRoot,
+          "zfs get -H -p -s local -o property,value all " + kRoot + " -> " + partial,
+          "zfs get -H -p -s local -o property,value all " + kRoot + "/data -> " + partial + "/data",
+          "zfs destroy -r -f " + kRoot, "zfs rename " + partial + " " + kRoot, "zfs mount " + kRoot,
+          "zfs mount " + kRoot + "/data", "zfs mount zones/cores/" + kZone,
+          "vmadm update " + kZone + " autoboot=true"});
   CHECK(plan.point.snapshot == "zrecon-daily-2");
   CHECK(plan.files_to_verify.size() == 5);  // four streams and the config
   CHECK(plan.cleanup == std::vector<Argv>{{"zfs", "destroy", "-r", partial}});
   // The payload went through MakeCreatePayload: state and paths are gone.
-  const RestoreStep& create = plan.steps[4];
+  const RestoreStep& create = plan.steps[5];
   CHECK(create.input.find("\"delegate_dataset\": true") != std::string::npos);
   CHECK(create.input.find("zonepath") == std::string::npos);
   CHECK(create.input.find("\"state\"") == std::string::npos);
+  CHECK(create.input.find("\"autoboot\": false") != std::string::npos);
 }
 
 TEST_CASE("restore_plan: a missing image is received from the media first") {
@@ -155,8 +186,71 @@ TEST_CASE("restore_plan: a missing image is received from the media first") {
   std::vector<std::string> cmds = Commands(plan);
   REQUIRE(cmds.size() > 2);
   CHECK(cmds[0] == "zfs receive -u zones/" + kImage + "-partial < images/" + kImage + ".zfs");
-  CHECK(cmds[1] == "zfs rename zones/" + kImage + "-partial zones/" + kImage);
-  CHECK(plan.files_to_verify.size() == 6);
+  // imgadm's record first, as imgadm's own install writes it (imgadm.js:2825).
+  CHECK(cmds[1] == "register /var/imgadm/images/zones-" + kImage + ".json");
+  CHECK(cmds[2] == "zfs rename zones/" + kImage + "-partial zones/" + kImage);
+  CHECK(cmds[3] == "zfs mount zones/" + kImage);
+  // The record is the saved one with this host's pool, in imgadm's format.
+  CHECK(plan.steps[1].input == ImgadmRecord());
+  CHECK(plan.files_to_verify.size() == 7);  // the image stream and its record too
+}
+
+TEST_CASE("restore_plan: an image on the host that imgadm does not know is registered") {
+  InventoryBuilder b;
+  b.Image(kImage);
+  Fixture f(b);
+  f.registered.clear();
+  RestorePlan plan;
+  REQUIRE(f.Plan(&plan).ok());
+  std::vector<std::string> cmds = Commands(plan);
+  CHECK(cmds[0] == "zfs mount zones/" + kImage);
+  CHECK(cmds[1] == "register /var/imgadm/images/zones-" + kImage + ".json");
+  CHECK(std::count(cmds.begin(), cmds.end(), cmds[1]) == 1);
+  CHECK(cmds[2] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+
+  SUBCASE("without a record on the media, refused: vmadm create would refuse the image") {
+    f.records.clear();
+    Status s = f.Plan(&plan);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("imgadm has no record of it, so vmadm create would refuse it") !=
+          std::string::npos);
+    CHECK(s.message().find("imgadm import " + kImage) != std::string::npos);
+  }
+  SUBCASE("a record without a manifest type is no better") {
+    f.records[kImage] = "{\"manifest\": {\"uuid\": \"" + kImage + "\"}, \"zpool\": \"zones\"}";
+    Status s = f.Plan(&plan);
+    CHECK_FALSE(s.ok());
+    CHECK(s.message().find("has no manifest type") != std::string::npos);
+  }
+}
+
+TEST_CASE("restore_plan: an image on the media without imgadm's record (old export) is refused") {
+  InventoryBuilder b;  // no image on this host
+  Fixture f(b);
+  f.registered.clear();
+  f.records.clear();
+  RestorePlan plan;
+  Status s = f.Plan(&plan);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("the media has no imgadm record of it (exported before zrecon saved "
+                         "one)") != std::string::npos);
+  CHECK(s.message().find("nothing was changed") != std::string::npos);
+}
+
+TEST_CASE("restore_plan: a chain that starts with a full stream needs no origin (F8)") {
+  InventoryBuilder b;  // the zone's origin is not on this host, nor on the media
+  Fixture f(b);
+  f.images.clear();
+  f.records.clear();
+  Chain& root = f.manifest.chains[0];
+  root.origin = "zones/" + kImage + "@" + kZone;  // cinstall's per-zone origin
+  root.links[0].from = "";
+  root.links[0].from_guid = 0;
+  RestorePlan plan;
+  Status s = f.Plan(&plan);
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  CHECK(Commands(plan)[0] ==
+        "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
 }
 
 TEST_CASE("restore_plan: refusals change nothing and say why") {
@@ -246,7 +340,8 @@ TEST_CASE("restore_plan: --force destroys the datasets of a uuid no zone has") {
   CHECK(cmds[0] == "zfs destroy -r -f zones/cores/" + kZone);
   CHECK(cmds[1] == "zfs destroy -r -f " + kRoot);
   CHECK(plan.steps[1].retry_when_busy);
-  CHECK(cmds[2] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[2] == "zfs mount zones/" + kImage);
+  CHECK(cmds[3] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
   CHECK(std::find(cmds.begin(), cmds.end(), "vmadm create") != cmds.end());
   REQUIRE(plan.notes.size() == 1);
   CHECK(plan.notes[0].find("--force: no zone has uuid " + kZone) != std::string::npos);
@@ -259,10 +354,11 @@ TEST_CASE("restore_plan: --at picks the earlier link for every dataset") {
   RestorePlan plan;
   REQUIRE(f.Plan(&plan, kRoot + "@zrecon-daily-1").ok());
   std::vector<std::string> cmds = Commands(plan);
-  CHECK(cmds[0] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
-  CHECK(cmds[1] ==
+  CHECK(cmds[0] == "zfs mount zones/" + kImage);
+  CHECK(cmds[1] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[2] ==
         "zfs receive -u " + kRoot + "-partial/data < " + kZone + "/data/zrecon-daily-1.zfs");
-  CHECK(cmds[2] == "vmadm create");
+  CHECK(cmds[3] == "vmadm create");
   CHECK(plan.point.config_file == kZone + "/config/zrecon-daily-1.json");
 }
 
@@ -273,9 +369,12 @@ TEST_CASE("restore_plan: another pool maps every name, the image included") {
   REQUIRE(f.Plan(&plan, "", "tank").ok());
   std::vector<std::string> cmds = Commands(plan);
   CHECK(cmds[0] == "zfs receive -u tank/" + kImage + "-partial < images/" + kImage + ".zfs");
-  CHECK(cmds[2] ==
+  CHECK(cmds[1] == "register /var/imgadm/images/tank-" + kImage + ".json");
+  CHECK(plan.steps[1].input.find("\"zpool\": \"tank\"") != std::string::npos);
+  CHECK(cmds[4] ==
         "zfs receive -u tank/" + kZone + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
-  CHECK(plan.steps[6].input.find("\"zpool\": \"tank\"") != std::string::npos);
+  CHECK(plan.steps[8].kind == RestoreStepKind::kCreateZone);
+  CHECK(plan.steps[8].input.find("\"zpool\": \"tank\"") != std::string::npos);
 }
 
 namespace {
@@ -308,8 +407,9 @@ TEST_CASE("restore_plan: a finished restore only mounts; an interrupted one cont
     RestorePlan plan;
     REQUIRE(f.Plan(&plan).ok());
     // A running zone has taken its delegated dataset over: not mounted here.
-    CHECK(Commands(plan) ==
-          std::vector<std::string>{"zfs mount " + kRoot, "zfs mount zones/cores/" + kZone});
+    CHECK(Commands(plan) == std::vector<std::string>{"zfs mount " + kRoot,
+                                                     "zfs mount zones/cores/" + kZone,
+                                                     "vmadm update " + kZone + " autoboot=true"});
     CHECK(plan.notes[0].find("already restored") != std::string::npos);
   }
   SUBCASE("interrupted after vmadm create") {
@@ -346,14 +446,16 @@ TEST_CASE("restore_plan: a restore stopped after the zone root's rename is finis
   CHECK(plan.notes[0].find("already restored") != std::string::npos);
   CHECK(Commands(plan) == std::vector<std::string>{"zfs mount " + kRoot,
                                                    "zfs mount " + kRoot + "/data",
-                                                   "zfs mount zones/cores/" + kZone});
+                                                   "zfs mount zones/cores/" + kZone,
+                                                   "vmadm update " + kZone + " autoboot=true"});
   for (const RestoreStep& step : plan.steps) {
+    if (step.kind != RestoreStepKind::kMount) continue;
     CHECK(std::find(step.tolerate.begin(), step.tolerate.end(), "already mounted") !=
           step.tolerate.end());
   }
 
-  // Nothing but those mounts follows the rename in a full restore: the
-  // quota is set on the received root before it.
+  // Nothing but those steps follows the rename in a full restore: the
+  // properties are copied onto the received root before it.
   InventoryBuilder fresh;
   fresh.Image(kImage);
   Fixture g(fresh);
@@ -361,10 +463,11 @@ TEST_CASE("restore_plan: a restore stopped after the zone root's rename is finis
   std::vector<std::string> cmds = Commands(plan);
   auto rename = std::find(cmds.begin(), cmds.end(), "zfs rename " + kRoot + "-partial " + kRoot);
   REQUIRE(rename != cmds.end());
-  CHECK(*(rename - 1) == "zfs set quota=10g " + kRoot + "-partial");
+  CHECK(*(rename - 1) == "zfs destroy -r -f " + kRoot);
   CHECK(std::vector<std::string>(rename + 1, cmds.end()) ==
         std::vector<std::string>{"zfs mount " + kRoot, "zfs mount " + kRoot + "/data",
-                                 "zfs mount zones/cores/" + kZone});
+                                 "zfs mount zones/cores/" + kZone,
+                                 "vmadm update " + kZone + " autoboot=true"});
 }
 
 TEST_CASE("restore_plan: --at an older export over a zone that moved on is a real restore") {
@@ -391,7 +494,7 @@ TEST_CASE("restore_plan: complete -partial datasets of an interrupted run are ke
   REQUIRE(f.Plan(&plan).ok());
   std::vector<std::string> cmds = Commands(plan);
   for (const std::string& c : cmds) CHECK(c.find("receive") == std::string::npos);
-  CHECK(cmds[0] == "vmadm stop " + kZone);
+  CHECK(cmds[0] == "vmadm stop -F " + kZone);
   // The notes say what happens: the datasets are used, not received again.
   REQUIRE(plan.notes.size() == 2);
   CHECK(plan.notes[0].find("they are used as they are") != std::string::npos);
@@ -414,16 +517,44 @@ TEST_CASE("zone_payload: vmadm get output becomes a create payload for the same 
               .ok());
   CHECK(p.brand == "lx");
   CHECK(p.alias == "web01");
-  CHECK(p.quota_gib == 10);
+  CHECK(p.fractional_quota_bytes == 0);
+  CHECK(p.json.find("\"quota\": 10") != std::string::npos);
   CHECK(p.delegated == std::vector<std::string>{"tank/" + kZone + "/data"});
   CHECK(p.json.find("\"uuid\": \"" + kZone + "\"") != std::string::npos);
   CHECK(p.json.find("\"zpool\": \"tank\"") != std::string::npos);
-  CHECK(p.json.find("/dev/zvol/rdsk/tank/" + kZone + "-disk0") != std::string::npos);
+  CHECK(p.disks == std::vector<std::string>{"tank/" + kZone + "-disk0"});
+  CHECK(p.json.find("/dev/zvol/rdsk") == std::string::npos);
+  CHECK(p.json.find("\"autoboot\": false") != std::string::npos);
   CHECK(p.json.find("\"datasets\"") == std::string::npos);
   CHECK(p.json.find("\"zonepath\"") == std::string::npos);
   CHECK_FALSE(MakeCreatePayload("not json", kZone, "tank", &p).ok());
   CHECK_FALSE(MakeCreatePayload("[1]", kZone, "tank", &p).ok());
   CHECK_FALSE(MakeCreatePayload("{\"uuid\": \"" + kZone + "\"}", kZone, "tank", &p).ok());
+}
+
+}  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("restore_plan: HVM disks vmadm would name differently are refused, changing nothing") {
+  InventoryBuilder b;
+  b.Image(kImage);
+  Fixture f(b);
+  // vmadm create numbers disks by position (VM.js:3205-3222): a VM whose
+  // disk1 was removed comes back with disk0 and disk1, not disk2.
+  std::string disks = ", \"brand\": \"kvm\", \"disks\": [{\"zfs_filesystem\": \"zones/" + kZone +
+                      "-disk0\"}, {\"zfs_filesystem\": \"zones/" + kZone + "-disk2\"}]";
+  RestorePlan plan;
+  Status s = f.Plan(&plan, "", "", false, Config(disks));
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.message().find("disk 1 of zone " + kZone + " was zones/" + kZone +
+                         "-disk2, but vmadm create would name it zones/" + kZone + "-disk1") !=
+        std::string::npos);
+  disks = ", \"brand\": \"kvm\", \"disks\": [{\"zfs_filesystem\": \"zones/" + kZone +
+          "-disk0\"}, {\"media\": \"cdrom\", \"path\": \"/x.iso\"}, {\"zfs_filesystem\": \"zones/" +
+          kZone + "-disk1\"}]";
+  s = f.Plan(&plan, "", "", false, Config(disks));
+  CHECK_MESSAGE(s.ok(), s.message());
 }
 
 }  // namespace zrecon

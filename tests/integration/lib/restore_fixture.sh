@@ -10,7 +10,8 @@
 # snapshots' guids, and each zone's identity, then checks the catalog holds
 # exactly those snapshots.
 #
-# Sets: WORK USB HOSTDIR POLICY IMG IMG_GUID W L D0 D1 (short snapshot names)
+# Sets: WORK USB HOSTDIR POLICY IMG IMG_GUID LX_IMG LX_IMG_GUID W L D0 D1
+# (short snapshot names; drill-app is an lx zone, made from LX_IMG)
 # and, under $WORK/expected, the recorded state:
 #   tree.<dataset key>.<D0|D1>  tree_digest.py of W, L, L.data at that snapshot
 #   snaps.<dataset key>         "<short name> <guid>" of every exported snapshot
@@ -22,7 +23,8 @@
 #   drill_lose_zone POOL ZONE          releases zrecon's holds on the zone's
 #                                      chain tips (vmadm delete fails on them),
 #                                      deletes the zone and its datasets
-#   drill_lose_image POOL              destroys POOL's image dataset
+#   drill_lose_image POOL [IMAGE...]   destroys POOL's image datasets (default
+#                                      both) and their imgadm records
 #   drill_down POOL...                 tears the hosts down; checks their pools
 #                                      and the sandbox directory are gone
 #
@@ -53,7 +55,7 @@ D1=zrecon-daily-$S1D
 on_host() {
   local host=$1
   shift
-  env PATH="$DIR/$host/bin:$PATH" "$@"
+  env PATH="$DIR/$host/bin:$PATH" ZRECON_IMGADM_DB="$DIR/$host/imgadm" "$@"
 }
 
 tree_digest() { /usr/bin/python3 "$SRC/tests/integration/lib/tree_digest.py" "$@"; }
@@ -178,7 +180,9 @@ destinations:
 policies:
   drill:
     keep: {daily: 7}
-    datasets: [zoneroot]
+    # cores too: a received cores dataset must get its mountpoint back (its
+    # parent <pool>/cores has mountpoint=none).
+    datasets: [zoneroot, cores]
     export:
       - {destination: usb, class: daily}
 zones:
@@ -210,10 +214,11 @@ drill_up() {
   ((RC == 0)) || finish
   eval "$OUT"
   IMG=$ZRECON_TEST_IMAGE
+  LX_IMG=$ZRECON_TEST_LX_IMAGE
   must on_host "$POOL" vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$W\",
     \"image_uuid\": \"$IMG\", \"alias\": \"drill-web\", \"max_physical_memory\": 512, \"quota\": 5}"
   must on_host "$POOL" vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$L\",
-    \"image_uuid\": \"$IMG\", \"alias\": \"drill-app\", \"delegate_dataset\": true}"
+    \"image_uuid\": \"$LX_IMG\", \"alias\": \"drill-app\", \"delegate_dataset\": true}"
   USB=$WORK/usb
   HOSTDIR=$USB/$(hostname)
   POLICY=$WORK/policy.yaml
@@ -226,6 +231,7 @@ drill_up() {
   must on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T1D"
   must record_trees "$D1"
   IMG_GUID=$(zfs get -H -p -o value guid "$POOL/$IMG@final")
+  LX_IMG_GUID=$(zfs get -H -p -o value guid "$POOL/$LX_IMG@final")
   local key
   for key in W L L.data; do
     snapshot_guids "$(dataset_of "$POOL" "$key")" >"$WORK/expected/snaps.$key"
@@ -234,9 +240,13 @@ drill_up() {
     expect_eq "$(catalog_snapshots "$key")" "$(<"$WORK/expected/snaps.$key")" \
       "setup: the catalog's chain of $key is those snapshots, with their guids"
   done
-  expect_eq "$(catalog images | cut -f1,3)" "$IMG	$IMG_GUID" "setup: the image stream is on the media"
+  expect_eq "$(catalog images | cut -f1,3,6)" \
+    "$(lines "$IMG	$IMG_GUID	zone-dataset" "$LX_IMG	$LX_IMG_GUID	lx-dataset")" \
+    "setup: the image streams are on the media, with imgadm's records"
   vm_identity "$POOL" "$W" >"$WORK/expected/identity.W"
   vm_identity "$POOL" "$L" >"$WORK/expected/identity.L"
+  # Both zones booted once when created (autoboot); a restore must not boot them.
+  cp "$DIR/$POOL/vmadm/provisioned.log" "$WORK/expected/provisioned.$POOL"
   expect_eq "$(<"$WORK/expected/identity.W")" "uuid=$W alias=drill-web brand=joyent \
 image_uuid=$IMG max_physical_memory=512 quota=5" "setup: drill-web as created"
   ((FAILURES == 0)) || finish
@@ -249,7 +259,8 @@ drill_lose_zone() {
   local host=$1 zone=$2 snap
   while IFS=$'\t' read -r snap; do
     must zfs release zrecon "$snap" </dev/null
-  done < <(zfs list -H -t snapshot -o name,userrefs,zrecon:exported -r "$host/$zone" |
+  done < <(zfs list -H -t snapshot -o name,userrefs,zrecon:exported -r "$host/$zone" \
+    "$host/cores/$zone" |
     awk -F'\t' '$2 > 0 && $3 != "-" { print $1 }')
   must on_host "$host" vmadm delete "$zone"
   # What a failed restore left, so that the steps after its report still run.
@@ -258,9 +269,22 @@ drill_lose_zone() {
     "zone $zone is gone from $host with its datasets"
 }
 
+# The images (default both) go with `imgadm delete`, which removes their
+# records too (database.js deleteImage).
 drill_lose_image() {
-  must destroy_busy "$1/$IMG"
-  expect_eq "$(zfs list -H -t all -o name -r "$1" | grep -F "$IMG")" "" "image $IMG is gone from $1"
+  local host=$1 image
+  shift
+  (($#)) || set -- "$IMG" "$LX_IMG"
+  for image in "$@"; do
+    zfs list -H -o name "$host/$image" >/dev/null 2>&1 &&
+      must on_host "$host" imgadm delete -P "$host" "$image"
+    expect_eq "$(ls "$DIR/$host/imgadm/images/$host-$image.json" 2>/dev/null)" "" \
+      "imgadm delete removed the record of $image"
+    expect_eq "$(zfs list -H -t all -o name -r "$host" | grep -F "$image")" "" \
+      "image $image is gone from $host"
+    run on_host "$host" imgadm get -P "$host" "$image"
+    expect_rc 3
+  done
 }
 
 expect_restore_ok() {
@@ -284,17 +308,33 @@ owner, target); diff expected actual"
 }
 
 expect_zone() {
-  local what=$1 host=$2 zone=$3 key
+  local what=$1 host=$2 zone=$3 key image guid
   key=$([[ $zone == "$W" ]] && echo W || echo L)
+  image=$([[ $zone == "$W" ]] && echo "$IMG" || echo "$LX_IMG")
+  guid=$([[ $zone == "$W" ]] && echo "$IMG_GUID" || echo "$LX_IMG_GUID")
   expect_eq "$(vm_identity "$host" "$zone" 2>&1)" "$(<"$WORK/expected/identity.$key")" \
     "$what: vmadm get on $host shows the zone as it was (uuid, alias, brand, image, memory, quota)"
   expect_eq "$(vm_field "$host" "$zone" zpool)" "\"$host\"" "$what: the zone lives on $host"
-  expect_eq "$(zfs get -H -o value origin "$host/$zone" 2>&1)" "$host/$IMG@final" \
+  expect_eq "$(zfs get -H -o value origin "$host/$zone" 2>&1)" "$host/$image@final" \
     "$what: the zone root is a clone of the image"
-  expect_eq "$(zfs get -H -p -o value guid "$host/$IMG@final" 2>&1)" "$IMG_GUID" \
-    "$what: $host/$IMG@final is the exported image (same guid)"
-  expect_eq "$(zfs get -H -o value mounted "$host/cores/$zone" 2>&1)" yes \
-    "$what: the zone's cores dataset is mounted"
+  expect_eq "$(zfs get -H -p -o value guid "$host/$image@final" 2>&1)" "$guid" \
+    "$what: $host/$image@final is the exported image (same guid)"
+  expect_eq "$(on_host "$host" imgadm get -P "$host" "$image" | /usr/bin/python3 -c '
+import json, sys
+print(json.load(sys.stdin)["manifest"].get("type"))' 2>&1)" \
+    "$([[ $zone == "$W" ]] && echo zone-dataset || echo lx-dataset)" \
+    "$what: imgadm knows the image, with its manifest type"
+  expect_eq "$(zfs get -H -o value mounted "$host/$image" 2>&1)" yes \
+    "$what: the image is mounted, as imgadm leaves it"
+  expect_eq "$(vm_field "$host" "$zone" autoboot)" true "$what: autoboot as saved (true)"
+  expect_eq "$(grep -c "^$zone " "$DIR/$host/vmadm/provisioned.log" 2>/dev/null)" \
+    "$(grep -c "^$zone " "$WORK/expected/provisioned.$host" 2>/dev/null)" \
+    "$what: the zone never booted during the restore (no provisioning ran)"
+  expect_eq "$(zfs get -H -o value mounted,mountpoint,quota "$host/cores/$zone" 2>&1 | tr '\n' ' ')" \
+    "yes /$host/$zone/cores 100G " \
+    "$what: the zone's cores dataset is mounted where vmadm puts it, with vmadm's quota"
+  expect_eq "$(zfs get -H -o value devices "$host/$zone" 2>&1)" off \
+    "$what: the zone root has devices=off, as vmadm clones it"
   expect_eq "$(partial_datasets "$host")" "" "$what: no -partial dataset left on $host"
 }
 
