@@ -148,6 +148,18 @@ int Dispatch(int argc, char** argv) {
   AddStallFlag(restore_cmd, &restore.host_flags);
   AddLockFlag(restore_cmd, &restore.lock, argc, argv);
 
+  UnprotectFlags unprotect;
+  CLI::App* unprotect_cmd = app.add_subcommand(
+      "unprotect",
+      "Release zrecon's holds (and marks) on a zone's snapshots, so that vmadm delete, "
+      "reprovision and rollback-snapshot work");
+  unprotect_cmd->add_option("zones", unprotect.zones, "zone uuids or aliases")->required();
+  unprotect_cmd->add_option("-f,--file", unprotect.policy, "policy file (its naming template)")
+      ->capture_default_str();
+  unprotect_cmd->add_flag("--dry-run", unprotect.dry_run, "print what would be released");
+  AddHostFlags(unprotect_cmd, &unprotect.host_flags);
+  AddLockFlag(unprotect_cmd, &unprotect.lock, argc, argv);
+
   InventoryFlags inventory;
   CLI::App* inventory_cmd =
       app.add_subcommand("inventory", "Read the host's zfs and vmadm listings");
@@ -211,6 +223,10 @@ int Dispatch(int argc, char** argv) {
   if (apply_cmd->parsed()) {
     apply.planning.host_flags.interrupt = CatchInterrupts();
     return ExitCodeFor(RunApply(apply));
+  }
+  if (unprotect_cmd->parsed()) {
+    unprotect.host_flags.interrupt = CatchInterrupts();
+    return ExitCodeFor(RunUnprotect(unprotect));
   }
   if (restore_cmd->parsed()) {
     restore.host_flags.interrupt = CatchInterrupts();

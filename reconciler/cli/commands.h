@@ -81,6 +81,17 @@ struct RestoreFlags {
 };
 int RunRestore(const RestoreFlags& flags);
 
+// Releases zrecon's holds on the named zones' snapshots
+// (plan/unprotect.h). Exit 0 when done or nothing to do.
+struct UnprotectFlags {
+  std::string policy = kDefaultPolicyPath;  // for the naming template
+  std::vector<std::string> zones;           // uuids or aliases
+  bool dry_run = false;
+  HostFlags host_flags;
+  HostLockFlags lock;
+};
+int RunUnprotect(const UnprotectFlags& flags);
+
 struct InventoryFlags {
   std::string save_dir;
   HostFlags host_flags;

@@ -53,9 +53,13 @@ class RestoreProgress : public RestoreObserver {
  public:
   void StepStarted(const RestorePlan& plan, size_t index) override {
     const RestoreStep& s = plan.steps[index];
-    std::cout << "[" << index + 1 << "/" << plan.steps.size() << "] " << RestoreStepLabel(s.kind)
-              << " " << Printable(ShellJoin(s.argv))
-              << (s.file.empty() ? "" : " < " + Printable(s.file)) << "\n";
+    std::cout << "[" << index + 1 << "/" << plan.steps.size() << "] " << RestoreStepLabel(s.kind);
+    if (s.kind == RestoreStepKind::kRegisterImage) {
+      std::cout << " write " << Printable(s.file) << "\n";
+    } else {
+      std::cout << " " << Printable(ShellJoin(s.argv))
+                << (s.file.empty() ? "" : " < " + Printable(s.file)) << "\n";
+    }
     std::cout.flush();
   }
   void StepFinished(const RestorePlan&, size_t, const RestoreStepResult& r) override {

@@ -9,6 +9,7 @@
 #include "reconciler/plan/managed.h"
 #include "reconciler/plan/retention.h"
 #include "reconciler/plan/schedule.h"
+#include "reconciler/plan/unprotect.h"
 #include "reconciler/plan/zone_selection.h"
 #include "reconciler/policy/naming.h"
 #include "reconciler/util/strings.h"
@@ -542,6 +543,14 @@ void Planner::PlanExports(ZoneContext& z) {
         const std::string origin_name = step.image_uuid.empty() ? step.chain->origin : ds.origin;
         const std::string image_ds = origin_name.substr(0, origin_name.find('@'));
         bool saved = have != cat->images.end() && !have->second.imgadm_record.file.empty();
+        if (saved && have->second.imgadm_type.empty()) {
+          warnings_.push_back(
+              "image " + image + " on " + rule->destination +
+              ": imgadm had no manifest of it when it was exported (`imgadm get` showed no "
+              "type), so vmadm create would refuse it on a host without it; a restore there "
+              "needs `imgadm import " +
+              image + "` first");
+        }
         if (!saved && (have != cat->images.end() || !step.image_uuid.empty()) &&
             inv_.FindDataset(image_ds) != nullptr) {
           Action rec = ZoneAction(
@@ -653,7 +662,7 @@ void Planner::PlanLooseFileRemovals() {
 // policy (no match, excluded, its datasets' role dropped) keeps held chain
 // tips, on which `vmadm delete` hangs and reprovision and rollback-snapshot
 // fail (smartos-live#292). Its marked tips (names zrecon owns) are released
-// and unmarked, in the first phase.
+// and unmarked in the first phase (unprotect.h says why the mark goes too).
 void Planner::PlanUnprotected(const ZoneSelection& selection) {
   std::map<std::string, const SelectedZone*> selected;
   for (const SelectedZone& sel : selection.selected) selected[sel.zone->uuid] = &sel;
@@ -670,28 +679,11 @@ void Planner::PlanUnprotected(const ZoneSelection& selection) {
     const std::string why = it == selected.end()
                                 ? "zone is no longer protected by the policy"
                                 : "dataset is no longer covered by the zone's policy";
+    std::vector<const Dataset*> uncovered;
     for (const Dataset* ds : ZoneDatasets(inv_, zone, all)) {
-      if (covered.count(ds) != 0) continue;
-      for (const Snapshot& snap : ds->snapshots) {
-        std::string_view cls;
-        EpochSeconds t = 0;
-        if (snap.exported.empty() || !naming_.Parse(snap.name, &cls, &t)) continue;
-        std::string full = FullName(*ds, snap.name);
-        if (snap.userrefs > 0) {
-          Action a = ZoneAction(ActionKind::kRelease, zone,
-                                why +
-                                    ": zrecon's hold on a chain tip goes (vmadm delete "
-                                    "would hang on it)");
-          a.argv = in_.commands.Release(std::string(kHoldTag), full);
-          a.snapshots = {full};
-          cleanups_.push_back(std::move(a));
-        }
-        Action a = ZoneAction(ActionKind::kMarkTip, zone, why + ": no longer a chain tip");
-        a.argv = in_.commands.InheritProperty(full, kExportedProperty);
-        a.snapshots = {full};
-        cleanups_.push_back(std::move(a));
-      }
+      if (covered.count(ds) == 0) uncovered.push_back(ds);
     }
+    AppendUnprotectActions(zone, uncovered, naming_, in_.commands, why, &cleanups_);
   }
 }
 

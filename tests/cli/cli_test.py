@@ -64,6 +64,8 @@ zones:
 
 # Every class web01 takes already has its snapshot of the current period at
 # NOW (weekly is a two-week class here), and nothing is beyond its count.
+# app-lx01 is matched too: a zone with zrecon's held chain tips that the
+# policy left out would get them released (a change).
 SATISFIED_POLICY = """\
 version: 1
 host: demo01
@@ -73,6 +75,8 @@ policies:
     keep: {hourly: 24, daily: 7, weekly: 4, monthly: 12}
 zones:
   - match: {alias: "web*"}
+    policy: standard
+  - match: {alias: "app-*"}
     policy: standard
 """
 
@@ -373,7 +377,11 @@ class PlanTest(TempDirTest):
         self.assertTrue(plan["actions"])
         for action in plan["actions"]:
             self.assertTrue(action["kind"])
-            self.assertEqual(action["zone"], WEB01)
+            if action["zone"] != WEB01:
+                # app-lx01 has zrecon's held chain tips but this policy leaves
+                # it out: they are released, nothing else touches it.
+                self.assertIn(action["kind"], ("release", "mark_tip"))
+                self.assertIn("no longer protected by the policy", action["reason"])
             self.assertTrue(action["reason"])
             self.assertTrue(action["argv"])
             self.assertTrue(all(isinstance(arg, str) for arg in action["argv"]))

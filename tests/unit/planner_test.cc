@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "reconciler/plan/plan_json.h"
+#include "reconciler/util/strings.h"
 #include "tests/unit/test_builders.h"
 
 namespace zrecon {
@@ -549,6 +550,67 @@ TEST_CASE("planner: full_every does not restart a chain without a fresh snapshot
   policy.policies["standard"].exports[0].full_every = Duration(30, Duration::Unit::kDay);
   Plan plan = MakePlan(policy, inv, cat, "2026-11-26T10:30:00Z");
   CHECK(OfKind(plan, ActionKind::kSend).empty());
+}
+
+}  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("planner: a zone that left the policy gets zrecon's holds and marks released") {
+  const std::string other = "0b0b0b0b-0000-4000-8000-00000000000b";
+  InventoryBuilder b;
+  b.Image(kImage).Zone(other, "joyent", "db01", kImage);  // "web*" does not match it
+  const std::string root = "zones/" + other;
+  b.Snap(root, "zrecon-daily-20261125T000000Z", 1, "usb")     // a chain tip, held
+      .Snap(root, "zrecon-daily-20261124T000000Z", 0, "usb")  // marked, hold gone
+      .Snap(root, "zrecon-daily-20261123T000000Z")            // no tip
+      .Snap(root, "before-upgrade", 1, "usb");                // not zrecon's name
+  Inventory inv = b.Build();
+  Plan plan = MakePlan(StandardPolicy(), inv, ReachableEmpty(), "2026-11-26T10:30:00Z");
+  std::vector<std::string> lines;
+  for (const Action& a : plan.actions) {
+    if (a.zone == other)
+      lines.push_back(std::string(ActionKindName(a.kind)) + " " + ShellJoin(a.argv));
+  }
+  // Only marked snapshots whose names zrecon owns; the hold before the mark.
+  CAPTURE(Join(lines, "\n"));
+  CHECK(lines ==
+        std::vector<std::string>{
+            "release zfs release zrecon " + root + "@zrecon-daily-20261125T000000Z",
+            "mark_tip zfs inherit zrecon:exported " + root + "@zrecon-daily-20261125T000000Z",
+            "mark_tip zfs inherit zrecon:exported " + root + "@zrecon-daily-20261124T000000Z"});
+  for (const Action& a : plan.actions) {
+    if (a.zone == other)
+      CHECK(a.reason.find("no longer protected by the policy") != std::string::npos);
+  }
+
+  // A zone still protected is left to the tip logic.
+  Policy all = StandardPolicy();
+  all.zones[0].match.alias = "*";
+  plan = MakePlan(all, inv, ReachableEmpty(), "2026-11-26T10:30:00Z");
+  for (const Action& a : plan.actions) {
+    CHECK(a.reason.find("no longer protected") == std::string::npos);
+  }
+}
+
+}  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("planner: an image whose imgadm record has no type is warned about") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  b.Snap(kRoot, "zrecon-daily-20261125T000000Z", 1, "usb")
+      .Snap(kRoot, "zrecon-daily-20261126T000000Z");
+  Inventory inv = b.Build();
+  Catalogs cat = CatalogWithChain(inv, "root/20261125T000000Z", {"zrecon-daily-20261125T000000Z"},
+                                  "zones/" + kImage + "@final");
+  cat["usb"].images[kImage].imgadm_type = "";
+  Plan plan = MakePlan(StandardPolicy(), inv, cat, "2026-11-26T10:30:00Z");
+  REQUIRE(plan.warnings.size() == 1);
+  CHECK(plan.warnings[0].find("imgadm had no manifest of it") != std::string::npos);
+  CHECK(plan.warnings[0].find("imgadm import " + kImage) != std::string::npos);
+  CHECK(OfKind(plan, ActionKind::kSaveImageRecord).empty());
 }
 
 }  // namespace zrecon

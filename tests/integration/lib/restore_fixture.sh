@@ -20,9 +20,9 @@
 #
 # Actions:
 #   on_host POOL CMD...                runs CMD with POOL's vmadm first on PATH
-#   drill_lose_zone POOL ZONE          releases zrecon's holds on the zone's
-#                                      chain tips (vmadm delete fails on them),
-#                                      deletes the zone and its datasets
+#   drill_lose_zone POOL ZONE          `zrecon unprotect`s the zone (vmadm
+#                                      delete fails on zrecon's holds), deletes
+#                                      the zone and its datasets
 #   drill_lose_image POOL [IMAGE...]   destroys POOL's image datasets (default
 #                                      both) and their imgadm records
 #   drill_down POOL...                 tears the hosts down; checks their pools
@@ -256,12 +256,12 @@ image_uuid=$IMG max_physical_memory=512 quota=5" "setup: drill-web as created"
 # "dataset is busy"), then deletes zone $2 of pool $1 and what a failed
 # restore of it left.
 drill_lose_zone() {
-  local host=$1 zone=$2 snap
-  while IFS=$'\t' read -r snap; do
-    must zfs release zrecon "$snap" </dev/null
-  done < <(zfs list -H -t snapshot -o name,userrefs,zrecon:exported -r "$host/$zone" \
-    "$host/cores/$zone" |
-    awk -F'\t' '$2 > 0 && $3 != "-" { print $1 }')
+  local host=$1 zone=$2
+  # vmadm delete would hang on zrecon's holds (smartos-live#292).
+  must on_host "$host" "$ZRECON" unprotect -f "$POLICY" "$zone"
+  expect_eq "$(zfs list -H -t snapshot -o name,userrefs,zrecon:exported -r "$host/$zone" \
+    "$host/cores/$zone" 2>/dev/null | awk -F'\t' '$2 > 0 || $3 != "-"')" "" \
+    "zrecon unprotect $zone: no snapshot of it is held or marked any more"
   must on_host "$host" vmadm delete "$zone"
   # What a failed restore left, so that the steps after its report still run.
   zfs list -H -o name "$host/$zone-partial" >/dev/null 2>&1 && must destroy_busy "$host/$zone-partial"
