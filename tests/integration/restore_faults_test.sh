@@ -6,7 +6,10 @@
 #     `zrecon restore` refuses (exit 1) and the host is untouched.
 #  6. The image stream missing from the media while the image is not on the
 #     host, and `--at` a snapshot that was never exported: refused (exit 1),
-#     naming the image / listing what is available; nothing changes.
+#     naming the image / listing what is available; nothing changes. Media
+#     from before zrecon saved imgadm's record of the image: refused while
+#     the image is gone (naming what is missing and `imgadm import`),
+#     restored once the image is installed again with imgadm.
 #  7. A `zfs` wrapper (lib/zfs_fault.sh, passed as --zfs) fails the 2nd
 #     `zfs receive`: exit 1, no -partial dataset left, the host as before; a
 #     rerun with the real zfs restores the zone. Then it fails the rename of
@@ -140,6 +143,35 @@ expect_rc 1
 expect_contains "$ERR" "$NEVER" "--at an unexported snapshot: the refusal names it"
 expect_contains "$ERR" "@$D0, @$D1" "--at an unexported snapshot: the refusal lists the exported ones"
 expect_eq "$(host_state "$POOL")" "$BEFORE" "--at an unexported snapshot: nothing changed"
+
+# Media written before zrecon saved imgadm's record of an image: with the
+# image gone from the host, vmadm create would refuse it, so restore refuses
+# first, saying what to do; once the image is imported again (imgadm), the
+# old media restores.
+IMAGE_MANIFEST=$HOSTDIR/images/$IMG.json
+must cp "$IMAGE_MANIFEST" "$WORK/image.json"
+must mv "$HOSTDIR/images/$IMG.imgadm" "$WORK/image.imgadm"
+/usr/bin/python3 - "$IMAGE_MANIFEST" <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+del doc["image"]["imgadm"], doc["image"]["imgadm_type"]
+json.dump(doc, open(sys.argv[1], "w"), indent=2)
+EOF
+restore --zone drill-web
+expect_rc 1
+expect_contains "$ERR" "image $IMG is not on this host and the media has no imgadm record of it \
+(exported before zrecon saved one)" "old media, image gone: the refusal says what is missing"
+expect_contains "$ERR" "imgadm import $IMG" "old media, image gone: and what to do"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "old media, image gone: nothing changed"
+must on_host "$POOL" imgadm install -P "$POOL" -m "$DIR/images/$IMG.json" -f "$DIR/images/$IMG.zfs"
+restore --zone drill-web
+if expect_restore_ok "old media, image imported again"; then
+  expect_web_restored "old media, image imported again" "$POOL" "$D1"
+fi
+must cp "$WORK/image.json" "$IMAGE_MANIFEST"
+must mv "$WORK/image.imgadm" "$HOSTDIR/images/$IMG.imgadm"
+drill_lose_zone "$POOL" "$W"
+drill_lose_image "$POOL" "$IMG"
 
 # After all this, the media still restores the zone, image included.
 restore --zone drill-web
