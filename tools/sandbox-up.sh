@@ -26,6 +26,7 @@ SIZE=${ZRECON_SANDBOX_SIZE:-2G}
 IMAGE=$ZRECON_TEST_IMAGE
 SEED=${ZRECON_TEST_IMAGE_SEED:-42}
 LX_IMAGE=$ZRECON_TEST_LX_IMAGE
+ZVOL_IMAGE=$ZRECON_TEST_ZVOL_IMAGE
 HOST_DIR=$DIR/$POOL
 PARTIAL_TO_CLEAN=
 
@@ -131,10 +132,11 @@ with open(stream, "rb") as f:
     sha1 = hashlib.sha1(f.read()).hexdigest()
 doc = {
     "v": 2, "uuid": uuid, "owner": "00000000-0000-0000-0000-000000000000",
-    "name": "zrecon-test" if kind == "zone-dataset" else "zrecon-test-lx",
+    "name": {"zone-dataset": "zrecon-test", "lx-dataset": "zrecon-test-lx"}.get(kind,
+                                                                           "zrecon-test-hvm"),
     "version": "1.0.0", "state": "active", "disabled": False,
     "public": True, "published_at": "2017-04-04T00:00:00Z", "type": kind,
-    "os": "smartos" if kind == "zone-dataset" else "linux",
+    "os": {"zone-dataset": "smartos", "lx-dataset": "linux"}.get(kind, "other"),
     "description": "zrecon sandbox test image (generated)",
     "files": [{"sha1": sha1, "size": os.path.getsize(stream), "compression": "none"}],
 }
@@ -225,7 +227,10 @@ main() {
   ensure_image "$IMAGE" "$SEED" zone-dataset
   # lx zones need an lx-dataset image (proptable.js zoneroot_image_types).
   ensure_image "$LX_IMAGE" $((SEED + 1)) lx-dataset
-  log "host $POOL ready: images $IMAGE (zone-dataset), $LX_IMAGE (lx-dataset), vmadm and imgadm in $HOST_DIR/bin"
+  # kvm and bhyve boot disks clone a zvol image; zfs-fuse has no zvols, so
+  # a filesystem stands in for it (docs/sandbox.md).
+  ensure_image "$ZVOL_IMAGE" $((SEED + 2)) zvol
+  log "host $POOL ready: images $IMAGE (zone-dataset), $LX_IMAGE (lx-dataset), $ZVOL_IMAGE (zvol), vmadm and imgadm in $HOST_DIR/bin"
   "$TOOLS_DIR/sandbox-env.sh"
 }
 

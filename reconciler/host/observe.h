@@ -23,7 +23,7 @@ struct ObserveOptions {
 //   legacy:  exactly one `zfs get` (LegacyZfsGetArgv);
 //   auto:    illumos, falling back to legacy only when zfs rejects `-p` as a
 //            usage error (exit 2, stderr mentions the invalid option 'p');
-// then one `vmadm list` (VmadmListArgv). A command that cannot start fails
+// then one `vmadm lookup -j` (VmadmLookupArgv). A command that cannot start fails
 // with the host's Status; one that exits non-zero or times out fails with
 // DescribeFailure (command, exit code, first stderr line); a parse error is
 // prefixed with the command. On success *inventory is replaced by the

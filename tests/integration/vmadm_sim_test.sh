@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# tools/vmadm-sim and the sandbox scripts against real ZFS (zfs-fuse): the
-# datasets vmadm create/delete make, vmadm's output formats, messages and exit
-# codes, the imgadm-style image import, idempotent sandbox-up/down, and a
-# second host (pool) beside the first. Skips (77) without root or zfs-fuse.
+# tools/vmadm-sim, tools/imgadm-sim and the sandbox scripts against real ZFS
+# (zfs-fuse): the datasets vmadm create/delete make (HVM volumes stood in
+# for), vmadm's output formats, messages and exit codes, every rule of
+# docs/sandbox.md "What the simulators refuse" refusing, the imgadm image
+# install, idempotent sandbox-up/down, and a second host (pool) beside the
+# first. Skips (77) without root or zfs-fuse.
 #
 # Uses its own pools (simtest, simtest2) and directory, so it never touches a
 # `zones` sandbox; a zfs-fuse daemon that is already running is used as is.
@@ -337,9 +339,45 @@ expect_rc 1
 # VM.js validateImage: `imgadm get` fails for an image that is not installed.
 expect_err "Invalid value(s) for: image_uuid"
 expect_eq "$(datasets_of "$D")$(ls "$VMADM_SIM_STATE/$D.json" 2>/dev/null)" "" "failed create leaves nothing"
-run vmadm create <<<"{\"brand\": \"kvm\", \"uuid\": \"$D\"}"
+# HVM zones, their volumes stood in for by filesystems (zfs-fuse has no
+# zvols), with VM.js's payload rules (VM.js:5350-5390, 1040-1060).
+ZVOL=$ZRECON_TEST_ZVOL_IMAGE
+run vmadm create <<<"{\"brand\": \"kvm\", \"uuid\": \"$D\", \"disks\": [{\"image_uuid\": \"$ZVOL\",
+  \"path\": \"/dev/zvol/rdsk/$POOL/$D-disk0\"}]}"
 expect_rc 1
-expect_contains "$ERR" "zvols" "kvm is refused with the reason"
+expect_err "you cannot specify a path for a disk unless you set nocreate=true"
+run vmadm create <<<"{\"brand\": \"kvm\", \"uuid\": \"$D\", \"disks\": [{\"image_uuid\": \"$ZVOL\",
+  \"block_size\": 8192}]}"
+expect_rc 1
+expect_err "setting both .block_size and .image_uuid on a volume is invalid"
+run vmadm create <<<"{\"brand\": \"kvm\", \"uuid\": \"$D\", \"disks\": [{\"size\": 1024},
+  {\"image_uuid\": \"$IMG\"}]}"
+expect_rc 1
+expect_err "Invalid value(s) for: disks.1.image_uuid"
+expect_eq "$(datasets_of "$D")$(ls "$VMADM_SIM_STATE/$D.json" 2>/dev/null)" "" \
+  "refused HVM creates leave nothing"
+run vmadm create <<<"{\"brand\": \"kvm\", \"uuid\": \"$D\", \"autoboot\": false, \"disks\": [
+  {\"image_uuid\": \"$ZVOL\", \"boot\": true}, {\"media\": \"cdrom\", \"path\": \"/x.iso\"},
+  {\"size\": 1024}]}"
+expect_rc 0
+expect_eq "$(zfs list -H -o name,origin -r "$POOL" | grep -F "$D" | grep -v cores)" \
+  "$(lines "$POOL/$D	-" "$POOL/$D-disk0	$POOL/$ZVOL@final" "$POOL/$D-disk1	-")" \
+  "kvm: volumes named by position (a cdrom takes none), the image disk a clone of @final"
+vmadm get "$D" >"$WORK/d.json"
+expect_eq "$(jget "$WORK/d.json" disks.0.path) $(jget "$WORK/d.json" disks.0.block_size) $(jget "$WORK/d.json" disks.2.zfs_filesystem)" \
+  "\"/dev/zvol/rdsk/$POOL/$D-disk0\" 8192 \"$POOL/$D-disk1\"" "kvm: get reports path and block_size"
+# A raw `vmadm get` of an HVM zone is no create payload: its disks have path.
+run vmadm create -f "$WORK/d.json"
+expect_rc 1
+expect_err "you cannot specify a path for a disk unless you set nocreate=true"
+must vmadm delete "$D"
+expect_eq "$(datasets_of "$D")" "" "kvm: delete removes the zone root, the volumes and cores"
+run vmadm create <<<"{\"brand\": \"bhyve\", \"uuid\": \"$D\", \"autoboot\": false, \"disks\": [
+  {\"image_uuid\": \"$ZVOL\", \"boot\": true}]}"
+expect_rc 0
+expect_eq "$(zfs list -H -o name,origin -r "$POOL/$D")" \
+  "$(lines "$POOL/$D	-" "$POOL/$D/disk0	$POOL/$ZVOL@final")" "bhyve: disk0 below the zone root"
+must vmadm delete "$D"
 run vmadm create <<<"{\"image_uuid\": \"$IMG\"}"
 expect_rc 1
 expect_contains "$ERR" "brand" "missing brand"
@@ -432,8 +470,9 @@ expect_rc 0
 expect_eq "$(/usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(
   i["manifest"]["uuid"] + ":" + i["manifest"].get("type", "?") for i in json.load(sys.stdin)
   if i["zpool"] == sys.argv[1])))' "$POOL" <<<"$OUT")" \
-  "$(printf '%s\n' "$IMG:zone-dataset" "$LX_IMG:lx-dataset" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" \
-  "imgadm list -j: both images with their types, no zone root"
+  "$(printf '%s\n' "$IMG:zone-dataset" "$LX_IMG:lx-dataset" "$ZRECON_TEST_ZVOL_IMAGE:zvol" |
+    LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" \
+  "imgadm list -j: the three images with their types, no zone root"
 
 # The brand's image types (proptable.js zoneroot_image_types).
 run vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$E\", \"image_uuid\": \"$IMG\"}"

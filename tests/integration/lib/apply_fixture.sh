@@ -250,7 +250,8 @@ expect_tips() {
 
 expect_foreign() {
   expect_eq "$(_snapshot_rows | grep -vF '@zrecon-')" \
-    "$(_sorted_lines "$ORIGIN	0	-" "$LX_ORIGIN	0	-" "$ROOT_A@first_snap	1	-" "$ROOT_B@vmsnap-x	0	-" \
+    "$(_sorted_lines "$ORIGIN	0	-" "$LX_ORIGIN	0	-" "$POOL/$ZRECON_TEST_ZVOL_IMAGE@final	0	-" \
+      "$ROOT_A@first_snap	1	-" "$ROOT_B@vmsnap-x	0	-" \
       "${FOREIGN_EXTRA[@]}")" \
     "$1: foreign snapshots present, unmarked, holds unchanged"
   expect_eq "$(_has_hold "$HOLD_TAG" "$ROOT_A@first_snap" && echo held)" held \
