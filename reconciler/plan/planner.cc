@@ -602,14 +602,21 @@ void Planner::PlanChainRemovals(ZoneContext& z, const ExportRule& rule,
     for (size_t i = 0; i < excess && i < chains.size(); ++i) removed.insert(chains[i]);
   }
   if (removed.empty()) return;
-  // A config file is removed with a chain only when no kept chain refers to
-  // it, and is listed in one removal only.
+  // A config file is removed only when no kept chain refers to it, and
+  // with the last removal whose chain does (they run in manifest order):
+  // an apply killed between two removals must leave no chain in the
+  // manifest whose config is gone (found by kill_test).
   std::set<std::string> config_kept;
+  std::map<std::string, const Chain*> config_last;
   for (const Chain& c : manifest.chains) {
-    if (removed.count(&c)) continue;
-    for (const ChainLink& l : c.links) config_kept.insert(l.config);
+    for (const ChainLink& l : c.links) {
+      if (!removed.count(&c)) {
+        config_kept.insert(l.config);
+      } else {
+        config_last[l.config] = &c;
+      }
+    }
   }
-  std::set<std::string> config_listed;
   for (const Chain& c : manifest.chains) {
     if (!removed.count(&c)) continue;
     Action a =
@@ -623,8 +630,7 @@ void Planner::PlanChainRemovals(ZoneContext& z, const ExportRule& rule,
     std::set<std::string> files;
     for (const ChainLink& l : c.links) {
       files.insert(l.stream.file);
-      if (!l.config.empty() && !config_kept.count(l.config) &&
-          config_listed.insert(l.config).second) {
+      if (!l.config.empty() && !config_kept.count(l.config) && config_last[l.config] == &c) {
         files.insert(l.config);
       }
     }

@@ -614,3 +614,57 @@ TEST_CASE("planner: an image whose imgadm record has no type is warned about") {
 }
 
 }  // namespace zrecon
+
+namespace zrecon {
+
+// Found by kill_test: the configs two removed chains share went with the
+// first removal, so an apply killed between the two left a chain in the
+// manifest whose config records were gone (verify failed).
+TEST_CASE("planner: a config shared by removed chains goes with the last removal") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "lx", "web01", kImage);
+  b.Dataset(kRoot + "/data");
+  for (const std::string& ds : {kRoot, kRoot + "/data"}) {
+    b.Snap(ds, "zrecon-daily-20261020T000000Z")
+        .Snap(ds, "zrecon-daily-20261125T000000Z", 1, "usb")
+        .Snap(ds, "zrecon-daily-20261126T000000Z");
+  }
+  Inventory inv = b.Build();
+  Catalogs cat =
+      CatalogWithChain(inv, "root/20261020T000000Z",
+                       {"zrecon-daily-20261020T000000Z", "zrecon-daily-20261125T000000Z"},
+                       "zones/" + kImage + "@final");
+  // The delegated dataset's chain, saved by the same export runs.
+  ZoneManifest& m = cat["usb"].zones[kZone];
+  Chain data = m.chains[0];
+  data.id = "root+data/20261020T000000Z";
+  data.dataset = kRoot + "/data";
+  data.origin.clear();
+  data.origin_guid = 0;
+  data.image_uuid.clear();
+  for (ChainLink& l : data.links) {
+    l.stream.file = kZone + "/" + data.id + "/" + l.snapshot + ".zfs";
+    const Snapshot* s = inv.FindSnapshot(kRoot + "/data@" + l.snapshot);
+    l.guid = s->guid;
+  }
+  data.links[0].from.clear();
+  data.links[0].from_guid = 0;
+  data.links[1].from = kRoot + "/data@" + data.links[0].snapshot;
+  data.links[1].from_guid = data.links[0].guid;
+  m.chains.push_back(data);
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].exports[0].full_every = Duration(30, Duration::Unit::kDay);
+  policy.policies["standard"].exports[0].keep_chains = 1;
+  policy.zones[0].match.alias = "*";
+  Plan plan = MakePlan(policy, inv, cat, "2026-11-26T10:30:00Z");
+  auto removals = OfKind(plan, ActionKind::kRemoveExport);
+  REQUIRE(removals.size() == 2);
+  const std::string config = m.chains[0].links[0].config;
+  auto lists = [&](const Action* a) {
+    return std::find(a->files.begin(), a->files.end(), config) != a->files.end();
+  };
+  CHECK_FALSE(lists(removals[0]));
+  CHECK(lists(removals[1]));
+}
+
+}  // namespace zrecon
