@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes a synthetic SmartOS host for benchmarks: DIR/zfs-list.txt and
-DIR/vmadm-list.txt in the illumos format `zrecon plan --inventory` reads, and
-DIR/vmadm-lookup.json, the same zones as the live read prints them
-(`vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias`), for stand-in
-`vmadm` scripts.
+"""Writes a synthetic SmartOS host for benchmarks as `zrecon plan --inventory`
+reads it: DIR/zfs-list.txt (illumos format) and DIR/vmadm-lookup.json, the
+zones as the live read prints them (`vmadm lookup -j -o
+uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias`), also
+the answer of stand-in `vmadm` scripts.
 
 Shape (defaults: 500 zones x 4 datasets x 500 snapshots = 1,000,000 snapshot
 rows): images with @final; per zone a zone root cloned from an image, a
@@ -171,12 +171,13 @@ def main():
     with open(os.path.join(a.out, "zfs-list.txt"), "w") as f:
         for _, line in rows:
             f.write(line + "\n")
-    with open(os.path.join(a.out, "vmadm-list.txt"), "w") as f:
-        f.write("\n".join(sorted(zones)) + "\n")
     keys = ("uuid", "type", "brand", "state", "image_uuid", "zpool", "alias")
     lookup = [dict(zip(keys, z.split(":", 6))) for z in sorted(zones)]
     for z in lookup:
         del z["type"]  # vmadm lookup has no such key; zrecon derives it from the brand
+    stale = os.path.join(a.out, "vmadm-list.txt")  # written by older versions
+    if os.path.exists(stale):
+        os.remove(stale)  # zrecon refuses a directory with both files
     with open(os.path.join(a.out, "vmadm-lookup.json"), "w") as f:
         f.write(json.dumps(lookup, indent=2) + "\n")
     if a.names == "sanoid":

@@ -39,14 +39,14 @@ const Inputs& Load() {
     std::string policy = std::string(ZRECON_SOURCE_DIR) + "/bench/policy.yaml";
     Diagnostics diags;
     if (!ReadFile(host + "/zfs-list.txt", &i.zfs_text).ok() ||
-        !ReadFile(host + "/vmadm-list.txt", &i.vmadm_text).ok() ||
+        !ReadFile(host + "/vmadm-lookup.json", &i.vmadm_text).ok() ||
         !LoadPolicyFile(policy, &i.policy, &diags)) {
       std::cerr << "cannot read " << host << " or " << policy
                 << " (run bench/make_synthetic_host.py first)\n";
       return i;
     }
     ParseZfsList(i.zfs_text, &i.inventory);
-    ParseVmadmList(i.vmadm_text, &i.inventory);
+    ParseVmadmLookup(i.vmadm_text, &i.inventory);
     i.inventory.Index();
     i.catalogs["usb"].name = "usb";
     i.catalogs["usb"].reachable = true;

@@ -45,14 +45,12 @@ def sanoid_host(inventory, out):
     names the same snapshot, autosnap_<UTC time>_<class>, and its creation
     set to that time. On the sandbox every snapshot was created just now;
     sanoid decides from `creation`, zrecon from the name."""
-    zones = {}
-    with open(os.path.join(inventory, "vmadm-list.txt")) as f:
-        for line in f:
-            fields = line.rstrip("\n").split(":")
-            if len(fields) >= 7:
-                zones[fields[0]] = fields[5] or "zones"
-    roots = {"%s/%s" % (pool, uuid) for uuid, pool in zones.items()}
-    cores = {"%s/cores/%s" % (pool, uuid) for uuid, pool in zones.items()}
+    zones = {}  # zone name -> pool
+    with open(os.path.join(inventory, "vmadm-lookup.json")) as f:
+        for z in json.load(f):
+            zones[z.get("zonename") or z["uuid"]] = z.get("zpool") or "zones"
+    roots = {"%s/%s" % (pool, name) for name, pool in zones.items()}
+    cores = {"%s/cores/%s" % (pool, name) for name, pool in zones.items()}
 
     def managed(ds):
         return ds in cores or ds in roots or any(ds.startswith(r + "/") for r in roots)

@@ -101,7 +101,7 @@ standin() {
 
 host_for() {  # host_for NAMES ZONES -> the host directory, generated when missing or stale
   local dir=$WORK/host-$1-$2
-  if [[ ! -f $dir/vmadm-lookup.json || $ROOT/bench/make_synthetic_host.py -nt $dir/zfs-list.txt ]]; then
+  if [[ ! -f $dir/vmadm-lookup.json || -f $dir/vmadm-list.txt || $ROOT/bench/make_synthetic_host.py -nt $dir/zfs-list.txt ]]; then
     rm -rf "$dir"
     /usr/bin/python3 bench/make_synthetic_host.py "$dir" --zones "$2" --datasets "$DATASETS" \
       --snapshots "$SNAPSHOTS" --names "$1" --now "$NOW" >&2
@@ -146,7 +146,8 @@ for size in "${SIZE_LIST[@]}"; do
     "list -H -p -t all -o name,type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported" \
     "$zhost/zfs-list.txt"
   standin "$run/zrecon-bin/vmadm" "$run/zrecon-calls.log" \
-    "lookup -j -o uuid,brand,state,image_uuid,zpool,alias" "$zhost/vmadm-lookup.json"
+    "lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias" \
+    "$zhost/vmadm-lookup.json"
   standin "$run/sanoid-bin/zfs" "$run/sanoid-calls.log" \
     "get -Hrpt snapshot creation" "$shost/zfs-get-creation.txt"
 

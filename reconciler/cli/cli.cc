@@ -56,7 +56,7 @@ void AddPlanningFlags(CLI::App* cmd, PlanningFlags* flags, std::vector<std::stri
   cmd->add_option("-f,--file", flags->policy, "policy file")->capture_default_str();
   if (offline_inputs) {
     cmd->add_option("--inventory", flags->inventory_dir,
-                    "plan against a recorded host (DIR/zfs-list.txt, DIR/vmadm-list.txt)");
+                    "plan against a recorded host (DIR/zfs-list.txt, DIR/vmadm-lookup.json)");
     cmd->add_option("--catalog", *catalogs,
                     "read destination NAME's catalog from DIR instead of its path (NAME=DIR)");
   }
@@ -164,7 +164,7 @@ int Dispatch(int argc, char** argv) {
   CLI::App* inventory_cmd =
       app.add_subcommand("inventory", "Read the host's zfs and vmadm listings");
   inventory_cmd->add_option("--save", inventory.save_dir,
-                            "write DIR/zfs-list.txt and DIR/vmadm-list.txt (illumos format)");
+                            "write DIR/zfs-list.txt (illumos format) and DIR/vmadm-lookup.json");
   AddHostFlags(inventory_cmd, &inventory.host_flags);
 
   std::string schema_name = "policy";

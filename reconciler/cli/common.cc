@@ -3,6 +3,7 @@
 #include "reconciler/cli/cli.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -86,13 +87,25 @@ Status ReadInventoryDir(const std::string& dir, Inventory* inventory) {
   std::string zfs_text, vmadm_text;
   Status s = ReadFile(dir + "/zfs-list.txt", &zfs_text);
   if (!s.ok()) return s;
-  s = ReadFile(dir + "/vmadm-list.txt", &vmadm_text);
+  // The zones: `vmadm lookup -j` JSON as `inventory --save` writes it, or
+  // the line format of recordings made before (one of the two, never both,
+  // so that nothing depends on which one wins).
+  const std::string json_path = dir + "/vmadm-lookup.json";
+  const std::string list_path = dir + "/vmadm-list.txt";
+  struct stat st;
+  bool has_json = ::lstat(json_path.c_str(), &st) == 0;
+  bool has_list = ::lstat(list_path.c_str(), &st) == 0;
+  if (has_json && has_list) {
+    return Status::Error(dir + " has both vmadm-lookup.json and vmadm-list.txt; keep one");
+  }
+  const std::string& zones_path = has_list ? list_path : json_path;
+  s = ReadFile(zones_path, &vmadm_text);
   if (!s.ok()) return s;
   Inventory inv;
   s = ParseZfsList(zfs_text, &inv);
   if (!s.ok()) return s.Prefixed(dir + "/zfs-list.txt");
-  s = ParseVmadmList(vmadm_text, &inv);
-  if (!s.ok()) return s.Prefixed(dir + "/vmadm-list.txt");
+  s = has_list ? ParseVmadmList(vmadm_text, &inv) : ParseVmadmLookup(vmadm_text, &inv);
+  if (!s.ok()) return s.Prefixed(zones_path);
   inv.Index();
   *inventory = std::move(inv);
   return Status::Ok();

@@ -57,7 +57,9 @@ std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::strin
 // multi-line message (file:line:col: ...).
 Status LoadPolicyOrExplain(const std::string& path, Policy* policy);
 
-// Reads DIR/zfs-list.txt and DIR/vmadm-list.txt (illumos format).
+// Reads DIR/zfs-list.txt (illumos format) and the zones from
+// DIR/vmadm-lookup.json (`vmadm lookup -j`) or DIR/vmadm-list.txt (the
+// older line format).
 Status ReadInventoryDir(const std::string& dir, Inventory* inventory);
 
 // Observes the live host through `host`.

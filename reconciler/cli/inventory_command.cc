@@ -1,3 +1,7 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <map>
 
@@ -23,9 +27,13 @@ int RunInventory(const InventoryFlags& flags) {
     s = MakeDirectories(flags.save_dir);
     if (s.ok()) s = WriteFileAtomically(flags.save_dir + "/zfs-list.txt", FormatZfsList(inventory));
     if (s.ok()) {
-      std::string zones;
-      s = FormatVmadmList(inventory, &zones);
-      if (s.ok()) s = WriteFileAtomically(flags.save_dir + "/vmadm-list.txt", zones);
+      s = WriteFileAtomically(flags.save_dir + "/vmadm-lookup.json", FormatVmadmLookup(inventory));
+    }
+    // A recording from before holds vmadm-list.txt, which would now
+    // contradict the new file: it goes (the new file replaces it).
+    if (s.ok() && ::unlink((flags.save_dir + "/vmadm-list.txt").c_str()) != 0 && errno != ENOENT) {
+      s = Status::Error("cannot remove " + flags.save_dir +
+                        "/vmadm-list.txt: " + std::strerror(errno));
     }
     if (!s.ok()) {
       std::cerr << "zrecon: " << s.message() << "\n";
@@ -41,8 +49,8 @@ int RunInventory(const InventoryFlags& flags) {
             << inventory.bookmarks.size() << " bookmarks; " << inventory.zones.size() << " zones\n";
   if (!flags.save_dir.empty()) {
     std::cout << "saved " << flags.save_dir << "/zfs-list.txt and " << flags.save_dir
-              << "/vmadm-list.txt (illumos format; use with `zrecon plan --inventory "
-              << flags.save_dir << "`)\n";
+              << "/vmadm-lookup.json (use with `zrecon plan --inventory " << flags.save_dir
+              << "`)\n";
   }
   return kExitOk;
 }

@@ -9,7 +9,7 @@
 
 namespace zrecon {
 
-// The live state of a host as read from `zfs list` and `vmadm list`: plain
+// The live state of a host as read from `zfs list` and `vmadm lookup`: plain
 // values, no behaviour beyond lookups. Built by the parsers in this
 // directory; the planner only reads it.
 
@@ -54,7 +54,8 @@ struct Bookmark {
   uint64_t createtxg = 0;
 };
 
-// One row of `vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias`.
+// One zone as `vmadm lookup -j` reports it (or a row of the older recorded
+// line format, `vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias`).
 struct Zone {
   std::string uuid;
   std::string type;   // OS, LX, KVM, BHYV
@@ -63,6 +64,20 @@ struct Zone {
   std::string image_uuid;  // "" when none (kvm zones often)
   std::string zpool;       // usually "zones"
   std::string alias;       // "" when none; may contain ':'
+  // The zone's name when it is not its uuid: settable at create ("OS VMs
+  // only ... discouraged", vmadm(8) zonename; proptable.js:2275 allows every
+  // brand). It names the zone root <zpool>/<zonename> (VM.js:9703) and
+  // <zpool>/cores/<zonename> (vmadmd.js:1915); kvm and bhyve volumes keep the
+  // uuid (VM.js:3189, 3222). "" means the uuid.
+  std::string zonename;
+  // bhyve: the MiB bound on disks and their snapshots; 0 when unset, and
+  // then ZFS refuses snapshots of the disks (vmadm(8) flexible_disk_size).
+  int64_t flexible_disk_size = 0;
+  // False for zones read from the recorded line format, which has no
+  // column for flexible_disk_size: the planner then assumes it is set.
+  bool flexible_disk_size_known = true;
+
+  const std::string& name() const { return zonename.empty() ? uuid : zonename; }
 };
 
 class Inventory {

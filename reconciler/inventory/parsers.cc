@@ -588,8 +588,15 @@ Status ParseVmadmList(std::string_view text, Inventory* inv) {
                      "alias), got " +
                          std::to_string(fields));
     }
-    Zone z{std::string(f[0]), std::string(f[1]), std::string(f[2]), std::string(f[3]),
-           std::string(f[4]), std::string(f[5]), std::string(f[6])};
+    Zone z;
+    z.uuid = f[0];
+    z.type = f[1];
+    z.brand = f[2];
+    z.state = f[3];
+    z.image_uuid = f[4];
+    z.zpool = f[5];
+    z.alias = f[6];
+    z.flexible_disk_size_known = false;  // no column for it
     status = CheckZone(text, line.data(), z);
     if (!status.ok()) return status;
     auto [it, inserted] = first_line.emplace(f[0], line.data());
@@ -625,21 +632,6 @@ std::string FormatZfsList(const Inventory& inv) {
   }
   for (; bookmark != inv.bookmarks.end(); ++bookmark) WriteBookmark(*bookmark, &w);
   return out;
-}
-
-Status FormatVmadmList(const Inventory& inv, std::string* out) {
-  std::string text;
-  for (const Zone& z : inv.zones) {
-    if (z.alias.find_first_of("\r\n") != std::string::npos) {
-      return Status::Error("zone " + z.uuid + " has an alias with a line break (\"" +
-                           Printable(z.alias) +
-                           "\"), which vmadm-list.txt cannot record unambiguously");
-    }
-    text += z.uuid + ':' + z.type + ':' + z.brand + ':' + z.state + ':' + z.image_uuid + ':' +
-            z.zpool + ':' + z.alias + '\n';
-  }
-  *out = std::move(text);
-  return Status::Ok();
 }
 
 }  // namespace zrecon

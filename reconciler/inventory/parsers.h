@@ -30,13 +30,16 @@ Status ParseZfsGet(std::string_view text, Inventory* inv);
 // vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias
 // Fields are ':'-joined without escaping; alias is last so that a ':' inside
 // it survives (everything after the sixth ':' is the alias).
-// This line format is what `inventory --save` writes and `plan --inventory`
-// reads; a live host is read with VmadmLookupArgv instead (below).
+// `plan --inventory` still reads this line format (recorded hosts from
+// before zrecon saved the JSON below); it has no zonename nor
+// flexible_disk_size, so zones read from it have the zone root
+// <zpool>/<uuid> and flexible_disk_size_known false.
 std::vector<std::string> VmadmListArgv(const std::string& vmadm);
 Status ParseVmadmList(std::string_view text, Inventory* inv);
 
 // The live read of zones: JSON, so no alias can forge a row.
-//   vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias
+//   vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,
+//                      flexible_disk_size,alias
 // `vmadm list -p` joins fields with ':' and rows with newlines without
 // escaping; an alias containing a newline (settable by whoever names the
 // zone) would inject a whole fake zone row. The JSON array carries the same
@@ -46,11 +49,11 @@ Status ParseVmadmList(std::string_view text, Inventory* inv);
 std::vector<std::string> VmadmLookupArgv(const std::string& vmadm);
 Status ParseVmadmLookup(std::string_view json, Inventory* inv);
 
-// Writes the illumos-format files of `zrecon inventory --save`, whatever
-// dialect the inventory was read with. Parse(Format(x)) == x.
+// Write the files of `zrecon inventory --save` (illumos `zfs list` rows,
+// whatever dialect the inventory was read with; the zones as `vmadm lookup
+// -j` prints them). Parse(Format(x)) == x.
 std::string FormatZfsList(const Inventory& inv);
-// Fails for a zone whose alias the line format cannot carry (a newline).
-Status FormatVmadmList(const Inventory& inv, std::string* out);
+std::string FormatVmadmLookup(const Inventory& inv);
 
 }  // namespace zrecon
 

@@ -41,6 +41,18 @@ bool IsPoolName(std::string_view s) {
   return true;
 }
 
+// A zone name as zonecfg takes it: an alphanumeric first character, then
+// alphanumerics, '-', '_' and '.', at most 64 characters (zonename(5)).
+bool IsZoneName(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '-' && c != '_' && c != '.'))) return false;
+  }
+  return true;
+}
+
 // vmadm's fake `type` column (vmadm.js addFakeFields): the brand's feature
 // type truncated to four characters.
 std::string TypeOfBrand(const std::string& brand) {
@@ -53,7 +65,8 @@ std::string TypeOfBrand(const std::string& brand) {
 }  // namespace
 
 std::vector<std::string> VmadmLookupArgv(const std::string& vmadm) {
-  return {vmadm, "lookup", "-j", "-o", "uuid,brand,state,image_uuid,zpool,alias"};
+  return {vmadm, "lookup", "-j", "-o",
+          "uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias"};
 }
 
 Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
@@ -77,6 +90,7 @@ Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
                               {"state", &z.state},
                               {"image_uuid", &z.image_uuid},
                               {"zpool", &z.zpool},
+                              {"zonename", &z.zonename},
                               {"alias", &z.alias}}) {
       auto it = o.find(key);
       if (it == o.end() || it->is_null()) continue;  // vmadm omits unset keys
@@ -85,6 +99,14 @@ Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
                              Printable(it->dump(-1, ' ', false, Json::error_handler_t::replace)));
       }
       *field = it->get<std::string>();
+    }
+    if (auto it = o.find("flexible_disk_size"); it != o.end() && !it->is_null()) {
+      // type: integer (number of MiB), vmadm(8).
+      if (!it->is_number_integer() || it->get<int64_t>() < 0) {
+        return Status::Error(at + ".flexible_disk_size: expected a MiB count, got " +
+                             Printable(it->dump(-1, ' ', false, Json::error_handler_t::replace)));
+      }
+      z.flexible_disk_size = it->get<int64_t>();
     }
     if (!IsUuidText(z.uuid))
       return Status::Error(at + ".uuid: bad uuid \"" + Printable(z.uuid) + "\"");
@@ -100,6 +122,10 @@ Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
     if (!z.zpool.empty() && !IsPoolName(z.zpool)) {
       return Status::Error(at + ".zpool: bad pool name \"" + Printable(z.zpool) + "\"");
     }
+    if (!z.zonename.empty() && !IsZoneName(z.zonename)) {
+      return Status::Error(at + ".zonename: bad zone name \"" + Printable(z.zonename) + "\"");
+    }
+    if (z.zonename == z.uuid) z.zonename.clear();  // the usual case, kept implicit
     for (const Zone& seen : zones) {
       if (seen.uuid == z.uuid) return Status::Error(at + ": zone " + z.uuid + " is listed twice");
     }
@@ -112,6 +138,25 @@ Status ParseVmadmLookup(std::string_view text, Inventory* inv) {
   for (Zone& z : zones) inv->zones.push_back(std::move(z));
   inv->Index();
   return Status::Ok();
+}
+
+std::string FormatVmadmLookup(const Inventory& inv) {
+  Json out = Json::array();
+  for (const Zone& z : inv.zones) {
+    // As vmadm prints a zone: unset keys are left out.
+    Json o = Json::object();
+    o["uuid"] = z.uuid;
+    o["brand"] = z.brand;
+    o["state"] = z.state;
+    if (!z.image_uuid.empty()) o["image_uuid"] = z.image_uuid;
+    if (!z.zpool.empty()) o["zpool"] = z.zpool;
+    o["zonename"] = z.name();
+    if (z.flexible_disk_size > 0) o["flexible_disk_size"] = z.flexible_disk_size;
+    if (!z.alias.empty()) o["alias"] = z.alias;
+    out.push_back(std::move(o));
+  }
+  // Aliases are whatever bytes vmadm was given: written as they are read.
+  return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace zrecon

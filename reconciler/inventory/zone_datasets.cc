@@ -91,7 +91,8 @@ void AppendRole(const Inventory& inv, const Zone& zone, const Dataset& root, Dat
       }
       break;
     case DatasetRole::kCores:
-      if (const Dataset* cores = inv.FindDataset(PoolOf(zone) + "/cores/" + zone.uuid)) {
+      // Named by the zone's name (vmadmd.js:1915), like the root.
+      if (const Dataset* cores = inv.FindDataset(PoolOf(zone) + "/cores/" + zone.name())) {
         out->push_back(cores);
       }
       break;
@@ -100,7 +101,8 @@ void AppendRole(const Inventory& inv, const Zone& zone, const Dataset& root, Dat
 
 }  // namespace
 
-std::string ZoneRootName(const Zone& zone) { return PoolOf(zone) + '/' + zone.uuid; }
+// createZone: zfs_filesystem = zpool + '/' + zonename (VM.js:9703).
+std::string ZoneRootName(const Zone& zone) { return PoolOf(zone) + '/' + zone.name(); }
 
 std::vector<const Dataset*> ZoneDatasets(const Inventory& inv, const Zone& zone,
                                          const std::vector<DatasetRole>& roles) {

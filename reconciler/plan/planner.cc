@@ -80,7 +80,7 @@ std::string DatasetKey(const Zone& zone, const std::string& dataset) {
   };
   if (dataset == root) return "root";
   if (StartsWith(dataset, root + "/")) return "root+" + plus(dataset.substr(root.size() + 1));
-  if (dataset == PoolOf(root) + "/cores/" + zone.uuid) return "cores";
+  if (dataset == PoolOf(root) + "/cores/" + zone.name()) return "cores";
   size_t slash = dataset.rfind('/');
   std::string leaf = slash == std::string::npos ? dataset : dataset.substr(slash + 1);
   if (StartsWith(leaf, zone.uuid + "-")) return leaf.substr(zone.uuid.size() + 1);
@@ -152,6 +152,7 @@ class Planner {
   };
 
   void PlanForZone(const SelectedZone& sel);
+  bool SnapshotsRefused(const ZoneContext& z);
   void PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due);
   void PlanExports(ZoneContext& z);
   ExportStep DecideExport(const ExportRule& rule, const DatasetState& d,
@@ -279,10 +280,43 @@ void Planner::PlanForZone(const SelectedZone& sel) {
     return;
   }
   std::vector<DueClass> due = DueClasses(policy_.classes, sel.keep, z.datasets, in_.now);
-  if (!due.empty()) PlanSnapshots(z, due);
+  if (!due.empty() && !SnapshotsRefused(z)) PlanSnapshots(z, due);
   PlanExports(z);
   PlanTipProtection(z);
   PlanRetention(z);
+}
+
+// A bhyve zone without flexible_disk_size cannot have its disks
+// snapshotted: vmadm sets refreservation=auto on each volume and caps the
+// tree (root quota = reservation = refquota + the volumes' refreservation,
+// setQuotaBhyve VM.js:1502-1690), leaving about 1 MiB free; a snapshot of a
+// volume needs min(unique, refreservation) bytes available, so `zfs
+// snapshot` fails with ENOSPC ("If this value is not set, it will not be
+// possible to create snapshots of the instance", vmadm(8)
+// flexible_disk_size). The zone's atomic snapshot would fail as a whole, so
+// none is planned and the plan says why; what it already has is still
+// exported and kept. Zones from the recorded line format, which cannot
+// tell, are planned as before.
+bool Planner::SnapshotsRefused(const ZoneContext& z) {
+  const Zone& zone = *z.sel->zone;
+  if (zone.brand != "bhyve" || !zone.flexible_disk_size_known || zone.flexible_disk_size > 0) {
+    return false;
+  }
+  const std::string disk_prefix = ZoneRootName(zone) + "/disk";
+  std::vector<std::string> disks;
+  for (const DatasetState& d : z.datasets) {
+    const std::string& name = d.dataset->name;
+    bool positional = StartsWith(name, disk_prefix) && name.size() > disk_prefix.size() &&
+                      name.find_first_not_of("0123456789", disk_prefix.size()) == std::string::npos;
+    if (d.dataset->type == DatasetType::kVolume || positional) disks.push_back(name);
+  }
+  if (disks.empty()) return false;
+  warnings_.push_back("zone " + zone.uuid +
+                      ": no snapshots: bhyve zone without flexible_disk_size, "
+                      "so ZFS refuses snapshots of its disks (" +
+                      Join(disks, ", ") + "); set it with `vmadm update " + zone.uuid +
+                      " flexible_disk_size=<MiB>` (at least the sum of the disk sizes)");
+  return true;
 }
 
 void Planner::PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due) {

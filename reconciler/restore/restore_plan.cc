@@ -60,10 +60,10 @@ std::string MovePool(const std::string& name, const std::string& pool) {
   return slash == std::string::npos ? pool : pool + name.substr(slash);
 }
 
-bool IsZoneRoot(const std::string& dataset, const std::string& uuid) {
-  size_t slash = dataset.find('/');
-  return slash != std::string::npos && dataset.substr(slash + 1) == uuid;
-}
+// The zone root's chains are the ones export keyed "root" (DatasetKey in
+// the planner): the root is <pool>/<zonename>, and the zonename need not be
+// the uuid.
+bool IsRootChain(const Chain& c) { return StartsWith(c.id, "root/"); }
 
 bool IsBelow(const std::string& name, const std::string& parent) {
   return StartsWith(name, parent + "/");
@@ -121,7 +121,7 @@ Status SelectRestorePoint(const ZoneManifest& zone, const std::string& at, const
   std::string root;
   for (const Chain& c : zone.chains) {
     datasets.insert(c.dataset);
-    if (IsZoneRoot(c.dataset, zone.uuid)) root = c.dataset;
+    if (IsRootChain(c)) root = c.dataset;
   }
   if (root.empty()) {
     return Status::Error("the catalog of zone " + zone.uuid + " has no chain of its zone root");
@@ -212,11 +212,22 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   const std::string& pool = plan.pool;
   const std::string& root_target = root.target;
   const std::string partial = root_target + "-partial";
-  const std::string cores = pool + "/cores/" + uuid;
+  // <pool>/cores/<zonename> (vmadmd.js:1915); the zonename is the root's.
+  const std::string cores = pool + "/cores/" + root_target.substr(root_target.find('/') + 1);
 
   ZonePayload payload;
   Status s = MakeCreatePayload(in.config_json, uuid, pool, &payload);
   if (!s.ok()) return s.Prefixed(in.point.config_file);
+
+  // vmadm create makes the zone root <pool>/<zonename> (VM.js:9703): the
+  // received root must land on that name.
+  const std::string created_root =
+      pool + "/" + (payload.zonename.empty() ? uuid : payload.zonename);
+  if (root_target != created_root) {
+    return Status::Error("the zone root on the media is " + root.dataset + ", but vmadm create " +
+                         "would make " + created_root + " from the saved config (" +
+                         in.point.config_file + "); nothing was changed");
+  }
 
   // vmadm create names HVM volumes by position; a received disk must land on
   // the name vmadm gives it, or the zone would use an empty fresh volume.

@@ -97,7 +97,16 @@ Status MakeCreatePayload(std::string_view text, const std::string& uuid, const s
       if (d.is_string()) p.delegated.push_back(MovePool(d.get<std::string>(), pool));
     }
   }
+  // A zone created with its own zonename keeps it, and with it the names of
+  // its zone root and cores datasets (VM.js:9703, vmadmd.js:1915).
+  // vmadm(8) says "OS VMs only"; proptable.js:2275-2285 allows it on create
+  // for every brand, which is what VM.js enforces.
+  std::string zonename = get_string("zonename");
   for (const char* key : kDerived) j.erase(key);
+  if (!zonename.empty() && zonename != uuid) {
+    p.zonename = zonename;
+    j["zonename"] = zonename;
+  }
   if (!p.delegated.empty()) j["delegate_dataset"] = true;
   j["zpool"] = pool;
   j["autoboot"] = false;

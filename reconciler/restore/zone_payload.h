@@ -16,6 +16,7 @@ struct ZonePayload {
   std::string json;  // the payload for vmadm create (stdin)
   std::string brand;
   std::string alias;
+  std::string zonename;  // the zone's own zonename, kept in the payload; "" = uuid
   // The saved quota in bytes when it is not a whole GiB count (vmadm get
   // reports bytes / 2^30 unrounded; create takes only integers, so the
   // payload has it rounded up and restore sets the exact value); else 0.
@@ -35,7 +36,8 @@ struct ZonePayload {
 // zone with the same uuid on `pool` and that VM.js accepts for every brand
 // (smartos-live src/vm/node_modules/VM.js, "VM.js:N"):
 //  - drops what vmadm derives or reports (state, zone ids and paths,
-//    timestamps, snapshots, datasets, ...; VM.js:10236-10268 would only warn);
+//    timestamps, snapshots, datasets, ...; VM.js:10236-10268 would only warn),
+//    but keeps a zonename that is not the uuid;
 //  - turns the delegated `<pool>/<uuid>/data` dataset back into
 //    `delegate_dataset: true`;
 //  - sets `autoboot: false`, so the throw-away zone never boots nor runs its

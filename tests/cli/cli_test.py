@@ -38,7 +38,7 @@ ZFS_LIST_ARGS = ("list -H -p -t all -o "
                  "name,type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported")
 ZFS_GET_ARGS = ("get -H -p -r -o name,property,value "
                 "type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported")
-VMADM_LIST_ARGS = "lookup -j -o uuid,brand,state,image_uuid,zpool,alias"
+VMADM_LIST_ARGS = "lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias"
 
 # web01 keeps hourly, daily and weekly snapshots and exports its dailies to
 # usb; at NOW the fixture's monthly and last week's weekly are pruned.
@@ -162,6 +162,20 @@ def project_version():
 
 def zfs_list_rows(path):
     return [line.split("\t") for line in read(path).splitlines()]
+
+
+def recorded_zones(path):
+    """The zones of a recorded vmadm-list.txt, as sorted tuples without the
+    type column (vmadm lookup has none)."""
+    rows = [line.split(":", 6) for line in read(path).splitlines()]
+    return sorted((r[0], r[2], r[3], r[4], r[5], r[6]) for r in rows)
+
+
+def saved_zones(path):
+    """The zones of a saved vmadm-lookup.json, shaped as recorded_zones."""
+    zones = json.loads(read(path))
+    return sorted((z["uuid"], z["brand"], z["state"], z.get("image_uuid", ""),
+                   z.get("zpool", ""), z.get("alias", "")) for z in zones)
 
 
 def write_zfs_list_rows(path, rows):
@@ -466,6 +480,25 @@ class PlanTest(TempDirTest):
         self.assertExit(result, 1)
         self.assertIn("%s/vmadm-list.txt: line 3:" % copy, result.stderr)
 
+    def test_inventory_with_both_zone_files_is_refused(self):
+        copy = self.inventory_copy()
+        write(os.path.join(copy, "vmadm-lookup.json"), "[]\n")
+        result = self.plan(inventory=copy)
+        self.assertExit(result, 1)
+        self.assertIn("%s has both vmadm-lookup.json and vmadm-list.txt; keep one" % copy,
+                      result.stderr)
+
+    def test_bad_vmadm_lookup_json_is_located(self):
+        copy = self.inventory_copy()
+        os.remove(os.path.join(copy, "vmadm-list.txt"))
+        write(os.path.join(copy, "vmadm-lookup.json"),
+              '[{"uuid": "%s", "brand": "joyent", "state": "running", '
+              '"flexible_disk_size": "big"}]\n' % WEB01)
+        result = self.plan(inventory=copy)
+        self.assertExit(result, 1)
+        self.assertIn('%s/vmadm-lookup.json: [0].flexible_disk_size: expected a MiB count, '
+                      'got "big"' % copy, result.stderr)
+
     def test_missing_inventory_dir(self):
         missing = self.path("no-inventory")
         result = self.plan(inventory=missing)
@@ -601,12 +634,21 @@ class InventoryTest(TempDirTest):
         self.assertEqual(self.host.calls(), ["zfs " + ZFS_LIST_ARGS, "vmadm " + VMADM_LIST_ARGS])
         self.assertEqual(read(self.path("out", "zfs-list.txt")),
                          read(os.path.join(MIXED, "zfs-list.txt")))
-        # Saved zones are in uuid order (FormatVmadmList), the recording in
-        # vmadm's default order (ram): same lines, order aside.
-        recorded = read(os.path.join(MIXED, "vmadm-list.txt")).splitlines(keepends=True)
-        self.assertEqual(read(self.path("out", "vmadm-list.txt")), "".join(sorted(recorded)))
+        # The zones are saved as `vmadm lookup -j` prints them, in uuid
+        # order; the recording is in vmadm's default order (ram).
+        self.assertEqual(saved_zones(self.path("out", "vmadm-lookup.json")),
+                         recorded_zones(os.path.join(MIXED, "vmadm-list.txt")))
+        self.assertFalse(os.path.exists(self.path("out", "vmadm-list.txt")))
         self.assertIn("zfs dialect illumos: %s" % self.counts(MIXED), result.stdout)
-        self.assertIn("saved out/zfs-list.txt and out/vmadm-list.txt", result.stdout)
+        self.assertIn("saved out/zfs-list.txt and out/vmadm-lookup.json", result.stdout)
+        # What was saved plans like the recording it came from.
+        saved = self.path("out")
+        policy = os.path.join(SOURCE, "examples", "standard.yaml")
+        a = run_zrecon("plan", "-f", policy, "--inventory", saved, "--now", NOW, cwd=self.tmp)
+        b = run_zrecon("plan", "-f", policy, "--inventory", MIXED, "--now", NOW, cwd=self.tmp)
+        self.assertEqual((a.returncode, a.stdout.replace(saved, "X")),
+                         (b.returncode, b.stdout.replace(MIXED, "X")))
+        self.assertIn("snapshot", a.stdout)
 
     def test_legacy_zfs_is_detected(self):
         self.host.legacy_zfs(os.path.join(LEGACY, "zfs-get.txt"))
@@ -618,8 +660,8 @@ class InventoryTest(TempDirTest):
         self.assertIn("zfs dialect legacy: %s" % self.counts(LEGACY), result.stdout)
         self.assertEqual(read(self.path("out", "zfs-list.txt")),
                          read(os.path.join(LEGACY, "zfs-list.txt")))
-        self.assertEqual(read(self.path("out", "vmadm-list.txt")),
-                         read(os.path.join(LEGACY, "vmadm-list.txt")))
+        self.assertEqual(saved_zones(self.path("out", "vmadm-lookup.json")),
+                         recorded_zones(os.path.join(LEGACY, "vmadm-list.txt")))
 
     def test_legacy_zfs_with_illumos_dialect_is_an_error(self):
         self.host.legacy_zfs(os.path.join(LEGACY, "zfs-get.txt"))

@@ -180,9 +180,16 @@ expect_eq "$(row "$ROOT_A" 3) $(row "$ROOT_B" 3)" "$ORIGIN $LX_ORIGIN" \
   "origin column of the zone roots is their image's @final"
 expect_eq "$(row "$ROOT_A@first_snap" 7) $(row "$ROOT_A@vmsnap-x" 7)" "1 0" \
   "userrefs column: 1 for the held snapshot, 0 for the other"
-expect_eq "$(cat "$INV/vmadm-list.txt")" \
-  "$(vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias)" \
-  "vmadm-list.txt is vmadm list -p -o uuid,type,brand,state,image_uuid,zpool,alias"
+# The zones as `vmadm lookup -j` prints them (uuid order), read back the same.
+zones_of() {
+  /usr/bin/python3 -c 'import json, sys
+for z in sorted(json.load(sys.stdin), key=lambda z: z["uuid"]):
+    print(":".join(str(z.get(k, "")) for k in
+                   ("uuid", "brand", "state", "image_uuid", "zpool", "zonename", "alias")))'
+}
+expect_eq "$(zones_of <"$INV/vmadm-lookup.json")" \
+  "$(vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias |
+    zones_of)" "vmadm-lookup.json holds the zones as vmadm lookup -j shows them"
 
 # ------------------------------------------------------------ the live plan
 HOURLY=zrecon-hourly-$STAMP

@@ -571,6 +571,34 @@ expect_contains "$ERR" "image file size error: manifest says" "imgadm install: w
 expect_eq "$(zfs list -H -o name -r "$POOL" | grep -c eeeeeeee-1111)$(ls "$IMGADM_SIM_DB/images" | grep -c eeeeeeee-1111)" \
   "00" "imgadm install refused: no dataset, no database record"
 
+# ------------------------------------------------------------ a zone with its own zonename
+# createZone: zfs_filesystem = zpool/zonename (VM.js:9703); cores
+# zpool/cores/zonename (vmadmd.js:1915); proptable.js:2275 allows zonename on
+# create. zrecon reads it with lookup and restores the zone under it.
+N=dddddddd-0000-4000-8000-00000000000e
+run vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$N\", \"image_uuid\": \"$IMG\",
+  \"zonename\": \"build-01\", \"autoboot\": false, \"delegate_dataset\": true}"
+expect_rc 0
+expect_eq "$(zfs list -H -o name,origin -r "$POOL" | grep -F build-01)" \
+  "$(lines "$POOL/build-01	$POOL/$IMG@final" "$POOL/build-01/data	-" "$POOL/cores/build-01	-")" \
+  "zonename: zone root, delegated dataset and cores named by it"
+expect_eq "$(vmadm lookup -j -o uuid,zonename,zfs_filesystem uuid="$N" | tr -d ' \n')" \
+  "[{\"uuid\":\"$N\",\"zonename\":\"build-01\",\"zfs_filesystem\":\"$POOL/build-01\"}]" \
+  "zonename: lookup reports it"
+run vmadm create <<<"{\"brand\": \"joyent\", \"image_uuid\": \"$IMG\", \"zonename\": \"build-01\"}"
+expect_rc 1
+expect_err "zone build-01 already exists"
+vmadm get "$N" >"$WORK/n.saved"
+run vmadm delete "$N"
+expect_rc 0
+expect_eq "$(zfs list -H -o name -r "$POOL" | grep -c build-01)" "0" "zonename: delete removes them all"
+run vmadm create -f "$WORK/n.saved"
+expect_rc 0
+expect_eq "$(zfs list -H -o name -r "$POOL" | grep -F build-01)" \
+  "$(lines "$POOL/build-01" "$POOL/build-01/data" "$POOL/cores/build-01")" \
+  "zonename: re-created from vmadm get under the same names"
+must vmadm delete "$N"
+
 # ------------------------------------------------------------ a second host
 HOST1_LIST=$(vmadm list -p)
 run up "$POOL2"

@@ -22,7 +22,8 @@ const Argv kZfsGet = {"zfs",
                       "-o",
                       "name,property,value",
                       "type,origin,creation,guid,createtxg,userrefs,used,zrecon:exported"};
-const Argv kVmadmList = {"vmadm", "lookup", "-j", "-o", "uuid,brand,state,image_uuid,zpool,alias"};
+const Argv kVmadmList = {"vmadm", "lookup", "-j", "-o",
+                         "uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias"};
 
 constexpr char kUuid[] = "54f1cc77-68f1-42ab-acac-5c4f64f5d6e0";
 constexpr char kImage[] = "4ad7a1c2-1111-4b4e-8d5b-2a1f9c0e3b11";
@@ -44,7 +45,7 @@ std::string ZfsListOutput() {
   return out;
 }
 
-// `vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias`.
+// `vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias`.
 std::string VmadmListOutput() {
   return std::string("[\n  {\n    \"uuid\": \"") + kUuid +
          "\",\n    \"brand\": \"joyent\",\n    \"state\": \"running\",\n"
@@ -211,7 +212,8 @@ TEST_CASE("observe: a failing zfs get or vmadm list names the command and its st
   Status vmadm = Observe(host, ObserveOptions(), &inv, nullptr);
   REQUIRE_FALSE(vmadm.ok());
   CHECK(vmadm.message() ==
-        "vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias exited 2: "
+        "vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,flexible_disk_size,alias "
+        "exited 2: "
         "FATAL: cannot run because: not root");
 }
 

@@ -228,18 +228,14 @@ TEST_CASE("parsers: Format writes the real zfs list order and round-trips") {
   }
 }
 
-TEST_CASE("parsers: vmadm list round-trips, ordered by uuid") {
-  std::string text = ReadInventoryFixture("smartos-mixed/vmadm-list.txt");
+TEST_CASE("parsers: the recorded line format has no zonename nor flexible_disk_size") {
   Inventory inv;
-  REQUIRE(ParseVmadmList(text, &inv).ok());
-  std::string formatted;
-  REQUIRE(FormatVmadmList(inv, &formatted).ok());
-  CHECK(formatted != text);  // the recording is in vmadm's ram order
-  CHECK(StartsWith(formatted, std::string(kJoyent) + ":OS:joyent:running:"));
-  CHECK(formatted.find(std::string(kKvm) + ":KVM:kvm:running::zones:\n") != std::string::npos);
-  Inventory again;
-  REQUIRE(ParseVmadmList(formatted, &again).ok());
-  CHECK(Difference(inv, again) == "");
+  REQUIRE(ParseVmadmList(ReadInventoryFixture("smartos-mixed/vmadm-list.txt"), &inv).ok());
+  REQUIRE_FALSE(inv.zones.empty());
+  for (const Zone& z : inv.zones) {
+    CHECK(z.name() == z.uuid);
+    CHECK_FALSE(z.flexible_disk_size_known);
+  }
 }
 
 TEST_CASE("parsers: the legacy zfs get capture equals its illumos twin") {
@@ -532,11 +528,13 @@ TEST_CASE("parsers: vmadm lookup JSON, where no alias can forge a zone") {
   CHECK(kvm->type == "KVM");
   CHECK(kvm->image_uuid.empty());
   CHECK(kvm->alias.empty());
-  // The line format refuses to record such an alias.
-  std::string text;
-  Status saved = FormatVmadmList(inv, &text);
-  CHECK_FALSE(saved.ok());
-  CHECK(saved.message().find("line break") != std::string::npos);
+  // Saved as JSON, such an alias comes back as it was.
+  Inventory again;
+  REQUIRE(ParseVmadmLookup(FormatVmadmLookup(inv), &again).ok());
+  again.Index();
+  REQUIRE(again.FindZone(a) != nullptr);
+  CHECK(again.FindZone(a)->alias == z->alias);
+  CHECK(again.zones.size() == 2);
 }
 
 TEST_CASE("parsers: vmadm lookup errors name the element") {
@@ -567,27 +565,57 @@ TEST_CASE("parsers: vmadm lookup errors name the element") {
   CHECK(inv.zones.empty());
 }
 
-TEST_CASE("parsers: zones read from vmadm lookup save and load back through the line format") {
+TEST_CASE("parsers: zones read from vmadm lookup save and load back") {
   const std::string json =
       "[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"joyent-minimal\", "
-      "\"state\": \"running\", \"zpool\": \"zones\", \"alias\": \"a: b; $(c) \\u00e9\"},"
+      "\"state\": \"running\", \"zpool\": \"zones\", \"zonename\": \"build-01.x\", "
+      "\"alias\": \"a: b; $(c) \\u00e9\"},"
       " {\"uuid\": \"e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11\", \"brand\": \"bhyve\", "
-      "\"state\": \"stopped\", \"image_uuid\": \"4ad7a1c2-1111-4b4e-8d5b-2a1f9c0e3b11\"}]";
+      "\"zonename\": \"e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11\", \"flexible_disk_size\": 20480, "
+      "\"state\": \"stopped\"},"
+      " {\"uuid\": \"0b7c2a36-5d0e-4b8e-a9f1-6b1f0f3b2c41\", \"brand\": \"bhyve\", "
+      "\"state\": \"running\"}]";
   Inventory inv;
   REQUIRE(ParseVmadmLookup(json, &inv).ok());
-  std::string text;
-  REQUIRE(FormatVmadmList(inv, &text).ok());
+  inv.Index();
+  const Zone* named = inv.FindZone("54f1cc77-68f1-42ab-acac-5c4f64f5d6e0");
+  const Zone* flex = inv.FindZone("e7c5d1a4-9a56-4b4e-8d5b-2a1f9c0e3b11");
+  const Zone* rigid = inv.FindZone("0b7c2a36-5d0e-4b8e-a9f1-6b1f0f3b2c41");
+  REQUIRE((named != nullptr && flex != nullptr && rigid != nullptr));
+  CHECK(named->name() == "build-01.x");
+  CHECK(flex->name() == flex->uuid);  // a zonename equal to the uuid is the default
+  CHECK(flex->zonename.empty());
+  CHECK(flex->flexible_disk_size == 20480);
+  CHECK(rigid->flexible_disk_size == 0);
+  CHECK(rigid->flexible_disk_size_known);
   Inventory again;
-  REQUIRE(ParseVmadmList(text, &again).ok());
-  REQUIRE(again.zones.size() == 2);
-  for (size_t i = 0; i < 2; ++i) {
+  REQUIRE(ParseVmadmLookup(FormatVmadmLookup(inv), &again).ok());
+  REQUIRE(again.zones.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
     const Zone& z = inv.zones[i];
     const Zone* back = again.FindZone(z.uuid);
     REQUIRE(back != nullptr);
-    CHECK(std::tie(back->type, back->brand, back->state, back->image_uuid, back->zpool,
-                   back->alias) ==
-          std::tie(z.type, z.brand, z.state, z.image_uuid, z.zpool, z.alias));
+    CHECK(std::tie(back->type, back->brand, back->state, back->image_uuid, back->zpool, back->alias,
+                   back->zonename, back->flexible_disk_size) ==
+          std::tie(z.type, z.brand, z.state, z.image_uuid, z.zpool, z.alias, z.zonename,
+                   z.flexible_disk_size));
   }
+}
+
+TEST_CASE("parsers: vmadm lookup refuses a bad zonename or flexible_disk_size") {
+  const std::string zone =
+      "[{\"uuid\": \"54f1cc77-68f1-42ab-acac-5c4f64f5d6e0\", \"brand\": \"bhyve\", "
+      "\"state\": \"running\", ";
+  Inventory inv;
+  CHECK(ParseVmadmLookup(zone + "\"zonename\": \"a/b\"}]", &inv).message() ==
+        "[0].zonename: bad zone name \"a/b\"");
+  CHECK(ParseVmadmLookup(zone + "\"zonename\": \"-x\"}]", &inv).message() ==
+        "[0].zonename: bad zone name \"-x\"");
+  CHECK(ParseVmadmLookup(zone + "\"flexible_disk_size\": 1.5}]", &inv).message() ==
+        "[0].flexible_disk_size: expected a MiB count, got 1.5");
+  CHECK(ParseVmadmLookup(zone + "\"flexible_disk_size\": \"10\"}]", &inv).message() ==
+        "[0].flexible_disk_size: expected a MiB count, got \"10\"");
+  CHECK(inv.zones.empty());
 }
 
 }  // namespace zrecon

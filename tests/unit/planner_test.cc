@@ -474,6 +474,81 @@ TEST_CASE("planner: kvm disks: root full stream, image-based disk from its origi
   CHECK(OfKind(plan, ActionKind::kSaveImage).size() == 1);
 }
 
+TEST_CASE("planner: a bhyve zone without flexible_disk_size gets no snapshots, and is told why") {
+  const std::string vm = "8cc2a1fe-bf3d-4a1d-9f98-7761bc2b82d8";
+  const std::string root = "zones/" + vm;
+  auto build = [&](int64_t flex, bool with_disks) {
+    InventoryBuilder b;
+    b.Image(kImage).Zone(vm, "bhyve", "web-vm").FlexibleDiskSize(flex);
+    if (with_disks) {
+      b.Dataset(root + "/disk0", "zones/" + kImage + "@final", DatasetType::kVolume);
+      b.Dataset(root + "/disk1", "", DatasetType::kVolume);
+    }
+    b.Snap(root, "zrecon-daily-20261125T100000Z");
+    return b.Build();
+  };
+  auto warned = [&](const Plan& plan) {
+    for (const std::string& w : plan.warnings) {
+      if (w.find("without flexible_disk_size") != std::string::npos) return w;
+    }
+    return std::string();
+  };
+  Plan refused =
+      MakePlan(StandardPolicy(), build(0, true), ReachableEmpty(), "2026-11-26T10:00:00Z");
+  CHECK(OfKind(refused, ActionKind::kSnapshot).empty());
+  std::string w = warned(refused);
+  CHECK(w.find("zone " + vm + ": no snapshots") == 0);
+  CHECK(w.find(root + "/disk0, " + root + "/disk1") != std::string::npos);
+  CHECK(w.find("vmadm update " + vm + " flexible_disk_size=") != std::string::npos);
+  // What it has is still exported: the snapshot taken before.
+  auto sends = OfKind(refused, ActionKind::kSend);
+  REQUIRE(sends.size() == 1);
+  CHECK(sends[0]->snapshot == root + "@zrecon-daily-20261125T100000Z");
+
+  // With flexible_disk_size, or without disks (a live-CD VM), as any zone.
+  for (auto [flex, disks] : {std::pair<int64_t, bool>{20480, true}, {0, false}}) {
+    Plan plan =
+        MakePlan(StandardPolicy(), build(flex, disks), ReachableEmpty(), "2026-11-26T10:00:00Z");
+    CHECK(warned(plan).empty());
+    auto snaps = OfKind(plan, ActionKind::kSnapshot);
+    REQUIRE(snaps.size() == 1);
+    CHECK(snaps[0]->snapshots.size() == (disks ? 6u : 2u));
+  }
+  // A recording without the field (the line format) is planned as before.
+  Inventory unknown = build(0, true);
+  unknown.zones[0].flexible_disk_size_known = false;
+  Plan plan = MakePlan(StandardPolicy(), unknown, ReachableEmpty(), "2026-11-26T10:00:00Z");
+  CHECK(OfKind(plan, ActionKind::kSnapshot).size() == 1);
+}
+
+TEST_CASE("planner: a zone with its own zonename: root and cores by that name") {
+  const std::string vm = "3d0f6a3e-5b8e-4c1a-9e0a-6f4b1c2d3e4f";
+  InventoryBuilder b;
+  b.Image(kImage).NamedZone(vm, "build-01", "web-build", kImage);
+  // A dataset named by the uuid is not the zone's.
+  b.Dataset("zones/" + vm);
+  Policy policy = StandardPolicy();
+  policy.policies["standard"].datasets = {DatasetRole::kZoneRoot, DatasetRole::kCores};
+  Plan plan = MakePlan(policy, b.Build(), ReachableEmpty(), "2026-11-26T10:00:00Z");
+  auto snaps = OfKind(plan, ActionKind::kSnapshot);
+  REQUIRE(snaps.size() == 1);
+  CAPTURE(Join(snaps[0]->snapshots, " "));
+  CHECK(snaps[0]->snapshots ==
+        std::vector<std::string>{"zones/build-01@zrecon-hourly-20261126T100000Z",
+                                 "zones/cores/build-01@zrecon-hourly-20261126T100000Z",
+                                 "zones/build-01@zrecon-daily-20261126T100000Z",
+                                 "zones/cores/build-01@zrecon-daily-20261126T100000Z"});
+  // Its chains are keyed like any zone's: the root is "root", cores "cores"
+  // (restore finds the root by that key).
+  std::vector<std::string> files;
+  for (const Action* a : OfKind(plan, ActionKind::kSend)) files.push_back(a->file);
+  REQUIRE(files.size() == 2);
+  CAPTURE(Join(files, " "));
+  CHECK(StartsWith(files[0], vm + "/root/"));
+  CHECK(StartsWith(files[1], vm + "/cores/"));
+  CHECK(OfKind(plan, ActionKind::kSend)[0]->from == "zones/" + kImage + "@final");
+}
+
 TEST_CASE("planner: same inputs give a byte-identical plan") {
   InventoryBuilder b = WebZoneWithHourlies(At("2026-11-25T08:00:00Z"), 30);
   Inventory inv = b.Build();

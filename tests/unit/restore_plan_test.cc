@@ -536,6 +536,49 @@ TEST_CASE("zone_payload: vmadm get output becomes a create payload for the same 
 
 namespace zrecon {
 
+TEST_CASE("restore_plan: a zone with its own zonename comes back under that name") {
+  InventoryBuilder b;
+  b.Image(kImage);
+  Fixture f(b);
+  // The same zone, created with zonename build-01: root zones/build-01.
+  const std::string named = "zones/build-01";
+  auto rename = [&](std::string& name) {
+    if (StartsWith(name, kRoot)) name = named + name.substr(kRoot.size());
+  };
+  for (Chain& c : f.manifest.chains) {
+    rename(c.dataset);
+    for (ChainLink& l : c.links) rename(l.from);
+  }
+  Chain cores;
+  cores.id = "cores/d1";
+  cores.dataset = "zones/cores/build-01";
+  cores.links = {Link("cores", "zrecon-daily-2", 31, "", 0, 2000)};
+  f.manifest.chains.push_back(cores);
+  RestorePlan plan;
+  Status s = f.Plan(&plan, "", "", false, Config(", \"zonename\": \"build-01\""));
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  std::vector<std::string> commands = Commands(plan);
+  auto has = [&](const std::string& c) {
+    return std::find(commands.begin(), commands.end(), c) != commands.end();
+  };
+  CAPTURE(Join(commands, "\n"));
+  CHECK(has("zfs rename " + named + "-partial " + named));
+  CHECK(has("zfs rename zones/cores/build-01-partial zones/cores/build-01"));
+  CHECK(has("zfs mount zones/cores/build-01"));
+  CHECK(has("vmadm stop -F " + kZone));
+  for (const RestoreStep& step : plan.steps) {
+    if (step.kind == RestoreStepKind::kCreateZone) {
+      CHECK(step.input.find("\"zonename\": \"build-01\"") != std::string::npos);
+    }
+  }
+  // A config that would make another root than the one on the media.
+  s = f.Plan(&plan, "", "", false, Config());
+  CHECK(s.message() ==
+        "the zone root on the media is zones/build-01, but vmadm create would make " + kRoot +
+            " from the saved config (" + kZone +
+            "/config/zrecon-daily-2.json); nothing was changed");
+}
+
 TEST_CASE("restore_plan: HVM disks vmadm would name differently are refused, changing nothing") {
   InventoryBuilder b;
   b.Image(kImage);

@@ -45,6 +45,30 @@ class InventoryBuilder {
     return Dataset("zones/cores/" + uuid);
   }
 
+  // An OS VM created with its own zonename: root <pool>/<zonename>, cores
+  // <pool>/cores/<zonename>.
+  InventoryBuilder& NamedZone(const std::string& uuid, const std::string& zonename,
+                              const std::string& alias, const std::string& image) {
+    zrecon::Zone z;
+    z.uuid = uuid;
+    z.zonename = zonename;
+    z.brand = "joyent";
+    z.type = "OS";
+    z.state = "running";
+    z.image_uuid = image;
+    z.zpool = "zones";
+    z.alias = alias;
+    inv_.zones.push_back(z);
+    Dataset("zones/" + zonename, "zones/" + image + "@final");
+    return Dataset("zones/cores/" + zonename);
+  }
+
+  // Sets flexible_disk_size (MiB) of the last zone added.
+  InventoryBuilder& FlexibleDiskSize(int64_t mib) {
+    inv_.zones.back().flexible_disk_size = mib;
+    return *this;
+  }
+
   InventoryBuilder& Dataset(const std::string& name, const std::string& origin = "",
                             DatasetType type = DatasetType::kFilesystem) {
     zrecon::Dataset d;

@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-# A bhyve zone, exported and restored, on a real zfs-fuse sandbox host with
-# the vmadm and imgadm simulators. zfs-fuse has no zvols: the simulator
-# stands its disks in with filesystems that have the real names
-# (<pool>/<uuid>/disk<i>) and keeps VM.js's payload rules (a disk path needs
-# nocreate, no block_size beside image_uuid, a disk image of type zvol), so
-# `vmadm create` refuses a raw `vmadm get`, as on SmartOS.
+# Zones beyond the drill's two, exported and restored, on a real zfs-fuse
+# sandbox host with the vmadm and imgadm simulators: a bhyve zone, a bhyve
+# zone without flexible_disk_size, and a zone with its own zonename.
+# zfs-fuse has no zvols: the simulator stands bhyve disks in with
+# filesystems that have the real names (<pool>/<uuid>/disk<i>) and keeps
+# VM.js's payload rules (a disk path needs nocreate, no block_size beside
+# image_uuid, a disk image of type zvol), so `vmadm create` refuses a raw
+# `vmadm get`, as on SmartOS.
 #  1. drill-vm (bhyve; disk0 a clone of the zvol image, disk1 empty) gets
-#     files in its zone root and both disks, is exported at T0 and T0+1d.
-#  2. It is unprotected (zrecon unprotect), deleted, and its image deleted
-#     with imgadm: everything must come from the media.
-#  3. `zrecon restore` brings it back: vmadm shows a bhyve zone with disks
-#     named as before, disk0 a clone of the image's @final again (same
+#     files in its zone root and both disks; drill-named (joyent, zonename
+#     drill-named: root <pool>/drill-named, cores <pool>/cores/drill-named)
+#     gets files too; both are exported at T0 and T0+1d. drill-rigid (bhyve
+#     without flexible_disk_size, whose disks ZFS cannot snapshot on
+#     SmartOS) gets no snapshot, and each apply says why.
+#  2. drill-vm and drill-named are unprotected (zrecon unprotect) and
+#     deleted, the zvol image deleted with imgadm: everything must come from
+#     the media.
+#  3. `zrecon restore` brings drill-vm back: vmadm shows a bhyve zone with
+#     disks named as before, disk0 a clone of the image's @final again (same
 #     guid), imgadm knows the image as a zvol image, every file of the root
 #     and both disks as of T0+1d with the exported snapshots, autoboot as
 #     saved, and the zone never booted during the restore.
+#  4. drill-named comes back under its zonename, cores mounted where vmadm
+#     puts it, every file as of T0+1d.
 # Skips (77) without root or zfs-fuse.
 #
 # Uses its own pool (hvmtest) and directory; a zfs-fuse daemon that is
@@ -32,6 +41,9 @@ SRC=${ZRECON_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 POOL=hvmtest
 DIR=/var/tmp/zrecon-hvmtest
 V=de11de11-0000-4000-8000-0000000000c3
+R=de11de11-0000-4000-8000-0000000000c4
+N=de11de11-0000-4000-8000-0000000000c5
+NAMED=drill-named
 
 fixture_preflight
 trap fixture_cleanup EXIT
@@ -58,7 +70,7 @@ destinations:
 policies:
   drill:
     keep: {daily: 7}
-    datasets: [zoneroot]
+    datasets: [zoneroot, cores]
     export:
       - {destination: usb, class: daily}
 zones:
@@ -72,44 +84,65 @@ must on_host "$POOL" vmadm create <<<"{\"brand\": \"bhyve\", \"uuid\": \"$V\", \
   \"nics\": [{\"nic_tag\": \"admin\", \"ip\": \"10.0.0.9\", \"model\": \"virtio\"}],
   \"disks\": [{\"image_uuid\": \"$ZVOL\", \"boot\": true, \"model\": \"virtio\"},
               {\"size\": 2048, \"model\": \"virtio\"}]}"
+must on_host "$POOL" vmadm create <<<"{\"brand\": \"bhyve\", \"uuid\": \"$R\", \"alias\": \"drill-rigid\",
+  \"ram\": 1024, \"disks\": [{\"size\": 1024, \"model\": \"virtio\"}]}"
+must on_host "$POOL" vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$N\",
+  \"alias\": \"drill-named\", \"zonename\": \"$NAMED\", \"image_uuid\": \"$ZRECON_TEST_IMAGE\",
+  \"quota\": 5}"
 cp "$DIR/$POOL/vmadm/provisioned.log" "$WORK/expected/provisioned" 2>/dev/null
 D0=zrecon-daily-$S0
 D1=zrecon-daily-$S1D
 tree() { tree_digest "$(mountpoint_of "$1")" --exclude disk0 --exclude disk1 --exclude cores; }
 record() {
   local ds
-  for ds in "$ROOT" "$ROOT/disk0" "$ROOT/disk1"; do
+  for ds in "$ROOT" "$ROOT/disk0" "$ROOT/disk1" "$POOL/$NAMED"; do
     tree "$ds" >"$WORK/expected/tree.${ds##*/}.$1" || return 1
   done
+}
+RIGID_WHY="zone $R: no snapshots: bhyve zone without flexible_disk_size"
+apply_at() {
+  run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$1"
+  expect_rc 0
+  expect_contains "$OUT$ERR" "$RIGID_WHY" "apply at $1: says why drill-rigid gets no snapshot"
 }
 must dd if=/dev/urandom of="$(mountpoint_of "$ROOT/disk0")/guest.img" bs=1M count=4 status=none
 must dd if=/dev/urandom of="$(mountpoint_of "$ROOT/disk1")/data.img" bs=1M count=2 status=none
 must mkdir -p "$(mountpoint_of "$ROOT")/config"
 echo "T0" >"$(mountpoint_of "$ROOT")/config/note"
-must on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T0"
+echo "T0" >"$(mountpoint_of "$POOL/$NAMED")/root/named-note"
+apply_at "$T0"
 must record "$D0"
 must dd if=/dev/urandom of="$(mountpoint_of "$ROOT/disk0")/guest.img" bs=1M count=1 seek=2 \
   conv=notrunc status=none
 echo "T0+1d" >>"$(mountpoint_of "$ROOT/disk1")/data.img"
 echo "T0+1d" >>"$(mountpoint_of "$ROOT")/config/note"
-must on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T1D"
+echo "T0+1d" >>"$(mountpoint_of "$POOL/$NAMED")/root/named-note"
+apply_at "$T1D"
 must record "$D1"
 ZVOL_GUID=$(zfs get -H -p -o value guid "$POOL/$ZVOL@final")
 expect_eq "$(catalog chains "$V" | cut -f1,3 | LC_ALL=C sort)" \
-  "$(lines "root+disk0/$S0	$POOL/$ZVOL@final" "root+disk1/$S0	" "root/$S0	")" \
+  "$(lines "cores/$S0	" "root+disk0/$S0	$POOL/$ZVOL@final" "root+disk1/$S0	" "root/$S0	")" \
   "setup: chains of the root and of both disks, disk0 from the image origin"
-expect_eq "$(catalog images | cut -f1,3,6)" "$ZVOL	$ZVOL_GUID	zvol" \
-  "setup: the zvol image is on the media, with imgadm's record"
-for ds in "$ROOT" "$ROOT/disk0" "$ROOT/disk1"; do
+IMG_GUID=$(zfs get -H -p -o value guid "$POOL/$ZRECON_TEST_IMAGE@final")
+expect_eq "$(catalog images | cut -f1,3,6 | LC_ALL=C sort)" \
+  "$(lines "$ZVOL	$ZVOL_GUID	zvol" "$ZRECON_TEST_IMAGE	$IMG_GUID	zone-dataset" | LC_ALL=C sort)" \
+  "setup: both images are on the media, with imgadm's records"
+expect_eq "$(catalog chains "$N" | cut -f1,2 | sed 's|/[^/\t]*\t|\t|' | LC_ALL=C sort)" \
+  "$(lines "cores	$POOL/cores/$NAMED" "root	$POOL/$NAMED")" \
+  "setup: drill-named's chains are its root and cores, by its zonename"
+expect_eq "$(zfs list -H -t snapshot -o name -r "$POOL/$R")" "" \
+  "setup: drill-rigid has no snapshot (its disks could not have one on SmartOS)"
+for ds in "$ROOT" "$ROOT/disk0" "$ROOT/disk1" "$POOL/$NAMED"; do
   snapshot_guids "$ds" >"$WORK/expected/snaps.${ds##*/}"
 done
 
 # ------------------------------------------------------------ 2. the disaster
-must on_host "$POOL" "$ZRECON" unprotect -f "$POLICY" drill-vm
+must on_host "$POOL" "$ZRECON" unprotect -f "$POLICY" drill-vm drill-named
 must on_host "$POOL" vmadm delete "$V"
+must on_host "$POOL" vmadm delete "$N"
 must on_host "$POOL" imgadm delete -P "$POOL" "$ZVOL"
-expect_eq "$(zfs list -H -t all -o name -r "$POOL" | grep -e "$V" -e "$ZVOL")" "" \
-  "the zone, its disks and the image are gone"
+expect_eq "$(zfs list -H -t all -o name -r "$POOL" | grep -e "$V" -e "$ZVOL" -e "$NAMED")" "" \
+  "the zones, their disks and cores, and the zvol image are gone"
 
 # ------------------------------------------------------------ 3. restore
 run on_host "$POOL" "$ZRECON" restore --from "$USB" --zone drill-vm
@@ -140,6 +173,24 @@ print(json.load(sys.stdin)["manifest"]["type"])')" zvol "imgadm knows the image,
   expect_eq "$(grep -c "^$V " "$DIR/$POOL/vmadm/provisioned.log")" \
     "$(grep -c "^$V " "$WORK/expected/provisioned")" "the zone never booted during the restore"
   expect_eq "$(partial_datasets "$POOL")" "" "no -partial dataset left"
+fi
+
+# ------------------------------------------------------------ 4. a zone with its own zonename
+run on_host "$POOL" "$ZRECON" restore --from "$USB" --zone drill-named
+if expect_restore_ok "restore drill-named"; then
+  expect_eq "$(on_host "$POOL" vmadm lookup -j -o uuid,zonename,zfs_filesystem uuid="$N" |
+    tr -d ' \n')" "[{\"uuid\":\"$N\",\"zonename\":\"$NAMED\",\"zfs_filesystem\":\"$POOL/$NAMED\"}]" \
+    "drill-named: vmadm knows the zone under its zonename again"
+  expect_eq "$(zfs get -H -o value origin "$POOL/$NAMED")" "$POOL/$ZRECON_TEST_IMAGE@final" \
+    "drill-named: its root is a clone of the image again"
+  expect_eq "$(zfs get -H -o value mounted,mountpoint "$POOL/cores/$NAMED" | tr '\n' ' ')" \
+    "yes /$POOL/$NAMED/cores " "drill-named: cores mounted where vmadm puts it"
+  expect_eq "$(diff "$WORK/expected/tree.$NAMED.$D1" <(tree "$POOL/$NAMED" 2>&1))" "" \
+    "drill-named: every file as of @$D1"
+  expect_eq "$(snapshot_guids "$POOL/$NAMED")" "$(<"$WORK/expected/snaps.$NAMED")" \
+    "drill-named: the exported snapshots, with their guids"
+  expect_eq "$(zfs list -H -o name -r "$POOL" | grep -c -F "$N")" 0 \
+    "drill-named: no dataset named by its uuid"
 fi
 
 # ------------------------------------------------------------ teardown
