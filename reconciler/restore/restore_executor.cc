@@ -9,6 +9,7 @@
 #include <cstring>
 #include <thread>
 
+#include "reconciler/restore/zone_payload.h"
 #include "reconciler/storage/atomic_file.h"
 #include "reconciler/util/sha256.h"
 #include "reconciler/util/strings.h"
@@ -167,7 +168,7 @@ class RestoreRun {
       if (observer_) observer_->StepStarted(plan_, i);
       double start = options_.monotonic();
       RestoreStepResult& r = report.results[i];
-      Status s = RunStep(plan_.steps[i], &r);
+      Status s = RunStep(plan_.steps[i], &r, &report);
       r.seconds = options_.monotonic() - start;
       r.outcome = s.ok() ? Outcome::kDone : Outcome::kFailed;
       if (!s.ok()) r.error = s.message();
@@ -237,7 +238,39 @@ class RestoreRun {
     return Status::Ok();
   }
 
-  Status RunStep(const RestoreStep& step, RestoreStepResult* result) {
+  // The volumes vmadm created against the names the plan received the disks
+  // for. On a difference the just-created zone is deleted again (its
+  // volumes are fresh and empty) and the -partial datasets removed: the
+  // host is as before the restore.
+  Status CheckDisks(const RestoreStep& step, RestoreReport* report) {
+    CommandResult r;
+    Status s = host_.Run(step.argv, &r);
+    if (!s.ok()) return s;
+    if (r.exit_code != 0) return Status::Error(DescribeFailure(step.argv, r));
+    std::vector<std::string> created;
+    s = DiskVolumes(r.out, &created);
+    if (!s.ok()) return s.Prefixed(ShellJoin(step.argv));
+    std::vector<std::string> expected;
+    for (std::string_view line : Split(step.input, '\n')) {
+      if (!line.empty()) expected.emplace_back(line);
+    }
+    if (created == expected) return Status::Ok();
+    Argv remove = {step.argv[0], "delete", step.argv[2]};
+    r = CommandResult();
+    s = host_.Run(remove, &r);
+    std::string undone = s.ok() && r.exit_code == 0
+                             ? "the zone was deleted again"
+                             : "deleting the zone again failed (" +
+                                   (s.ok() ? DescribeFailure(remove, r) : s.message()) + ")";
+    Cleanup(report);
+    return Status::Error("vmadm created the zone's disks as " +
+                         (created.empty() ? std::string("none") : Join(created, ", ")) +
+                         ", but the media's disks were received for " + Join(expected, ", ") +
+                         "; " + undone + " and nothing of the restore is left");
+  }
+
+  Status RunStep(const RestoreStep& step, RestoreStepResult* result, RestoreReport* report) {
+    if (step.kind == RestoreStepKind::kCheckDisks) return CheckDisks(step, report);
     if (step.kind == RestoreStepKind::kRegisterImage) return RegisterImage(step);
     if (step.kind == RestoreStepKind::kCopyProperties) return CopyProperties(step);
     CommandResult r;

@@ -25,6 +25,8 @@ const char* RestoreStepLabel(RestoreStepKind kind) {
       return "rename";
     case RestoreStepKind::kCreateZone:
       return "create zone";
+    case RestoreStepKind::kCheckDisks:
+      return "check disks";
     case RestoreStepKind::kStopZone:
       return "stop zone";
     case RestoreStepKind::kUnmount:
@@ -604,6 +606,19 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     plan.notes.push_back(
         "zone " + uuid + " was created by an interrupted restore: continuing it" +
         (partial_complete ? std::string() : " (its -partial datasets are received again)"));
+  }
+  // vmadm names the volumes itself (by position, VM.js:3189-3222): what it
+  // created is read back before anything of the fresh zone is replaced, and
+  // a zone whose volumes are not the names the disks were received for is
+  // deleted again (the executor), leaving the host as it was.
+  if (!payload.disks.empty()) {
+    RestoreStep check =
+        Step(RestoreStepKind::kCheckDisks,
+             "the received disks must replace the volumes vmadm created", {zfs.vmadm, "get", uuid});
+    for (size_t i = 0; i < payload.disks.size(); ++i) {
+      check.input += CreatedDiskName(payload.brand, pool, uuid, i) + "\n";
+    }
+    plan.steps.push_back(check);
   }
   // Created with autoboot false it is not running; a zone an interrupted
   // restore created may have been started since. -F: no graceful shutdown

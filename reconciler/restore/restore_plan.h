@@ -53,6 +53,7 @@ enum class RestoreStepKind {
   kRegisterImage,    // write imgadm's database record of an image (no argv)
   kRename,           // zfs rename
   kCreateZone,       // vmadm create with the saved config on stdin
+  kCheckDisks,       // vmadm get: the volumes vmadm created are the ones received for
   kStopZone,         // vmadm stop
   kUnmount,          // zfs umount
   kCopyProperties,   // the fresh dataset's local properties onto the received one
@@ -72,6 +73,7 @@ struct RestoreStep {
   StoredFile stored;  // kReceive: its recorded size, sha256 and compression
   // kCreateZone: the JSON payload fed to vmadm create. kRegisterImage: the
   // content written to `file` (an absolute path in imgadm's database).
+  // kCheckDisks: the volume names the received disks go to, one per line.
   std::string input;
   // kCopyProperties: `argv` is the `zfs get` of the fresh dataset's local
   // properties; each is set on `target` (the received dataset) with `zfs set`.

@@ -131,4 +131,31 @@ Status MakeCreatePayload(std::string_view text, const std::string& uuid, const s
   return Status::Ok();
 }
 
+Status DiskVolumes(std::string_view text, std::vector<std::string>* out) {
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    return Status::Error(std::string("not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) return Status::Error("not a JSON object");
+  std::vector<std::string> volumes;
+  auto disks = j.find("disks");
+  if (disks != j.end() && disks->is_array()) {
+    for (size_t i = 0; i < disks->size(); ++i) {
+      const Json& disk = (*disks)[i];
+      if (!disk.is_object()) return Status::Error("disks." + std::to_string(i) + ": not an object");
+      auto media = disk.find("media");
+      if (media != disk.end() && *media == "cdrom") continue;
+      auto fs = disk.find("zfs_filesystem");
+      if (fs == disk.end() || !fs->is_string()) {
+        return Status::Error("disks." + std::to_string(i) + " has no zfs_filesystem");
+      }
+      volumes.push_back(fs->get<std::string>());
+    }
+  }
+  *out = std::move(volumes);
+  return Status::Ok();
+}
+
 }  // namespace zrecon

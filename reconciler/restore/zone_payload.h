@@ -54,6 +54,11 @@ struct ZonePayload {
 Status MakeCreatePayload(std::string_view vmadm_get_json, const std::string& uuid,
                          const std::string& pool, ZonePayload* out);
 
+// The volumes a zone's HVM disks live on, as `vmadm get` reports them after
+// create: the zfs_filesystem of each disk that is not a cdrom, in order.
+// Fails when the text is not a JSON object, or a disk has no zfs_filesystem.
+Status DiskVolumes(std::string_view vmadm_get_json, std::vector<std::string>* out);
+
 }  // namespace zrecon
 
 #endif  // ZRECON_RESTORE_ZONE_PAYLOAD_H_

@@ -155,6 +155,8 @@ print(' '.join(json.dumps(eval(e, {}, {'vm': vm})) for e in sys.argv[1:]))" "$@"
     '[d.get("zfs_filesystem") for d in vm["disks"]]')" \
     "\"bhyve\" \"drill-vm\" true [\"$ROOT/disk0\", \"$ROOT/disk1\"]" \
     "vmadm shows the bhyve zone, its disks named as before, autoboot as saved"
+  expect_eq "$(grep -c -F "\$ vmadm get $V" <<<"$OUT")" 1 \
+    "the volumes vmadm created were read back before the swap"
   expect_eq "$(zfs get -H -o value origin "$ROOT/disk0") $(zfs get -H -p -o value guid "$POOL/$ZVOL@final")" \
     "$POOL/$ZVOL@final $ZVOL_GUID" "disk0 is a clone of the image's @final again, same guid"
   expect_eq "$(on_host "$POOL" imgadm get -P "$POOL" "$ZVOL" | /usr/bin/python3 -c '

@@ -278,6 +278,48 @@ TEST_CASE("restore_executor: copy properties sets each local one on the received
   }
 }
 
+TEST_CASE("restore_executor: the volumes vmadm created are read back before anything is swapped") {
+  RestorePlan plan;
+  RestoreStep check = Command(RestoreStepKind::kCheckDisks, {"vmadm", "get", "u"});
+  check.input = "zones/u/disk0\nzones/u/disk1\n";
+  plan.steps.push_back(check);
+  plan.steps.push_back(Command(RestoreStepKind::kStopZone, {"vmadm", "stop", "-F", "u"}));
+  plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
+  auto vm = [](const std::string& disks) {
+    return FakeHost::Output("{\"uuid\": \"u\", \"brand\": \"bhyve\", \"disks\": [" + disks +
+                            "]}\n");
+  };
+  SUBCASE("the names the disks were received for: the restore goes on") {
+    FakeHost host;
+    host.Answer(check.argv, vm("{\"zfs_filesystem\": \"zones/u/disk0\"}, {\"media\": \"cdrom\", "
+                               "\"path\": \"/x.iso\"}, {\"zfs_filesystem\": \"zones/u/disk1\"}"));
+    RestoreReport r = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+    CHECK(r.ok());
+    CHECK(host.CommandLines() == std::vector<std::string>{"vmadm get u", "vmadm stop -F u"});
+  }
+  SUBCASE("other names: the fresh zone is deleted again and the -partial datasets removed") {
+    FakeHost host;
+    host.Answer(check.argv, vm("{\"zfs_filesystem\": \"zones/u/disk0\"}, "
+                               "{\"zfs_filesystem\": \"zones/u/disk2\"}"));
+    RestoreReport r = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+    CHECK_FALSE(r.ok());
+    CHECK(r.results[0].error ==
+          "vmadm created the zone's disks as zones/u/disk0, zones/u/disk2, but the media's "
+          "disks were received for zones/u/disk0, zones/u/disk1; the zone was deleted again and "
+          "nothing of the restore is left");
+    CHECK(host.CommandLines() == std::vector<std::string>{"vmadm get u", "vmadm delete u",
+                                                          "zfs destroy -r zones/u-partial"});
+  }
+  SUBCASE("a vmadm get zrecon cannot read stops the restore") {
+    FakeHost host;
+    host.Answer(check.argv, vm("{\"size\": 10}"));
+    RestoreReport r = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+    CHECK_FALSE(r.ok());
+    CHECK(r.results[0].error == "vmadm get u: disks.0 has no zfs_filesystem");
+    CHECK(host.CommandLines() == std::vector<std::string>{"vmadm get u"});
+  }
+}
+
 TEST_CASE("restore_executor: register image writes imgadm's record, creating its directory") {
   testing::TempDir dir;
   RestorePlan plan;

@@ -597,7 +597,23 @@ TEST_CASE("restore_plan: HVM disks vmadm would name differently are refused, cha
           "-disk0\"}, {\"media\": \"cdrom\", \"path\": \"/x.iso\"}, {\"zfs_filesystem\": \"zones/" +
           kZone + "-disk1\"}]";
   s = f.Plan(&plan, "", "", false, Config(disks));
-  CHECK_MESSAGE(s.ok(), s.message());
+  REQUIRE_MESSAGE(s.ok(), s.message());
+  // What vmadm really created is read back right after create, before the
+  // stop and anything that replaces the fresh zone.
+  std::vector<std::string> commands = Commands(plan);
+  auto create = std::find(commands.begin(), commands.end(), "vmadm create");
+  REQUIRE(create != commands.end());
+  CHECK(*(create + 1) == "vmadm get " + kZone);
+  CHECK(*(create + 2) == "vmadm stop -F " + kZone);
+  for (const RestoreStep& step : plan.steps) {
+    if (step.kind == RestoreStepKind::kCheckDisks) {
+      CHECK(step.input == "zones/" + kZone + "-disk0\nzones/" + kZone + "-disk1\n");
+    }
+  }
+  // An OS zone has no disks to check.
+  s = f.Plan(&plan);
+  REQUIRE(s.ok());
+  for (const RestoreStep& step : plan.steps) CHECK(step.kind != RestoreStepKind::kCheckDisks);
 }
 
 }  // namespace zrecon
