@@ -30,6 +30,13 @@ struct StoredFile {
   uint64_t size = 0;                 // bytes on the destination
   std::string sha256;                // of the bytes on the destination, lowercase hex
   std::string compression = "none";  // "none" | "zstd"
+  // Streams: bytes of the zfs stream before compression (what a receive
+  // takes), recorded for zstd files; 0 when unknown (exports made before
+  // it was recorded). For "none" the stream is the file: use size.
+  uint64_t stream_size = 0;
+
+  // The stream's bytes when known (size for uncompressed files), else 0.
+  uint64_t StreamBytes() const { return compression == "none" ? size : stream_size; }
 };
 
 // One stream of a chain. The first link of a chain is either a full stream

@@ -39,6 +39,7 @@ Json EncodeStoredFile(const StoredFile& f) {
   j["size"] = f.size;
   j["sha256"] = f.sha256;
   j["compression"] = f.compression;
+  if (f.compression != "none" && f.stream_size > 0) j["stream_size"] = f.stream_size;
   return j;
 }
 
@@ -71,6 +72,7 @@ Json EncodeChain(const Chain& c) {
 
 Json EncodeConfig(const ConfigRecord& c) {
   Json j = EncodeStoredFile(c.stored);
+  j.erase("stream_size");  // a stream's; configs are read whole
   j["written"] = c.written;
   return j;
 }
@@ -279,8 +281,10 @@ Status ReadStoredFields(const Json& j, const std::string& path, StoredFile* out)
 }
 
 Status DecodeStream(const Json& j, const std::string& path, StoredFile* out) {
-  Status st = CheckKeys(j, path, {"file", "size", "sha256", "compression"});
-  return st.ok() ? ReadStoredFields(j, path, out) : st;
+  Status st = CheckKeys(j, path, {"file", "size", "sha256", "compression"}, {"stream_size"});
+  if (st.ok()) st = ReadStoredFields(j, path, out);
+  if (st.ok() && j.contains("stream_size")) st = GetSize(j, path, "stream_size", &out->stream_size);
+  return st;
 }
 
 Status DecodeConfig(const Json& j, const std::string& path, ConfigRecord* out) {

@@ -563,6 +563,7 @@ class DirectoryStreamFile : public StreamFile {
     stored->size = size;
     stored->sha256 = direct_ ? direct_->HexDigest() : writer_.HexDigest();
     stored->compression = compression_;
+    stored->stream_size = bytes_in();
     return FsyncDirectory(dir_path_).Prefixed(path_ + " was committed but may not be durable");
   }
 

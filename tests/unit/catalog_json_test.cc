@@ -40,6 +40,7 @@ ChainLink Link(const std::string& snapshot, uint64_t guid, uint64_t txg, const s
   l.from = from;
   l.from_guid = from_guid;
   l.stream = Stored(dir + "/" + snapshot + ".zfs", hex, 1000 + txg, "zstd");
+  l.stream.stream_size = 4 * (1000 + txg);  // what zfs send wrote, before zstd
   l.config = std::string(kZone) + "/config/20261115T020000Z.json";
   l.written = "2026-11-15T02:03:12Z";
   return l;
@@ -101,6 +102,7 @@ void CheckSame(const StoredFile& a, const StoredFile& b) {
   CHECK(a.size == b.size);
   CHECK(a.sha256 == b.sha256);
   CHECK(a.compression == b.compression);
+  CHECK(a.stream_size == b.stream_size);
 }
 
 void CheckSame(const ChainLink& a, const ChainLink& b) {
@@ -184,6 +186,26 @@ TEST_CASE("catalog_json: zone manifest round trip keeps every field") {
   CHECK(EncodeZoneManifest(back) == EncodeZoneManifest(m));
 }
 
+TEST_CASE("catalog_json: stream_size is kept for compressed streams only, and checked") {
+  ZoneManifest m = SampleZone();
+  Json doc = Json::parse(EncodeZoneManifest(m));
+  const Json& stream = doc["chains"][0]["links"][0]["stream"];
+  CHECK(stream["stream_size"] == m.chains[0].links[0].stream.stream_size);
+  CHECK(m.chains[0].links[0].stream.StreamBytes() == m.chains[0].links[0].stream.stream_size);
+  // Uncompressed: the file is the stream; nothing more is written.
+  m.chains[0].links[0].stream.compression = "none";
+  doc = Json::parse(EncodeZoneManifest(m));
+  CHECK_FALSE(doc["chains"][0]["links"][0]["stream"].contains("stream_size"));
+  CHECK(m.chains[0].links[0].stream.StreamBytes() == m.chains[0].links[0].stream.size);
+  // Exports made before it was recorded have none.
+  CHECK(DecodeZoneWithout("/chains/0/links/0/stream/stream_size").ok());
+  CHECK(Message(DecodeZoneWith("/chains/0/links/0/stream/stream_size", -1)) ==
+        "chains[0].links[0].stream.stream_size: expected a non-negative integer, got number -1");
+  // A config record is read whole: it has no stream size.
+  CHECK(Message(DecodeZoneWith("/configs/0/stream_size", 5)).find("unknown key") !=
+        std::string::npos);
+}
+
 TEST_CASE("catalog_json: image manifest round trip keeps every field") {
   ImageManifest m = SampleImage();
   ImageManifest back;
@@ -205,7 +227,8 @@ TEST_CASE("catalog_json: encoding is canonical and keeps uint64 exact as strings
   CHECK(text.find("\"guid\": \"9007199254740993\"") != std::string::npos);
   CHECK(text.find("\"from\": \"\",") != std::string::npos);
   CHECK(text.find("\"from_guid\": \"0\",") != std::string::npos);
-  CHECK(text.find("\"size\": 28310\n") != std::string::npos);
+  CHECK(text.find("\"size\": 28310,\n") != std::string::npos);
+  CHECK(text.find("\"stream_size\": 113240\n") != std::string::npos);
   CHECK(text.find("\"creation\": 1794735310,") != std::string::npos);
   // Sorted keys at every level, two-space indent.
   CHECK(text.find("{\n  \"chains\": [") == 0);

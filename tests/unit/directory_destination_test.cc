@@ -226,6 +226,7 @@ TEST_CASE(
   CHECK(stored.compression == "zstd");
   CHECK(stored.size == on_disk.size());
   CHECK(stored.size < content.size() / 2);
+  CHECK(stored.stream_size == content.size());  // what a receive will take
   CHECK(stored.sha256 == Sha256::Hex(on_disk));
   std::string back(content.size() + 1, '\0');
   size_t n = ZSTD_decompress(back.data(), back.size(), on_disk.data(), on_disk.size());
