@@ -32,11 +32,9 @@ usage() {
   echo "usage: $0 [--size-mib N (>= 256)] [--runs N (>= 1)] [--zrecon PATH] [--before PATH]" >&2
   exit 64
 }
-log() { echo "export_bench: $*" >&2; }
-die() { echo "export_bench: error: $*" >&2; exit 1; }
-need_int() {
-  [[ $2 =~ ^[0-9]{1,6}$ ]] || { echo "$0: $1 needs a number below 10^6, got '$2'" >&2; usage; }
-}
+BENCH_NAME=export_bench
+# shellcheck source=bench/lib/common.sh
+. "$ROOT/bench/lib/common.sh"
 
 while (($#)); do
   case $1 in
@@ -133,8 +131,6 @@ zones:
 YAML
 }
 
-# Seconds since an $EPOCHREALTIME value.
-since() { echo "$EPOCHREALTIME $1" | awk '{ printf "%.6f", $1 - $2 }'; }
 
 # The baseline, and the same file made durable: zrecon fsyncs what it writes,
 # a shell redirect does not. Then the floor set by hashing: one SHA-256 of
@@ -321,9 +317,10 @@ def show(label, order, v):
 for n, order, b, p, ps, dn, dd, zn, zz, stored, bn, bz, h in rows:
     b, stored = int(b), int(stored)
     p, ps, dn, dd, zn, zz, h = map(float, (p, ps, dn, dd, zn, zz, h))
-    # The best time any exporter that hashes the stream on one core could
-    # reach in this round: the send and the hash perfectly overlapped.
-    best = max(p, h)
+    # The floor of a durable hashed export in this round (issue 13): the
+    # send into a file made durable, and the hash of the stream on one
+    # core, perfectly overlapped.
+    best = max(ps, h)
     v = dict(plain=b / p / 1e6, fsync=b / ps / 1e6, null=b / dn / 1e6, dd=b / dd / 1e6,
              sha=b / h / 1e6, zrecon=b / zn / 1e6, zstd=b / zz / 1e6, ratio=zn / p,
              r_fsync=zn / ps, r_dd=zn / dd, floor=best / p, r_floor=zn / best,
@@ -340,9 +337,10 @@ show("median", "", m)
 print("median zrecon_time / plain_time: %.2f (target <= 1.10: %s); "
       "zrecon_time / (plain + fsync)_time: %.2f" %
       (m["ratio"], "met" if m["ratio"] <= 1.10 else "NOT met", m["r_fsync"]))
-print("median floor (max(plain, sha256) / plain, the best ratio any exporter hashing "
-      "the stream can reach here): %.2f; zrecon_time / max(plain, sha256)_time: %.2f" %
-      (m["floor"], m["r_floor"]))
+print("median floor (max(plain + fsync, sha256) / plain, the best ratio any durable exporter "
+      "hashing the stream can reach here): %.2f; zrecon_time / max(plain + fsync, sha256)_time: "
+      "%.2f (target <= 1.10: %s)" %
+      (m["floor"], m["r_floor"], "met" if m["r_floor"] <= 1.10 else "NOT met"))
 if before:
     print("before: zrecon_time / plain_time %.2f, / (plain + fsync)_time %.2f; "
           "median before_time / zrecon_time: %.2f" %
@@ -369,8 +367,7 @@ main() {
   [[ -z $BEFORE ]] || zrecon_export "$BEFORE" >/dev/null
   : >"$WORK/rounds.tsv"
   for n in $(seq 1 "$RUNS"); do round "$n"; done
-  echo "machine: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')," \
-    "zfs-fuse $(dpkg-query -W -f='${Version}' zfs-fuse 2>/dev/null), kernel $(uname -r)"
+  machine_line
   echo "load average: $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after"
   echo "zrecon: $ZRECON ($("$ZRECON" --version 2>/dev/null || echo unknown version))"
   [[ -z $BEFORE ]] ||

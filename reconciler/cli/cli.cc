@@ -124,7 +124,7 @@ int Dispatch(int argc, char** argv) {
 
   RestoreFlags restore;
   CLI::App* restore_cmd = app.add_subcommand(
-      "restore", "Recover a zone from export files (verified before anything changes)");
+      "restore", "Recover a zone from export files (each verified as it is received)");
   restore_cmd
       ->add_option("--from", restore.from, "the destination path (or a host directory in it)")
       ->required();
@@ -135,6 +135,11 @@ int Dispatch(int argc, char** argv) {
                           "pool to restore into (default: the one it was exported from)");
   restore_cmd->add_flag("--dry-run", restore.dry_run, "plan and verify only; change nothing");
   restore_cmd->add_flag("--start", restore.start, "start the zone when restored");
+  restore_cmd->add_flag("--verify-first", restore.verify_first,
+                        "read and check every file before anything is written to the pool "
+                        "(two passes; by default each file is checked as it is received)");
+  restore_cmd->add_flag("--no-space-check", restore.no_space_check,
+                        "do not refuse when the streams and fresh volumes may not fit the pool");
   // The sandbox's hosts keep theirs elsewhere (tools/sandbox-env.sh).
   if (const char* db = std::getenv("ZRECON_IMGADM_DB")) restore.imgadm_db = db;
   restore_cmd

@@ -75,6 +75,10 @@ struct RestoreFlags {
   bool dry_run = false;
   bool start = false;
   bool force = false;
+  // Read every file in full before changing anything (two passes); by
+  // default each file is checked as it is received.
+  bool verify_first = false;
+  bool no_space_check = false;
   std::string imgadm_db = "/var/imgadm";  // imgadm's database directory
   HostFlags host_flags;
   HostLockFlags lock;

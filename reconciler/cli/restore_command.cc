@@ -173,23 +173,51 @@ int RunRestore(const RestoreFlags& flags) {
   input.image_records = std::move(image_records);
   input.registered_images = std::move(registered);
   input.imgadm_db = flags.imgadm_db;
+  if (!flags.no_space_check) {
+    uint64_t available = 0;
+    Argv argv = input.commands.Available(target_pool);
+    CommandResult r;
+    s = reader.Run(argv, &r);
+    if (s.ok() && r.exit_code != 0) s = Status::Error(DescribeFailure(argv, r));
+    if (s.ok()) s = ParseAvailable(r.out, &available).Prefixed(ShellJoin(argv));
+    if (!s.ok()) return Fail(s);
+    input.pool_available = static_cast<int64_t>(available);
+  }
   RestorePlan plan;
   s = PlanRestore(input, &plan);
   if (!s.ok()) return Fail(s);
   std::cout << RenderRestorePlan(plan);
 
-  problems.clear();
-  // Reading every file may take long; Ctrl-C stops it, nothing changed yet.
-  s = VerifyStoredFiles(host_dir, plan.files_to_verify, &problems, flags.host_flags.interrupt);
-  if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
-  if (!problems.empty()) {
-    std::cerr << "zrecon: refusing to restore: " << problems.size()
-              << (problems.size() == 1 ? " file does" : " files do")
-              << " not match the catalog; nothing was changed:\n";
-    for (const std::string& p : problems) std::cerr << "  " << Printable(p) << "\n";
-    return kExitError;
+  // By default every file is read once: into zfs receive, its size and
+  // SHA-256 checked on the way (the executor), the received data kept in
+  // -partial datasets until all of it has been. --verify-first and
+  // --dry-run read every file in full first.
+  // Every file is there and of its size in any case: a missing or short
+  // file is refused before anything changes.
+  bool read_first = flags.verify_first || flags.dry_run;
+  {
+    problems.clear();
+    // Reading every file may take long; Ctrl-C stops it, nothing changed yet.
+    s = VerifyStoredFiles(host_dir, plan.files_to_verify, &problems, flags.host_flags.interrupt,
+                          read_first);
+    if (!s.ok()) return Fail(s.Prefixed("refusing to restore"));
+    if (!problems.empty()) {
+      std::cerr << "zrecon: refusing to restore: " << problems.size()
+                << (problems.size() == 1 ? " file does" : " files do")
+                << " not match the catalog; nothing was changed:\n";
+      for (const std::string& p : problems) std::cerr << "  " << Printable(p) << "\n";
+      return kExitError;
+    }
   }
-  std::cout << "\nVerified " << plan.files_to_verify.size() << " files against the catalog.\n";
+  if (read_first) {
+    std::cout << "\nVerified " << plan.files_to_verify.size() << " files against the catalog.\n";
+  } else {
+    std::cout << "\n"
+              << plan.files_to_verify.size()
+              << " files are there with their recorded sizes; each is checked against the "
+                 "catalog's SHA-256 as it is received, and nothing but -partial datasets changes "
+                 "until all are.\n";
+  }
   if (flags.dry_run) {
     std::cout << "Dry run: nothing was changed.\n";
     return kExitOk;

@@ -1,6 +1,7 @@
 #include "reconciler/host/zfs_dialect.h"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <limits>
 #include <utility>
@@ -192,6 +193,22 @@ Argv ZfsCommands::VmadmGet(const std::string& uuid) const { return {vmadm, "get"
 
 Argv ZfsCommands::LocalProperties(const std::string& dataset) const {
   return {zfs, "get", "-H", "-p", "-s", "local", "-o", "property,value", "all", dataset};
+}
+
+Argv ZfsCommands::Available(const std::string& pool) const {
+  return {zfs, "get", "-H", "-p", "-o", "value", "available", pool};
+}
+
+Status ParseAvailable(std::string_view out, uint64_t* bytes) {
+  std::string_view text = out;
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return Status::Error("expected a byte count, got \"" + Printable(std::string(out)) + "\"");
+  }
+  *bytes = value;
+  return Status::Ok();
 }
 
 Status ParseLocalProperties(std::string_view out,

@@ -66,6 +66,9 @@ struct ZfsCommands {
   // The properties set locally on `dataset`, one "<property>\t<value>" line
   // each, parsable values (ParseLocalProperties).
   Argv LocalProperties(const std::string& dataset) const;
+  // The bytes available to a new dataset at the top of `pool`, a parsable
+  // number (ParseAvailable); `zfs get -p` works in both dialects.
+  Argv Available(const std::string& pool) const;
   // imgadm's record of an installed image ({manifest, zpool, source}), the
   // one `vmadm create` checks every image against (VM.js validateImage).
   Argv ImgadmGet(const std::string& pool, const std::string& image_uuid) const;
@@ -77,6 +80,9 @@ struct ZfsCommands {
 // that is not "<property>\t<value>".
 Status ParseLocalProperties(std::string_view out,
                             std::vector<std::pair<std::string, std::string>>* properties);
+
+// Parses Available output: one decimal byte count and a newline.
+Status ParseAvailable(std::string_view out, uint64_t* bytes);
 
 // Parses SendEstimate output: the value of the "size" line or, when there is
 // none, of the single stream line. Returns false when neither is present,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "reconciler/apply/progress.h"
 #include "reconciler/catalog/imgadm_record.h"
 #include "reconciler/restore/zone_payload.h"
 #include "reconciler/util/strings.h"
@@ -351,8 +352,20 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     return Status::Ok();
   }
   // vmadm create ran in an interrupted earlier restore (the -partial
-  // dataset is zrecon's): continue it rather than refuse.
-  bool resume = existing != nullptr && partial_exists;
+  // dataset is zrecon's): continue it rather than refuse. Such a zone's
+  // root is as vmadm create left it, without snapshots, or already
+  // destroyed for the swap; a zone whose root has snapshots is one --force
+  // was to replace (its replacement is received before it goes), never
+  // continued.
+  const Dataset* existing_root = inv.FindDataset(root_target);
+  bool fresh_root = existing_root == nullptr || existing_root->snapshots.empty();
+  bool resume = existing != nullptr && partial_exists && fresh_root;
+  // Steps are gathered per stage and put in order below: nothing outside
+  // -partial datasets changes until every file has been received (and so
+  // verified: each receive checks its file's size and SHA-256 as it reads).
+  std::vector<RestoreStep> prepare_zone, prepare_image, receive_image, receive_zone, image_ready,
+      replace;
+  std::vector<Argv> cleanup_image;
   // The zone's datasets on this host, one per line, for what --force replaces.
   std::string what;
   auto zones_dataset = [&](const std::string& name) {
@@ -378,7 +391,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                  "zrecon's hold on a chain tip (vmadm delete hangs on held snapshots)",
                  {zfs.zfs, "release", "zrecon", d.name + "@" + snap.name});
         release.tolerate = {"no such tag"};
-        plan.steps.push_back(release);
+        replace.push_back(release);
       }
     }
   };
@@ -390,10 +403,12 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                            what);
     }
     plan.notes.push_back("--force: zone " + uuid + " (" + Printable(existing->alias) +
-                         ") is deleted first, with its datasets:" + what);
+                         ") is deleted once its replacement is received and verified, with its "
+                         "datasets:" +
+                         what);
     release_holds();
-    plan.steps.push_back(Step(RestoreStepKind::kDeleteZone, "--force replaces the existing zone",
-                              {zfs.vmadm, "delete", uuid}));
+    replace.push_back(Step(RestoreStepKind::kDeleteZone, "--force replaces the existing zone",
+                           {zfs.vmadm, "delete", uuid}));
   } else if (existing == nullptr && inv.FindDataset(root_target) != nullptr) {
     // What a vmadm create that died with its restore (a whole process group
     // killed) or a partial `vmadm delete` leaves: vmadm create would fail on
@@ -405,7 +420,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                            what);
     }
     plan.notes.push_back("--force: no zone has uuid " + uuid +
-                         "; these datasets are destroyed first:" + what);
+                         "; these datasets are destroyed once the replacement is received:" + what);
     release_holds();
     // The cores dataset first: it is mounted inside the zone root.
     std::vector<std::string> doomed;
@@ -421,7 +436,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
           Step(RestoreStepKind::kDestroyLeftover, "--force: no zone has this uuid",
                {zfs.zfs, "destroy", "-r", "-f", name});
       destroy.retry_when_busy = true;
-      plan.steps.push_back(destroy);
+      replace.push_back(destroy);
     }
   }
 
@@ -458,7 +473,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                                "the image must be mounted for vmadm create (as imgadm leaves it)",
                                {zfs.zfs, "mount", pool + "/" + image_uuid});
       mount.tolerate = {"already mounted"};
-      if (!resume) plan.steps.push_back(mount);
+      if (!resume) image_ready.push_back(mount);
       // vmadm create checks the image with `imgadm get` (VM.js:822-945).
       if (in.registered_images.count(image_uuid) != 0) continue;
       if (!record_status.ok()) {
@@ -477,7 +492,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                              {});
       reg.file = ImgadmDatabaseFile(in.imgadm_db, pool, image_uuid);
       reg.input = db_record;
-      plan.steps.push_back(reg);
+      image_ready.push_back(reg);
       continue;
     }
     const ImageManifest* img = nullptr;
@@ -501,38 +516,49 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     }
     if (!images_done.insert(image_uuid).second) continue;
     std::string image_ds = pool + "/" + image_uuid;
-    if (inv.FindDataset(image_ds + "-partial") != nullptr) {
-      plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover,
-                                "left by an interrupted image receive",
-                                {zfs.zfs, "destroy", "-r", image_ds + "-partial"}));
+    // An interrupted run that received the image completely (its @final,
+    // the exported guid) may have received zone datasets as its clones:
+    // it is used as it is. An incomplete one has no clones: received again.
+    const Snapshot* partial_final = inv.FindSnapshot(image_ds + "-partial@final");
+    if (partial_final != nullptr && partial_final->guid == c.origin_guid) {
+      plan.notes.push_back("image " + image_uuid + " was received by an interrupted restore (" +
+                           image_ds + "-partial); it is used as it is");
+    } else {
+      if (inv.FindDataset(image_ds + "-partial") != nullptr) {
+        prepare_image.push_back(Step(RestoreStepKind::kDestroyLeftover,
+                                     "left by an interrupted image receive",
+                                     {zfs.zfs, "destroy", "-r", image_ds + "-partial"}));
+      }
+      RestoreStep recv = Step(RestoreStepKind::kReceive,
+                              "image " + image_uuid + " is not on this host (as imgadm import)",
+                              {zfs.zfs, "receive", "-u", image_ds + "-partial"});
+      recv.file = img->stream.file;
+      recv.stored = img->stream;
+      receive_image.push_back(recv);
+      plan.files_to_verify.push_back(img->stream);
     }
-    RestoreStep recv = Step(RestoreStepKind::kReceive,
-                            "image " + image_uuid + " is not on this host (as imgadm import)",
-                            {zfs.zfs, "receive", "-u", image_ds + "-partial"});
-    recv.file = img->stream.file;
-    recv.stored = img->stream;
-    plan.steps.push_back(recv);
-    plan.files_to_verify.push_back(img->stream);
     plan.files_to_verify.push_back(img->imgadm_record);
     // As imgadm's own install does: the record before the dataset
     // (imgadm.js:2825 "it is the presence of the file in the zpool that
-    // decides if there is actually an image").
+    // decides if there is actually an image"). The zone datasets received
+    // as its clones follow it through the rename.
     RestoreStep reg = Step(
         RestoreStepKind::kRegisterImage,
         "imgadm's record of image " + image_uuid + " from the media (vmadm create checks it)", {});
     reg.file = ImgadmDatabaseFile(in.imgadm_db, pool, image_uuid);
     reg.input = db_record;
-    plan.steps.push_back(reg);
-    plan.steps.push_back(Step(RestoreStepKind::kRename, "the image is complete",
-                              {zfs.zfs, "rename", image_ds + "-partial", image_ds}));
+    image_ready.push_back(reg);
+    image_ready.push_back(Step(RestoreStepKind::kRename, "the image is complete",
+                               {zfs.zfs, "rename", image_ds + "-partial", image_ds}));
     // imgadm leaves its images mounted; vmadm create reads zoneinit.json in
     // them for joyent and builder zones (VM.js:9574-9675).
     RestoreStep mount =
         Step(RestoreStepKind::kMount, "imgadm leaves images mounted; vmadm create reads them",
              {zfs.zfs, "mount", image_ds});
     mount.tolerate = {"already mounted"};
-    plan.steps.push_back(mount);
-    plan.cleanup.push_back({zfs.zfs, "destroy", "-r", image_ds + "-partial"});
+    image_ready.push_back(mount);
+    // After the zone's -partial datasets, which may be its clones.
+    cleanup_image.push_back({zfs.zfs, "destroy", "-r", image_ds + "-partial"});
   }
 
   // Every dataset is received under a -partial name first, so a failure
@@ -548,8 +574,8 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
         "the -partial datasets of an interrupted restore are complete; they "
         "are used as they are");
   } else if (partial_exists) {
-    plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover, "left by an interrupted restore",
-                              {zfs.zfs, "destroy", "-r", partial}));
+    prepare_zone.push_back(Step(RestoreStepKind::kDestroyLeftover, "left by an interrupted restore",
+                                {zfs.zfs, "destroy", "-r", partial}));
   }
   std::vector<const DatasetRestore*> outside;  // kvm disks, cores: not below the root
   for (const DatasetRestore& d : in.point.datasets) {
@@ -559,9 +585,9 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       outside.push_back(&d);
       if (partial_complete) continue;
       if (inv.FindDataset(into) != nullptr) {
-        plan.steps.push_back(Step(RestoreStepKind::kDestroyLeftover,
-                                  "left by an interrupted restore",
-                                  {zfs.zfs, "destroy", "-r", into}));
+        prepare_zone.push_back(Step(RestoreStepKind::kDestroyLeftover,
+                                    "left by an interrupted restore",
+                                    {zfs.zfs, "destroy", "-r", into}));
       }
       plan.cleanup.push_back({zfs.zfs, "destroy", "-r", into});
     }
@@ -582,13 +608,58 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
           Step(RestoreStepKind::kReceive, why + " -> " + d.target + "@" + l.snapshot, argv);
       recv.file = l.stream.file;
       recv.stored = l.stream;
-      plan.steps.push_back(recv);
+      receive_zone.push_back(recv);
       plan.files_to_verify.push_back(l.stream);
     }
   }
   plan.cleanup.push_back({zfs.zfs, "destroy", "-r", partial});
+  for (Argv& a : cleanup_image) plan.cleanup.push_back(std::move(a));
   for (const ConfigRecord& c : zone.configs) {
     if (c.stored.file == in.point.config_file) plan.files_to_verify.push_back(c.stored);
+  }
+  // Room for everything at once: what is received lands beside the zone
+  // it replaces (deleted only once all is received), and vmadm create then
+  // reserves the fresh volumes of an HVM zone while the received ones
+  // exist (F11e). A stream takes at most its size on the pool (less where
+  // the pool compresses), so the check errs on the side of refusing.
+  if (in.pool_available >= 0) {
+    uint64_t streams = 0;
+    size_t unsized = 0;
+    for (const auto* stage : {&receive_image, &receive_zone}) {
+      for (const RestoreStep& r : *stage) {
+        uint64_t bytes = r.stored.StreamBytes();
+        if (bytes == 0 && r.stored.size > 0) {
+          ++unsized;
+          bytes = r.stored.size;
+        }
+        streams += bytes;
+      }
+    }
+    uint64_t volumes = resume ? 0 : payload.fresh_volume_bytes;
+    uint64_t needed = streams + volumes;
+    uint64_t available = static_cast<uint64_t>(in.pool_available);
+    std::string parts = FormatBytes(streams) + " of streams" +
+                        (volumes > 0 ? " and " + FormatBytes(volumes) + " of fresh volumes" : "");
+    if (needed > available) {
+      return Status::Error("pool " + pool + " has " + FormatBytes(available) +
+                           " available, this restore needs " + FormatBytes(needed) + " (" + parts +
+                           "): " + FormatBytes(needed - available) +
+                           " missing; nothing was changed. Free space, restore into another pool "
+                           "(--pool), or skip this check (--no-space-check) if the pool "
+                           "compresses the data well.");
+    }
+    if (unsized > 0) {
+      plan.warnings.push_back(std::to_string(unsized) +
+                              " compressed stream(s) from exports made before zrecon recorded "
+                              "stream sizes are counted at their compressed size in the space "
+                              "check");
+    }
+    plan.notes.push_back("space: needs " + FormatBytes(needed) + " (" + parts + "), pool " + pool +
+                         " has " + FormatBytes(available) + " available");
+  }
+  for (auto* stage :
+       {&prepare_zone, &prepare_image, &receive_image, &receive_zone, &image_ready, &replace}) {
+    for (RestoreStep& step : *stage) plan.steps.push_back(std::move(step));
   }
 
   // The zone itself, from its saved config, then its fresh datasets are

@@ -120,6 +120,9 @@ struct RestoreInput {
   // imgadm's database directory on this host (/var/imgadm): records are
   // written to <imgadm_db>/images/<pool>-<uuid>.json.
   std::string imgadm_db = "/var/imgadm";
+  // Bytes available at the top of the target pool (`zfs get available`),
+  // or -1: not checked.
+  int64_t pool_available = -1;
 };
 
 // imgadm's database file of `image_uuid` on `pool` below `imgadm_db`.

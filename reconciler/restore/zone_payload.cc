@@ -116,6 +116,10 @@ Status MakeCreatePayload(std::string_view text, const std::string& uuid, const s
       if (!disk.is_object()) continue;
       auto media = disk.find("media");
       if (media != disk.end() && *media == "cdrom") continue;
+      auto size = disk.find("size");
+      if (size != disk.end() && size->is_number_unsigned()) {
+        p.fresh_volume_bytes += size->get<uint64_t>() * 1024 * 1024;
+      }
       auto fs = disk.find("zfs_filesystem");
       p.disks.push_back(fs != disk.end() && fs->is_string() ? MovePool(fs->get<std::string>(), pool)
                                                             : std::string());

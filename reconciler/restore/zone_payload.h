@@ -30,6 +30,11 @@ struct ZonePayload {
   // HVM disks (kvm, bhyve): the zfs_filesystem of each saved disk that is
   // not a cdrom, in order, on the target pool ("" when the config has none).
   std::vector<std::string> disks;
+  // The bytes vmadm create reserves for the fresh volumes: the sum of the
+  // disks' `size` (MiB; a volume's refreservation=auto is at least its
+  // volsize, createVolume and setQuotaBhyve in VM.js). Disks without a size
+  // (image disks take the image's) are not counted.
+  uint64_t fresh_volume_bytes = 0;
 };
 
 // Turns `vmadm get` output into a `vmadm create` payload that recreates the

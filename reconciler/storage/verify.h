@@ -44,9 +44,11 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out);
 // A file listed twice is read once. Fails only when `host_dir` itself
 // cannot be resolved or is not a directory, or when `interrupt` (optional)
 // is raised, which stops the reading within a block; a file's read error is
-// a problem.
+// a problem. With `read_contents` false nothing is read: each file is only
+// checked to be there, regular, inside the destination and of its size.
 Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFile>& files,
-                         std::vector<std::string>* problems, const Interrupt* interrupt = nullptr);
+                         std::vector<std::string>* problems, const Interrupt* interrupt = nullptr,
+                         bool read_contents = true);
 
 // What is wrong with one file; `file` is relative to the host directory.
 struct VerifyProblem {

@@ -83,7 +83,7 @@ must on_host "$POOL" vmadm create <<<"{\"brand\": \"bhyve\", \"uuid\": \"$V\", \
   \"ram\": 1024, \"vcpus\": 2, \"quota\": 10, \"flexible_disk_size\": 20480,
   \"nics\": [{\"nic_tag\": \"admin\", \"ip\": \"10.0.0.9\", \"model\": \"virtio\"}],
   \"disks\": [{\"image_uuid\": \"$ZVOL\", \"boot\": true, \"model\": \"virtio\"},
-              {\"size\": 2048, \"model\": \"virtio\"}]}"
+              {\"size\": 512, \"model\": \"virtio\"}]}"
 must on_host "$POOL" vmadm create <<<"{\"brand\": \"bhyve\", \"uuid\": \"$R\", \"alias\": \"drill-rigid\",
   \"ram\": 1024, \"disks\": [{\"size\": 1024, \"model\": \"virtio\"}]}"
 must on_host "$POOL" vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$N\",
@@ -145,6 +145,18 @@ expect_eq "$(zfs list -H -t all -o name -r "$POOL" | grep -e "$V" -e "$ZVOL" -e 
   "the zones, their disks and cores, and the zvol image are gone"
 
 # ------------------------------------------------------------ 3. restore
+# Room for the streams and the fresh volumes vmadm create reserves (disk1:
+# 512 MiB): a pool without it is refused before anything changes.
+AVAIL=$(zfs get -H -p -o value available "$POOL")
+must zfs create -o canmount=off -o reservation=$((AVAIL - 256 * 1024 * 1024)) "$POOL/filler"
+BEFORE=$(zfs list -H -t all -o name -r "$POOL")
+run on_host "$POOL" "$ZRECON" restore --from "$USB" --zone drill-vm
+expect_rc 1
+expect_match "$ERR" "pool $POOL has [0-9.]+ MiB available, this restore needs [0-9.]+ MiB \([0-9.]+ MiB of streams and 512.0 MiB of fresh volumes\): [0-9.]+ MiB missing; nothing was changed" \
+  "a pool without room for the streams and the fresh volumes: refused, saying how much is missing"
+expect_eq "$(zfs list -H -t all -o name -r "$POOL")" "$BEFORE" "refused for room: nothing changed"
+must zfs destroy "$POOL/filler"
+
 run on_host "$POOL" "$ZRECON" restore --from "$USB" --zone drill-vm
 if expect_restore_ok "restore drill-vm"; then
   vmadm_get() { on_host "$POOL" vmadm get "$V" | /usr/bin/python3 -c "

@@ -112,8 +112,8 @@ expect_eq "$(grep -F 'already restored' <<<"$OUT")" "" \
   "--at --force: a zone at @$D1 is not taken for one already restored to @$D0"
 if expect_restore_ok "--at --force"; then
   NOTE=$(sed -n '/^Note: --force/,/^$/p' <<<"$OUT")
-  expect_contains "$NOTE" "zone $W (drill-web) is deleted first" \
-    "--at --force: the plan says the zone is replaced"
+  expect_contains "$NOTE" "zone $W (drill-web) is deleted once its replacement is received and verified" \
+    "--at --force: the plan says the zone is replaced, once its replacement is received"
   for ds in "$POOL/$W (2 snapshots)" "$POOL/cores/$W"; do
     expect_contains "$NOTE" "$ds" "--at --force: the plan names the dataset that goes: $ds"
   done

@@ -3,7 +3,11 @@
 # real zfs-fuse sandbox host with the vmadm simulator (lib/restore_fixture.sh:
 # zones exported at T0 and T0+1d, then deleted).
 #  5. A byte flipped in a link file: `zrecon verify` exits 1 naming it;
-#     `zrecon restore` refuses (exit 1) and the host is untouched.
+#     `zrecon restore` (one pass: each file checked as it is received)
+#     fails naming the file and its SHA-256, removes what it received and
+#     leaves the host as it was; `--verify-first` refuses before writing
+#     anything; `--force` over the existing zone fails the same way and the
+#     zone it was to replace is untouched.
 #  6. The image stream missing from the media while the image is not on the
 #     host, and `--at` a snapshot that was never exported: refused (exit 1),
 #     naming the image / listing what is available; nothing changes. Media
@@ -81,13 +85,43 @@ BEFORE=$(host_state "$POOL")
 MEDIA=$(catalog tree)
 restore --zone drill-web
 expect_rc 1
-expect_contains "$ERR" "refusing to restore" "corrupt link: restore refuses"
-expect_contains "$ERR" "$LINK" "corrupt link: restore names the file"
-expect_eq "$(host_state "$POOL")" "$BEFORE" "corrupt link: the host is untouched"
+expect_contains "$OUT$ERR" "$LINK: sha256 " "corrupt link: restore names the file and its sha256"
+expect_contains "$OUT" "Restore FAILED" "corrupt link: the restore says it failed"
+expect_eq "$(partial_datasets "$POOL")" "" "corrupt link: what was received is removed"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "corrupt link: the host is as before"
 expect_eq "$(catalog tree)" "$MEDIA" "corrupt link: the media is untouched"
 
+restore --zone drill-web --verify-first
+expect_rc 1
+expect_contains "$ERR" "refusing to restore" "corrupt link, --verify-first: restore refuses"
+expect_contains "$ERR" "$LINK" "corrupt link, --verify-first: restore names the file"
+expect_eq "$(grep -c '^\[' <<<"$OUT")" 0 "corrupt link, --verify-first: not one step ran"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "corrupt link, --verify-first: the host is untouched"
+
+restore --zone drill-web --dry-run
+expect_rc 1
+expect_contains "$ERR" "$LINK" "corrupt link, --dry-run: reads every file and names the bad one"
+
+# --force back to T0 over the zone at T0+1d: the zone goes only once its
+# replacement is received, and the T0 link is corrupt.
 must flip_middle_byte "$HOSTDIR/$LINK"
-expect_eq "$(sha256sum "$HOSTDIR/$LINK")" "$SUM" "the corrupt byte is restored"
+restore --zone drill-web
+expect_restore_ok "a good restore to replace"
+LINK0=$(catalog links "$W" "root/$S0" | sed -n 1p | cut -f5)
+SUM0=$(sha256sum "$HOSTDIR/$LINK0")
+must flip_middle_byte "$HOSTDIR/$LINK0"
+BEFORE=$(host_state "$POOL")
+restore --zone drill-web --force --at "$D0"
+expect_rc 1
+expect_contains "$OUT$ERR" "$LINK0: sha256 " "corrupt link, --force: names the file"
+expect_eq "$(grep -c -F "vmadm delete" <<<"$OUT")" 1 "corrupt link, --force: the plan had the delete"
+expect_eq "$(grep -c -E '^\[[0-9]+/[0-9]+\] delete zone' <<<"$OUT")" 0 \
+  "corrupt link, --force: the delete never ran"
+expect_eq "$(partial_datasets "$POOL")" "" "corrupt link, --force: what was received is removed"
+expect_eq "$(host_state "$POOL")" "$BEFORE" "corrupt link, --force: the zone is untouched"
+drill_lose_zone "$POOL" "$W"
+must flip_middle_byte "$HOSTDIR/$LINK0"
+expect_eq "$(sha256sum "$HOSTDIR/$LINK0")" "$SUM0" "the corrupt byte of the T0 link is restored"
 run "$ZRECON" verify --from "$USB"
 expect_rc 0
 

@@ -197,9 +197,9 @@ landing() {
 }
 
 # The landing points in restore order, for the summary.
-POINTS=("planning/verify" "destroy leftover" "receive image" "register image" "rename image"
-  "mount image" "receive root link 1" "receive root link 2" "receive cores link 1"
-  "receive cores link 2" "receive data link 1" "receive data link 2" "create zone" "stop zone"
+POINTS=("planning/verify" "destroy leftover" "receive image" "receive root link 1"
+  "receive root link 2" "receive cores link 1" "receive cores link 2" "receive data link 1"
+  "receive data link 2" "register image" "rename image" "mount image" "create zone" "stop zone"
   "unmount" "copy properties" "destroy fresh" "set quota" "rename zone root" "rename cores"
   "mount" "update zone" "finished")
 declare -A RANDOM_AT=() CHOSEN_AT=()
@@ -467,11 +467,12 @@ Remove it, or use --force to destroy first:
 expect_eq "$(host_state "$POOL")" "$BEFORE" "group kill, rerun: nothing changed"
 run on_host "$POOL" "$ZRECON" restore --from "$USB" --zone drill-web --force
 cp "$OUT_FILE" "$RUNS/group kill.rerun.out"
-expect_contains "$OUT" "Note: --force: no zone has uuid $W; these datasets are destroyed first:
+expect_contains "$OUT" "Note: --force: no zone has uuid $W; these datasets are destroyed once the \
+replacement is received:
     $POOL/$W (0 snapshots)" "group kill, rerun with --force: the plan says what goes"
-expect_match "$(grep -E '^\[[0-9]+/[0-9]+\] ' <<<"$OUT" | head -n 1)" \
-  "^\\[1/[0-9]+\\] destroy leftover zfs destroy -r -f $POOL/$W\$" \
-  "group kill, rerun with --force: the zone root vmadm left is destroyed first"
+expect_eq "$(grep -E '^\[[0-9]+/[0-9]+\] (destroy leftover|create zone) ' <<<"$OUT" |
+  sed 's/^\[[0-9/]*\] //')" "$(lines "destroy leftover zfs destroy -r -f $POOL/$W" "create zone vmadm create")" \
+  "group kill, rerun with --force: the zone root vmadm left is destroyed before vmadm create"
 expect_restored "group kill, rerun with --force" drill-web
 lose drill-web
 CHOSEN_MS=$(($(now_ms) - CHOSEN_START))

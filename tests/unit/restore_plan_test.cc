@@ -89,6 +89,7 @@ struct Fixture {
   // What the host's imgadm database knows, and the records on the media.
   std::set<std::string> registered = {kImage};
   std::map<std::string, std::string> records = {{kImage, ImgadmRecord()}};
+  int64_t available = -1;  // the target pool's free bytes; -1: not checked
 
   explicit Fixture(InventoryBuilder b) : inventory(b.Build()) {
     const Snapshot* origin = inventory.FindSnapshot(kOrigin);
@@ -122,6 +123,7 @@ struct Fixture {
     in.registered_images = registered;
     in.image_records = records;
     in.imgadm_db = "/var/imgadm";
+    in.pool_available = available;
     return PlanRestore(in, plan);
   }
 };
@@ -155,13 +157,12 @@ TEST_CASE("restore_plan: onto a host with the image, chains go to -partial names
   CHECK(
       Commands(plan) ==
       std::vector<std::string>{
-          "zfs mount zones/" + kImage,
           "zfs receive -u " + partial + " < " + kZone + "/root/zrecon-daily-1.zfs",
           "zfs receive -u -F " + partial + " < " + kZone + "/root/zrecon-daily-2.zfs",
           "zfs receive -u " + partial + "/data < " + kZone + "/data/zrecon-daily-1.zfs",
           "zfs receive -u -F " + partial + "/data < " + kZone + "/data/zrecon-daily-2.zfs",
-          "vmadm create", "vmadm stop -F " + kZone, "zfs umount zones/cores/" + kZone,
-          "zfs umount " + kRoot + "/data", "zfs umount " + kRoot,
+          "zfs mount zones/" + kImage, "vmadm create", "vmadm stop -F " + kZone,
+          "zfs umount zones/cores/" + kZone, "zfs umount " + kRoot + "/data", "zfs umount " + kRoot,
           "zfs get -H -p -s local -o property,value all " + kRoot + " -> " + partial,
           "zfs get -H -p -s local -o property,value all " + kRoot + "/data -> " + partial + "/data",
           "zfs destroy -r -f " + kRoot, "zfs rename " + partial + " " + kRoot, "zfs mount " + kRoot,
@@ -178,21 +179,64 @@ TEST_CASE("restore_plan: onto a host with the image, chains go to -partial names
   CHECK(create.input.find("\"autoboot\": false") != std::string::npos);
 }
 
-TEST_CASE("restore_plan: a missing image is received from the media first") {
+TEST_CASE("restore_plan: a missing image is received from the media first, kept -partial") {
   InventoryBuilder b;  // no image on this host
   Fixture f(b);
   RestorePlan plan;
   REQUIRE(f.Plan(&plan).ok());
   std::vector<std::string> cmds = Commands(plan);
-  REQUIRE(cmds.size() > 2);
+  REQUIRE(cmds.size() > 8);
   CHECK(cmds[0] == "zfs receive -u zones/" + kImage + "-partial < images/" + kImage + ".zfs");
-  // imgadm's record first, as imgadm's own install writes it (imgadm.js:2825).
-  CHECK(cmds[1] == "register /var/imgadm/images/zones-" + kImage + ".json");
-  CHECK(cmds[2] == "zfs rename zones/" + kImage + "-partial zones/" + kImage);
-  CHECK(cmds[3] == "zfs mount zones/" + kImage);
+  // The zone's streams follow, received as clones of the -partial image
+  // (found by its @final's guid): nothing outside -partial names changes
+  // until every file has been received and verified.
+  CHECK(cmds[1] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[4] ==
+        "zfs receive -u -F " + kRoot + "-partial/data < " + kZone + "/data/zrecon-daily-2.zfs");
+  // imgadm's record before the dataset's rename, as imgadm's own install
+  // writes it (imgadm.js:2825).
+  CHECK(cmds[5] == "register /var/imgadm/images/zones-" + kImage + ".json");
+  CHECK(cmds[6] == "zfs rename zones/" + kImage + "-partial zones/" + kImage);
+  CHECK(cmds[7] == "zfs mount zones/" + kImage);
+  CHECK(cmds[8] == "vmadm create");
   // The record is the saved one with this host's pool, in imgadm's format.
-  CHECK(plan.steps[1].input == ImgadmRecord());
+  CHECK(plan.steps[5].input == ImgadmRecord());
   CHECK(plan.files_to_verify.size() == 7);  // the image stream and its record too
+  // A failure removes the zone's -partial datasets before the image's,
+  // whose clones they are.
+  CHECK(plan.cleanup ==
+        std::vector<Argv>{{"zfs", "destroy", "-r", kRoot + "-partial"},
+                          {"zfs", "destroy", "-r", "zones/" + kImage + "-partial"}});
+
+  SUBCASE("a complete -partial image of an interrupted run is used as it is") {
+    InventoryBuilder again;
+    again.Dataset("zones/" + kImage + "-partial").Snap("zones/" + kImage + "-partial", "final");
+    Fixture g(again);
+    g.images[kImage].guid = g.inventory.FindSnapshot("zones/" + kImage + "-partial@final")->guid;
+    for (Chain& c : g.manifest.chains) {
+      if (c.origin == kOrigin) {
+        c.origin_guid = g.images[kImage].guid;
+        c.links[0].from_guid = c.origin_guid;
+      }
+    }
+    REQUIRE(g.Plan(&plan).ok());
+    cmds = Commands(plan);
+    CHECK(cmds[0] ==
+          "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+    CHECK(std::count(cmds.begin(), cmds.end(),
+                     "zfs rename zones/" + kImage + "-partial zones/" + kImage) == 1);
+    CHECK(Join(plan.notes, "\n").find("was received by an interrupted restore") !=
+          std::string::npos);
+  }
+  SUBCASE("an incomplete one is received again") {
+    InventoryBuilder again;
+    again.Dataset("zones/" + kImage + "-partial");
+    Fixture g(again);
+    REQUIRE(g.Plan(&plan).ok());
+    cmds = Commands(plan);
+    CHECK(cmds[0] == "zfs destroy -r zones/" + kImage + "-partial");
+    CHECK(cmds[1] == "zfs receive -u zones/" + kImage + "-partial < images/" + kImage + ".zfs");
+  }
 }
 
 TEST_CASE("restore_plan: an image on the host that imgadm does not know is registered") {
@@ -203,10 +247,11 @@ TEST_CASE("restore_plan: an image on the host that imgadm does not know is regis
   RestorePlan plan;
   REQUIRE(f.Plan(&plan).ok());
   std::vector<std::string> cmds = Commands(plan);
-  CHECK(cmds[0] == "zfs mount zones/" + kImage);
-  CHECK(cmds[1] == "register /var/imgadm/images/zones-" + kImage + ".json");
-  CHECK(std::count(cmds.begin(), cmds.end(), cmds[1]) == 1);
-  CHECK(cmds[2] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[0] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[4] == "zfs mount zones/" + kImage);
+  CHECK(cmds[5] == "register /var/imgadm/images/zones-" + kImage + ".json");
+  CHECK(std::count(cmds.begin(), cmds.end(), cmds[5]) == 1);
+  CHECK(cmds[6] == "vmadm create");
 
   SUBCASE("without a record on the media, refused: vmadm create would refuse the image") {
     f.records.clear();
@@ -306,14 +351,23 @@ TEST_CASE("restore_plan: refusals change nothing and say why") {
   }
 }
 
-TEST_CASE("restore_plan: --force deletes the existing zone first and says what goes") {
+TEST_CASE("restore_plan: --force deletes the existing zone once its replacement is received") {
   InventoryBuilder b;
   b.Image(kImage).Zone(kZone, "lx", "web01", kImage).Snap(kRoot, "x");
   Fixture f(b);
   RestorePlan plan;
   REQUIRE(f.Plan(&plan, "", "", true).ok());
-  CHECK(Commands(plan)[0] == "vmadm delete " + kZone);
+  std::vector<std::string> cmds = Commands(plan);
+  auto at = [&](const std::string& c) {
+    return std::find(cmds.begin(), cmds.end(), c) - cmds.begin();
+  };
+  CHECK(at("vmadm delete " + kZone) == 5);  // after the four receives and the image's mount
+  CHECK(at("vmadm delete " + kZone) + 1 == at("vmadm create"));
+  CHECK(cmds[3] ==
+        "zfs receive -u -F " + kRoot + "-partial/data < " + kZone + "/data/zrecon-daily-2.zfs");
   REQUIRE(plan.notes.size() == 1);
+  CHECK(plan.notes[0].find("deleted once its replacement is received and verified") !=
+        std::string::npos);
   CHECK(plan.notes[0].find(kRoot + " (1 snapshots)") != std::string::npos);
   CHECK(plan.notes[0].find("zones/cores/" + kZone) != std::string::npos);
 }
@@ -336,13 +390,14 @@ TEST_CASE("restore_plan: --force destroys the datasets of a uuid no zone has") {
   REQUIRE(f.Plan(&plan, "", "", true).ok());
   std::vector<std::string> cmds = Commands(plan);
   REQUIRE(cmds.size() > 3);
-  // The cores dataset first: it is mounted inside the zone root.
-  CHECK(cmds[0] == "zfs destroy -r -f zones/cores/" + kZone);
-  CHECK(cmds[1] == "zfs destroy -r -f " + kRoot);
-  CHECK(plan.steps[1].retry_when_busy);
-  CHECK(cmds[2] == "zfs mount zones/" + kImage);
-  CHECK(cmds[3] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
-  CHECK(std::find(cmds.begin(), cmds.end(), "vmadm create") != cmds.end());
+  // Once the replacement is received; the cores dataset first: it is
+  // mounted inside the zone root.
+  CHECK(cmds[0] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[4] == "zfs mount zones/" + kImage);
+  CHECK(cmds[5] == "zfs destroy -r -f zones/cores/" + kZone);
+  CHECK(cmds[6] == "zfs destroy -r -f " + kRoot);
+  CHECK(plan.steps[6].retry_when_busy);
+  CHECK(cmds[7] == "vmadm create");
   REQUIRE(plan.notes.size() == 1);
   CHECK(plan.notes[0].find("--force: no zone has uuid " + kZone) != std::string::npos);
 }
@@ -354,10 +409,10 @@ TEST_CASE("restore_plan: --at picks the earlier link for every dataset") {
   RestorePlan plan;
   REQUIRE(f.Plan(&plan, kRoot + "@zrecon-daily-1").ok());
   std::vector<std::string> cmds = Commands(plan);
-  CHECK(cmds[0] == "zfs mount zones/" + kImage);
-  CHECK(cmds[1] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
-  CHECK(cmds[2] ==
+  CHECK(cmds[0] == "zfs receive -u " + kRoot + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[1] ==
         "zfs receive -u " + kRoot + "-partial/data < " + kZone + "/data/zrecon-daily-1.zfs");
+  CHECK(cmds[2] == "zfs mount zones/" + kImage);
   CHECK(cmds[3] == "vmadm create");
   CHECK(plan.point.config_file == kZone + "/config/zrecon-daily-1.json");
 }
@@ -369,10 +424,10 @@ TEST_CASE("restore_plan: another pool maps every name, the image included") {
   REQUIRE(f.Plan(&plan, "", "tank").ok());
   std::vector<std::string> cmds = Commands(plan);
   CHECK(cmds[0] == "zfs receive -u tank/" + kImage + "-partial < images/" + kImage + ".zfs");
-  CHECK(cmds[1] == "register /var/imgadm/images/tank-" + kImage + ".json");
-  CHECK(plan.steps[1].input.find("\"zpool\": \"tank\"") != std::string::npos);
-  CHECK(cmds[4] ==
+  CHECK(cmds[1] ==
         "zfs receive -u tank/" + kZone + "-partial < " + kZone + "/root/zrecon-daily-1.zfs");
+  CHECK(cmds[5] == "register /var/imgadm/images/tank-" + kImage + ".json");
+  CHECK(plan.steps[5].input.find("\"zpool\": \"tank\"") != std::string::npos);
   CHECK(plan.steps[8].kind == RestoreStepKind::kCreateZone);
   CHECK(plan.steps[8].input.find("\"zpool\": \"tank\"") != std::string::npos);
 }
@@ -481,7 +536,32 @@ TEST_CASE("restore_plan: --at an older export over a zone that moved on is a rea
   CHECK_FALSE(s.ok());
   CHECK(s.message().find("already exists") != std::string::npos);
   REQUIRE(f.Plan(&plan, "zrecon-daily-1", "", true).ok());
-  CHECK(Commands(plan)[0] == "vmadm delete " + kZone);
+  std::vector<std::string> cmds = Commands(plan);
+  auto del = std::find(cmds.begin(), cmds.end(), "vmadm delete " + kZone);
+  REQUIRE(del != cmds.end());
+  CHECK(StartsWith(cmds[0], "zfs receive -u " + kRoot + "-partial < "));
+  CHECK(*(del + 1) == "vmadm create");
+}
+
+// A --force restore killed after its receives, before it deleted the zone
+// it replaces: the zone (with its snapshots) is not one an interrupted
+// restore created, so it is never continued as such.
+TEST_CASE("restore_plan: the zone a killed --force run was replacing is not taken for its own") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "lx", "web01", kImage).Snap(kRoot, "zrecon-daily-0");
+  b.Dataset(kRoot + "-partial", kOrigin).Dataset(kRoot + "-partial/data");
+  Fixture f(b);
+  GiveSnapshots(&f.inventory, kRoot + "-partial", 2);
+  RestorePlan plan;
+  Status s = f.Plan(&plan);
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("already exists on this host; nothing was changed") != std::string::npos);
+  REQUIRE(f.Plan(&plan, "", "", true).ok());
+  std::vector<std::string> cmds = Commands(plan);
+  CHECK(cmds[0] == "zfs mount zones/" + kImage);  // the received -partial datasets are kept
+  CHECK(cmds[1] == "vmadm delete " + kZone);
+  CHECK(cmds[2] == "vmadm create");
+  CHECK(Join(plan.notes, "\n").find("are used as they are") != std::string::npos);
 }
 
 TEST_CASE("restore_plan: complete -partial datasets of an interrupted run are kept") {
@@ -577,6 +657,43 @@ TEST_CASE("restore_plan: a zone with its own zonename comes back under that name
         "the zone root on the media is zones/build-01, but vmadm create would make " + kRoot +
             " from the saved config (" + kZone +
             "/config/zrecon-daily-2.json); nothing was changed");
+}
+
+TEST_CASE("restore_plan: the pool must have room for the streams and the fresh volumes") {
+  InventoryBuilder b;  // no image: its stream (1000 bytes) is received too
+  Fixture f(b);
+  // Four links of 100 bytes and the image; one link is zstd, 400 bytes of
+  // stream once decompressed.
+  StoredFile& packed = f.manifest.chains[1].links[1].stream;
+  packed.compression = "zstd";
+  packed.stream_size = 400;
+  RestorePlan plan;
+  f.available = 1700;
+  REQUIRE(f.Plan(&plan).ok());
+  CHECK(Join(plan.notes, "\n")
+            .find("space: needs 1.7 KiB (1.7 KiB of streams), pool zones has "
+                  "1.7 KiB available") != std::string::npos);
+  f.available = 1699;
+  Status s = f.Plan(&plan);
+  CHECK(s.message() ==
+        "pool zones has 1.7 KiB available, this restore needs 1.7 KiB (1.7 KiB of streams): 1 B "
+        "missing; nothing was changed. Free space, restore into another pool (--pool), or skip "
+        "this check (--no-space-check) if the pool compresses the data well.");
+  // An export from before stream sizes were recorded: counted at its
+  // compressed size, and said so.
+  packed.stream_size = 0;
+  REQUIRE(f.Plan(&plan).ok());
+  CHECK(Join(plan.warnings, "\n").find("1 compressed stream(s) from exports made before") !=
+        std::string::npos);
+  // The fresh volumes of an HVM zone (disk sizes in MiB) count too.
+  f.available = 3 * 1024 * 1024;
+  std::string disks = ", \"brand\": \"kvm\", \"disks\": [{\"size\": 1024}, {\"size\": 2048}]";
+  s = f.Plan(&plan, "", "", false, Config(disks));
+  CHECK(s.message().find("(1.4 KiB of streams and 3.0 GiB of fresh volumes)") != std::string::npos);
+  // Unchecked when the pool's room is not known (--no-space-check).
+  f.available = -1;
+  REQUIRE(f.Plan(&plan, "", "", false, Config(disks)).ok());
+  CHECK(Join(plan.notes, "\n").find("space:") == std::string::npos);
 }
 
 TEST_CASE("restore_plan: HVM disks vmadm would name differently are refused, changing nothing") {
