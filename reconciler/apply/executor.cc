@@ -11,18 +11,6 @@
 
 namespace zrecon {
 
-const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kDone:
-      return "done";
-    case Outcome::kFailed:
-      return "failed";
-    case Outcome::kNotAttempted:
-      return "not attempted";
-  }
-  return "?";
-}
-
 bool ApplyReport::ok() const { return interrupted.empty() && Count(Outcome::kFailed) == 0; }
 
 size_t ApplyReport::Count(Outcome outcome) const {

@@ -16,9 +16,6 @@
 
 namespace zrecon {
 
-enum class Outcome { kDone, kFailed, kNotAttempted };
-const char* OutcomeName(Outcome outcome);
-
 struct ActionResult {
   Outcome outcome = Outcome::kNotAttempted;
   std::string error;    // kFailed: what went wrong, naming the command or file

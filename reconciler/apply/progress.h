@@ -47,9 +47,6 @@ class JsonLinesProgress : public ApplyObserver {
   double started_ = 0;
 };
 
-// "1.2 GiB", "512 KiB", "17 B".
-std::string FormatBytes(uint64_t bytes);
-
 }  // namespace zrecon
 
 #endif  // ZRECON_APPLY_PROGRESS_H_

@@ -84,7 +84,8 @@ struct ZoneManifest {
   // being recorded: a stream or config about to be committed, or the files
   // of a chain being removed. Never a config record's file or a link's
   // stream; each lies below "<uuid>/" and is not the manifest. The next
-  // apply deletes those that exist (Destination::Prepare) and empties it.
+  // plan deletes those that exist and empties it (a remove_loose action,
+  // Destination::RemoveLooseFiles).
   std::set<std::string> loose_files;
 };
 

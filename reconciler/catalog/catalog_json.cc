@@ -99,7 +99,6 @@ Status Fail(const std::string& path, const std::string& what) {
   return Status::Error(path.empty() ? what : path + ": " + what);
 }
 
-std::string Quoted(std::string_view s) { return "\"" + Printable(s) + "\""; }
 
 // Structured values are named by type only: dumping them could be large, and
 // deeply nested input would recurse.

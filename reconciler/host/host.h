@@ -4,33 +4,16 @@
 #include <string>
 #include <vector>
 
+#include "reconciler/util/command.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {
-
-using Argv = std::vector<std::string>;
 
 struct CommandResult {
   int exit_code = -1;  // exit status; 128+N when killed by signal N
   std::string out;     // captured stdout
   std::string err;     // captured stderr
   bool timed_out = false;
-};
-
-// Receives a child's stdout as it is produced (zfs send into an export
-// file). A failed Status from Write stops the child and fails the run.
-class ByteSink {
- public:
-  virtual ~ByteSink() = default;
-  virtual Status Write(const char* data, size_t size) = 0;
-};
-
-// Supplies a child's stdin (an export file into zfs receive). Read sets
-// *got to 0 at end of input; a failed Status stops the child.
-class ByteSource {
- public:
-  virtual ~ByteSource() = default;
-  virtual Status Read(char* buffer, size_t capacity, size_t* got) = 0;
 };
 
 // The one seam between zrecon and the system it manages: running commands.

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "reconciler/host/host.h"
+#include "reconciler/util/command.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {

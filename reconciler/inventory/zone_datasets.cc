@@ -59,7 +59,7 @@ std::vector<std::string_view> Pools(const std::vector<Dataset>& datasets) {
   return pools;
 }
 
-const std::string& PoolOf(const Zone& zone) {
+const std::string& ZonePool(const Zone& zone) {
   static const std::string kDefaultPool = "zones";
   return zone.zpool.empty() ? kDefaultPool : zone.zpool;
 }
@@ -92,7 +92,7 @@ void AppendRole(const Inventory& inv, const Zone& zone, const Dataset& root, Dat
       break;
     case DatasetRole::kCores:
       // Named by the zone's name (vmadmd.js:1915), like the root.
-      if (const Dataset* cores = inv.FindDataset(PoolOf(zone) + "/cores/" + zone.name())) {
+      if (const Dataset* cores = inv.FindDataset(ZonePool(zone) + "/cores/" + zone.name())) {
         out->push_back(cores);
       }
       break;
@@ -102,7 +102,7 @@ void AppendRole(const Inventory& inv, const Zone& zone, const Dataset& root, Dat
 }  // namespace
 
 // createZone: zfs_filesystem = zpool + '/' + zonename (VM.js:9703).
-std::string ZoneRootName(const Zone& zone) { return PoolOf(zone) + '/' + zone.name(); }
+std::string ZoneRootName(const Zone& zone) { return ZonePool(zone) + '/' + zone.name(); }
 
 std::vector<const Dataset*> ZoneDatasets(const Inventory& inv, const Zone& zone,
                                          const std::vector<DatasetRole>& roles) {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "reconciler/host/host.h"
 #include "reconciler/host/zfs_dialect.h"
+#include "reconciler/util/command.h"
 #include "reconciler/util/time.h"
 
 namespace zrecon {

@@ -29,8 +29,6 @@ std::string FullName(const Dataset& d, std::string_view snapshot) {
   return out.append(d.name).append(1, '@').append(snapshot);
 }
 
-std::string PoolOf(const std::string& name) { return name.substr(0, name.find('/')); }
-
 DestinationSet ParseDestinationSet(const std::string& value) {
   DestinationSet out;
   for (std::string_view part : Split(value, ',')) {

@@ -104,8 +104,6 @@ std::string ShownBare(const std::string& text) {
   return Printable(text.substr(0, kMaxShownLength)) + "...";
 }
 
-std::string Quoted(const std::string& name) { return "\"" + name + "\""; }
-
 // "a list", "the integer 12", "the string \"x\"": what was found instead.
 std::string Found(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";

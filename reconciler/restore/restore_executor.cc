@@ -40,7 +40,9 @@ class ExportFileSource : public ByteSource {
   }
 
   Status Open() {
-    fd_ = ::open(path_.c_str(), O_RDONLY);
+    // O_CLOEXEC: zfs receive, spawned while the file is open, must not
+    // inherit it.
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) return Status::Error("cannot open " + path_ + ": " + std::strerror(errno));
     if (stored_.compression == "zstd") {
       dctx_ = ZSTD_createDCtx();

@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "reconciler/apply/executor.h"
 #include "reconciler/host/host.h"
 #include "reconciler/restore/restore_plan.h"
 #include "reconciler/util/interrupt.h"

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <set>
 
-#include "reconciler/apply/progress.h"
 #include "reconciler/catalog/imgadm_record.h"
 #include "reconciler/restore/zone_payload.h"
 #include "reconciler/util/strings.h"
@@ -54,8 +53,6 @@ std::string ShortName(const std::string& name) {
   size_t at = name.find('@');
   return at == std::string::npos ? name : name.substr(at + 1);
 }
-
-std::string PoolOf(const std::string& name) { return name.substr(0, name.find('/')); }
 
 std::string MovePool(const std::string& name, const std::string& pool) {
   if (pool.empty()) return name;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "reconciler/catalog/catalog.h"
-#include "reconciler/host/host.h"
 #include "reconciler/host/zfs_dialect.h"
 #include "reconciler/inventory/inventory.h"
+#include "reconciler/util/command.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "reconciler/catalog/catalog.h"
-#include "reconciler/host/host.h"
+#include "reconciler/util/command.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {
@@ -117,7 +117,8 @@ class Destination {
   // One manifest write removes the chain, drops config records whose file is
   // among `files` and adds `files` to loose_files; then `files` are deleted,
   // and another write takes them off the list. A crash in between leaves
-  // listed files for the next Prepare, never a manifest naming missing ones.
+  // listed files for the next plan's remove_loose action, never a manifest
+  // naming missing ones.
   virtual Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
                              const std::vector<std::string>& files) = 0;
 };

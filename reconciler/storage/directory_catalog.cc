@@ -27,7 +27,6 @@ enum class Kind { kMissing, kDirectory, kRegular, kOther };
 
 std::string PathJoin(const std::string& dir, const std::string& name) { return dir + "/" + name; }
 
-std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
 
 Status RealPath(const std::string& path, std::string* out) {
   char* resolved = ::realpath(path.c_str(), nullptr);

@@ -47,7 +47,6 @@ Status SystemError(const std::string& what, const std::string& path, int err) {
   return Status::Error(what + " " + path + ": " + std::strerror(err));
 }
 
-std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
 
 bool IsSingleComponent(const std::string& name) {
   return IsSafeRelativePath(name) && name.find('/') == std::string::npos;

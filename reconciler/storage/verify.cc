@@ -32,7 +32,6 @@ constexpr size_t kReadBlock = 1 << 20;
 // same depth.
 constexpr int kMaxWalkDepth = 16;
 
-std::string Quoted(const std::string& s) { return "\"" + Printable(s) + "\""; }
 
 std::string JoinPath(const std::string& dir, const std::string& relative) {
   if (dir.empty()) return relative;

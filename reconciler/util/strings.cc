@@ -1,5 +1,7 @@
 #include "reconciler/util/strings.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 
@@ -163,6 +165,23 @@ std::string Printable(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string Quoted(std::string_view text) { return "\"" + Printable(text) + "\""; }
+
+std::string FormatBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 5) {
+    v /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{} B", bytes) : fmt::format("{:.1f} {}", v, kUnits[unit]);
+}
+
+std::string PoolOf(std::string_view name) {
+  return std::string(name.substr(0, name.find_first_of("/@#")));
 }
 
 }  // namespace zrecon

@@ -35,6 +35,14 @@ std::string ShellJoin(const std::vector<std::string>& argv);
 // Printable rendering of untrusted text in messages: control characters and
 // bytes >= 0x7f outside valid UTF-8 are shown as \xNN, newlines as \n.
 std::string Printable(std::string_view text);
+// Printable(text) in double quotes, for a value in a message.
+std::string Quoted(std::string_view text);
+
+// "1.2 GiB", "512 KiB", "17 B".
+std::string FormatBytes(uint64_t bytes);
+
+// The pool of a dataset or snapshot name: "zones/a/b@s" -> "zones".
+std::string PoolOf(std::string_view name);
 
 }  // namespace zrecon
 

@@ -1,4 +1,5 @@
 #include "reconciler/apply/progress.h"
+#include "reconciler/util/strings.h"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,17 @@
+#include "reconciler/util/command.h"
+
+namespace zrecon {
+
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kDone:
+      return "done";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kNotAttempted:
+      return "not attempted";
+  }
+  return "?";
+}
+
+}  // namespace zrecon
