@@ -152,6 +152,17 @@ plain_send() {
   echo "$send_s $sync_s $(stat -c %s "$out") $sha $(since "$start")"
 }
 
+# The seed's manual procedure as an operator runs it: the send into a file,
+# `sha256sum` of it (for the checksum file that goes with it), `sync`.
+manual_send() {
+  local out=$WORK/manual.zfs start
+  rm -f "$out" "$out.sha256"
+  start=$EPOCHREALTIME
+  zfs send -i "$FROM" "$SNAP" >"$out" && sha256sum "$out" >"$out.sha256" && sync
+  since "$start"
+  rm -f "$out" "$out.sha256"
+}
+
 # What zfs-fuse alone delivers: the same stream into /dev/null.
 devnull_send() {
   local start=$EPOCHREALTIME
@@ -270,6 +281,8 @@ round() {
   done
   devnull=$(devnull_send)
   floor=$(dd_send)
+  local manual
+  manual=$(manual_send)
   local p_s p_sync_s p_bytes p_sha p_hash_s n_s z_s z_stored b_s bz_s
   read -r p_s p_sync_s p_bytes p_sha p_hash_s <<<"$plain"
   [[ $p_bytes == "$BASELINE_BYTES" && $p_sha == "$BASELINE_SHA" ]] ||
@@ -278,9 +291,9 @@ round() {
   read -r b_s bz_s _ <<<"$zb"
   local joined
   joined=$(IFS=,; echo "${order[*]}")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$joined" "$p_bytes" \
-    "$p_s" "$p_sync_s" "$devnull" "$floor" "$n_s" "$z_s" "$z_stored" "$b_s" "$bz_s" "$p_hash_s" \
-    >>"$WORK/rounds.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$joined" \
+    "$p_bytes" "$p_s" "$p_sync_s" "$devnull" "$floor" "$n_s" "$z_s" "$z_stored" "$b_s" "$bz_s" \
+    "$p_hash_s" "$manual" >>"$WORK/rounds.tsv"
   log "$(printf 'round %d/%d (%s): plain %.2fs, zrecon %.2fs, zrecon+zstd %.2fs' \
     "$n" "$RUNS" "$joined" "$p_s" "$n_s" "$z_s")${BEFORE:+, before ${b_s}s}; files verified"
 }
@@ -293,13 +306,14 @@ rows = [l.rstrip("\n").split("\t") for l in open(path)]
 before = rows[0][10] != "-"
 print("export of one zone: %s MiB random + %s MiB text, stream %.1f MB; rates in MB/s (10^6 B/s)"
       % (size_mib, text_mib, int(rows[0][2]) / 1e6))
-rates = ["plain", "fsync", "null", "dd", "sha", "zrecon", "zstd"]
-ratios = ["ratio", "r_fsync", "r_dd", "floor", "r_floor"]
+rates = ["plain", "fsync", "null", "dd", "sha", "zrecon", "zstd", "manual"]
+ratios = ["ratio", "r_fsync", "r_dd", "floor", "r_floor", "m_ratio"]
 titles = {"plain": "plain", "fsync": "+fsync", "null": ">null", "dd": "pipe|dd",
           "zrecon": "zrecon", "zstd": "+zstd", "before": "before", "bzstd": "b+zstd",
           "sha": "sha256", "ratio": "ratio", "r_fsync": "r/fsync", "r_dd": "r/dd",
           "floor": "floor", "r_floor": "r/floor", "b_ratio": "b/plain",
-          "b_fsync": "b/fsync", "saved": "zstd saved"}
+          "b_fsync": "b/fsync", "saved": "zstd saved", "manual": "manual",
+          "m_ratio": "m/zrecon"}
 if before:
     rates += ["before", "bzstd"]
     ratios += ["b_ratio", "b_fsync"]
@@ -314,17 +328,17 @@ def show(label, order, v):
     print(line % ((label, order) + tuple("%.0f" % v[k] for k in rates) +
                   tuple("%.2f" % v[k] for k in ratios) + ("%.1f%%" % (100 * v["saved"]),)))
 
-for n, order, b, p, ps, dn, dd, zn, zz, stored, bn, bz, h in rows:
+for n, order, b, p, ps, dn, dd, zn, zz, stored, bn, bz, h, man in rows:
     b, stored = int(b), int(stored)
-    p, ps, dn, dd, zn, zz, h = map(float, (p, ps, dn, dd, zn, zz, h))
+    p, ps, dn, dd, zn, zz, h, man = map(float, (p, ps, dn, dd, zn, zz, h, man))
     # The floor of a durable hashed export in this round (issue 13): the
     # send into a file made durable, and the hash of the stream on one
     # core, perfectly overlapped.
     best = max(ps, h)
     v = dict(plain=b / p / 1e6, fsync=b / ps / 1e6, null=b / dn / 1e6, dd=b / dd / 1e6,
-             sha=b / h / 1e6, zrecon=b / zn / 1e6, zstd=b / zz / 1e6, ratio=zn / p,
-             r_fsync=zn / ps, r_dd=zn / dd, floor=best / p, r_floor=zn / best,
-             saved=1 - stored / b)
+             sha=b / h / 1e6, zrecon=b / zn / 1e6, zstd=b / zz / 1e6, manual=b / man / 1e6,
+             ratio=zn / p, r_fsync=zn / ps, r_dd=zn / dd, floor=best / p, r_floor=zn / best,
+             m_ratio=man / zn, saved=1 - stored / b)
     if before:
         bn, bz = float(bn), float(bz)
         v.update(before=b / bn / 1e6, bzstd=b / bz / 1e6, b_ratio=bn / p, b_fsync=bn / ps)
@@ -346,6 +360,8 @@ if before:
           "median before_time / zrecon_time: %.2f" %
           (m["b_ratio"], m["b_fsync"],
            statistics.median(float(r[10]) / float(r[7]) for r in rows)))
+print("the manual procedure (zfs send > file && sha256sum file && sync) takes %.2f times as "
+      "long as zrecon's export" % m["m_ratio"])
 print("zstd saved %d bytes (%.1f%%)" % (statistics.median(saved_bytes), 100 * m["saved"]))
 PY
 }
