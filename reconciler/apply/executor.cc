@@ -187,25 +187,13 @@ class Executor {
   // could not know them). Left at 0 when zfs answers nothing (a dry run);
   // a destination refuses to record a link without a guid.
   Status LookUpSnapshot(const std::string& snapshot, StreamTarget* t) {
-    Argv argv = {
-        commands_.zfs, "get", "-H", "-p", "-o", "name,property,value", "guid,createtxg,creation",
-        snapshot};
+    Argv argv = commands_.SnapshotIdentity(snapshot);
     CommandResult r;
     Status s = host_.Run(argv, &r);
     if (!s.ok()) return s;
     if (r.exit_code != 0) return Status::Error(DescribeFailure(argv, r));
-    for (std::string_view line : Split(r.out, '\n')) {
-      std::vector<std::string_view> f = Split(line, '\t');
-      if (f.size() != 3 || f[0] != snapshot) continue;
-      uint64_t v = 0;
-      if (!ParseUint64(f[2], &v)) {
-        return Status::Error(ShellJoin(argv) + ": unexpected value \"" + Printable(line) + "\"");
-      }
-      if (f[1] == "guid") t->guid = v;
-      if (f[1] == "createtxg") t->createtxg = v;
-      if (f[1] == "creation") t->creation = static_cast<int64_t>(v);
-    }
-    return Status::Ok();
+    return ParseSnapshotIdentity(r.out, snapshot, &t->guid, &t->createtxg, &t->creation)
+        .Prefixed(ShellJoin(argv));
   }
 
   // Expected stream size for progress; 0 when the dialect cannot tell.

@@ -191,6 +191,65 @@ bool ParseSendEstimate(std::string_view out, uint64_t* bytes) {
 
 Argv ZfsCommands::VmadmGet(const std::string& uuid) const { return {vmadm, "get", uuid}; }
 
+Argv ZfsCommands::SnapshotIdentity(const std::string& snapshot) const {
+  return {zfs, "get", "-H", "-p", "-o", "name,property,value", "guid,createtxg,creation", snapshot};
+}
+
+Status ParseSnapshotIdentity(std::string_view out, const std::string& snapshot, uint64_t* guid,
+                             uint64_t* createtxg, int64_t* creation) {
+  for (std::string_view line : Split(out, '\n')) {
+    std::vector<std::string_view> f = Split(line, '\t');
+    if (f.size() != 3 || f[0] != snapshot) continue;
+    uint64_t v = 0;
+    if (!ParseUint64(f[2], &v)) {
+      return Status::Error("unexpected value \"" + Printable(line) + "\"");
+    }
+    if (f[1] == "guid") *guid = v;
+    if (f[1] == "createtxg") *createtxg = v;
+    if (f[1] == "creation") *creation = static_cast<int64_t>(v);
+  }
+  return Status::Ok();
+}
+
+Argv ZfsCommands::Receive(const std::string& target, bool rollback) const {
+  Argv argv = {zfs, "receive", "-u"};
+  if (rollback) argv.push_back("-F");
+  argv.push_back(target);
+  return argv;
+}
+
+Argv ZfsCommands::DestroyTree(const std::string& name, bool force) const {
+  Argv argv = {zfs, "destroy", "-r"};
+  if (force) argv.push_back("-f");
+  argv.push_back(name);
+  return argv;
+}
+
+Argv ZfsCommands::Rename(const std::string& from, const std::string& to) const {
+  return {zfs, "rename", from, to};
+}
+
+Argv ZfsCommands::Mount(const std::string& dataset) const { return {zfs, "mount", dataset}; }
+
+Argv ZfsCommands::Unmount(const std::string& dataset) const { return {zfs, "umount", dataset}; }
+
+Argv ZfsCommands::VmadmCreate() const { return {vmadm, "create"}; }
+
+Argv ZfsCommands::VmadmStopForce(const std::string& uuid) const {
+  return {vmadm, "stop", "-F", uuid};
+}
+
+Argv ZfsCommands::VmadmStart(const std::string& uuid) const { return {vmadm, "start", uuid}; }
+
+Argv ZfsCommands::VmadmDelete(const std::string& uuid) const { return {vmadm, "delete", uuid}; }
+
+Argv ZfsCommands::VmadmUpdate(const std::string& uuid,
+                              const std::vector<std::string>& assignments) const {
+  Argv argv = {vmadm, "update", uuid};
+  argv.insert(argv.end(), assignments.begin(), assignments.end());
+  return argv;
+}
+
 Argv ZfsCommands::LocalProperties(const std::string& dataset) const {
   return {zfs, "get", "-H", "-p", "-s", "local", "-o", "property,value", "all", dataset};
 }

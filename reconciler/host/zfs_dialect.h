@@ -62,7 +62,24 @@ struct ZfsCommands {
   Argv InheritProperty(const std::string& target, std::string_view property) const;
   Argv Hold(const std::string& tag, const std::string& snapshot) const;
   Argv Release(const std::string& tag, const std::string& snapshot) const;
+  // Restore's commands. `zfs receive -u [-F] target`: -u leaves it
+  // unmounted, -F rolls back what touched the target since its last link.
+  Argv Receive(const std::string& target, bool rollback) const;
+  // `zfs destroy -r [-f] name` (-f unmounts a busy filesystem).
+  Argv DestroyTree(const std::string& name, bool force) const;
+  Argv Rename(const std::string& from, const std::string& to) const;
+  Argv Mount(const std::string& dataset) const;
+  Argv Unmount(const std::string& dataset) const;
+  Argv VmadmCreate() const;  // the payload on stdin
+  Argv VmadmStopForce(const std::string& uuid) const;
+  Argv VmadmStart(const std::string& uuid) const;
+  Argv VmadmDelete(const std::string& uuid) const;
+  // `vmadm update <uuid> key=value ...`.
+  Argv VmadmUpdate(const std::string& uuid, const std::vector<std::string>& assignments) const;
   Argv VmadmGet(const std::string& uuid) const;
+  // guid, createtxg and creation of one snapshot, parsable
+  // (ParseSnapshotIdentity): what an apply records of a snapshot it made.
+  Argv SnapshotIdentity(const std::string& snapshot) const;
   // The properties set locally on `dataset`, one "<property>\t<value>" line
   // each, parsable values (ParseLocalProperties).
   Argv LocalProperties(const std::string& dataset) const;
@@ -80,6 +97,12 @@ struct ZfsCommands {
 // that is not "<property>\t<value>".
 Status ParseLocalProperties(std::string_view out,
                             std::vector<std::pair<std::string, std::string>>* properties);
+
+// Parses SnapshotIdentity output ("<snapshot>\t<property>\t<value>" lines);
+// lines of other names are skipped, values not found stay as they are.
+// Fails on a value that is not a number, naming the line.
+Status ParseSnapshotIdentity(std::string_view out, const std::string& snapshot, uint64_t* guid,
+                             uint64_t* createtxg, int64_t* creation);
 
 // Parses Available output: one decimal byte count and a newline.
 Status ParseAvailable(std::string_view out, uint64_t* bytes);

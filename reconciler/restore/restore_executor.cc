@@ -237,7 +237,7 @@ class RestoreRun {
     if (!s.ok()) return s.Prefixed(ShellJoin(step.argv));
     bool mountpoint = false;
     for (const auto& [name, value] : properties) {
-      Argv set = {step.argv[0], "set", name + "=" + value, step.target};
+      Argv set = plan_.commands.SetProperty(step.target, name, value);
       r = CommandResult();
       s = host_.Run(set, &r);
       if (!s.ok()) return s;
@@ -248,7 +248,7 @@ class RestoreRun {
     // The received dataset stays unmounted until it has its final name.
     // illumos remounts after a mountpoint change only what was mounted
     // (libzfs_changelist.c); zfs-fuse mounts it anyway.
-    Argv umount = {step.argv[0], "umount", step.target};
+    Argv umount = plan_.commands.Unmount(step.target);
     r = CommandResult();
     s = host_.Run(umount, &r);
     if (!s.ok()) return s;
@@ -275,7 +275,7 @@ class RestoreRun {
       if (!line.empty()) expected.emplace_back(line);
     }
     if (created == expected) return Status::Ok();
-    Argv remove = {step.argv[0], "delete", step.argv[2]};
+    Argv remove = plan_.commands.VmadmDelete(plan_.zone);
     r = CommandResult();
     s = host_.Run(remove, &r);
     std::string undone = s.ok() && r.exit_code == 0

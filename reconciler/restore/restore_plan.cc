@@ -202,6 +202,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   const ZfsCommands& zfs = in.commands;
   const std::string& uuid = zone.uuid;
   RestorePlan plan;
+  plan.commands = zfs;
   plan.zone = uuid;
   plan.alias = zone.alias;
   plan.brand = zone.brand;
@@ -287,7 +288,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       RestoreStep mount = Step(
           RestoreStepKind::kMount,
           m == root_target ? "the zone root" : "a received dataset, unmounted since its receive",
-          {zfs.zfs, "mount", m});
+          zfs.Mount(m));
       // A zone that booted meanwhile has taken its delegated dataset
       // (zfs_main.c share_mount_one).
       mount.tolerate = {"already mounted", "dataset is exported to a local zone"};
@@ -295,23 +296,23 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     }
     if (std::find(mounts.begin(), mounts.end(), cores) == mounts.end()) {
       RestoreStep mount_cores =
-          Step(RestoreStepKind::kMount, "the zone's cores dataset", {zfs.zfs, "mount", cores});
+          Step(RestoreStepKind::kMount, "the zone's cores dataset", zfs.Mount(cores));
       mount_cores.tolerate = {"already mounted", "does not exist"};
       plan.steps.push_back(mount_cores);
     }
     if (in.start) {
-      plan.steps.push_back(
-          Step(RestoreStepKind::kStartZone, "--start", {zfs.vmadm, "start", uuid}));
+      plan.steps.push_back(Step(RestoreStepKind::kStartZone, "--start", zfs.VmadmStart(uuid)));
     }
     // The create payload had autoboot false and no indestructible_*; now
     // they become what the saved config says (after a start, which sets
     // autoboot true: VM.js startZone).
-    Argv update = {zfs.vmadm, "update", uuid,
-                   std::string("autoboot=") + (payload.autoboot ? "true" : "false")};
-    if (payload.indestructible_zoneroot) update.push_back("indestructible_zoneroot=true");
+    std::vector<std::string> assignments = {std::string("autoboot=") +
+                                            (payload.autoboot ? "true" : "false")};
+    if (payload.indestructible_zoneroot) assignments.push_back("indestructible_zoneroot=true");
     if (payload.indestructible_delegated && !payload.delegated.empty()) {
-      update.push_back("indestructible_delegated=true");
+      assignments.push_back("indestructible_delegated=true");
     }
+    Argv update = zfs.VmadmUpdate(uuid, assignments);
     plan.steps.push_back(
         Step(RestoreStepKind::kUpdateZone,
              "autoboot" + std::string(update.size() > 4 ? " and indestructible_*" : "") +
@@ -337,12 +338,12 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     for (const DatasetRestore& d : in.point.datasets) {
       if (!outside_pending(d)) continue;
       RestoreStep fresh = Step(RestoreStepKind::kDestroyFresh, "replaced by the received one",
-                               {zfs.zfs, "destroy", "-r", "-f", d.target});
+                               zfs.DestroyTree(d.target, true));
       fresh.retry_when_busy = true;
       fresh.tolerate = {"does not exist"};
       plan.steps.push_back(fresh);
       plan.steps.push_back(Step(RestoreStepKind::kRename, "the received dataset takes its place",
-                                {zfs.zfs, "rename", d.target + "-partial", d.target}));
+                                zfs.Rename(d.target + "-partial", d.target)));
     }
     finish(existing->state == "running");
     *out = std::move(plan);
@@ -386,7 +387,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
         RestoreStep release =
             Step(RestoreStepKind::kReleaseHold,
                  "zrecon's hold on a chain tip (vmadm delete hangs on held snapshots)",
-                 {zfs.zfs, "release", "zrecon", d.name + "@" + snap.name});
+                 zfs.Release("zrecon", d.name + "@" + snap.name));
         release.tolerate = {"no such tag"};
         replace.push_back(release);
       }
@@ -405,7 +406,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
                          what);
     release_holds();
     replace.push_back(Step(RestoreStepKind::kDeleteZone, "--force replaces the existing zone",
-                           {zfs.vmadm, "delete", uuid}));
+                           zfs.VmadmDelete(uuid)));
   } else if (existing == nullptr && inv.FindDataset(root_target) != nullptr) {
     // What a vmadm create that died with its restore (a whole process group
     // killed) or a partial `vmadm delete` leaves: vmadm create would fail on
@@ -429,9 +430,8 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       }
     }
     for (const std::string& name : doomed) {
-      RestoreStep destroy =
-          Step(RestoreStepKind::kDestroyLeftover, "--force: no zone has this uuid",
-               {zfs.zfs, "destroy", "-r", "-f", name});
+      RestoreStep destroy = Step(RestoreStepKind::kDestroyLeftover,
+                                 "--force: no zone has this uuid", zfs.DestroyTree(name, true));
       destroy.retry_when_busy = true;
       replace.push_back(destroy);
     }
@@ -468,7 +468,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       // killed restore renamed it and did not get to mount it.
       RestoreStep mount = Step(RestoreStepKind::kMount,
                                "the image must be mounted for vmadm create (as imgadm leaves it)",
-                               {zfs.zfs, "mount", pool + "/" + image_uuid});
+                               zfs.Mount(pool + "/" + image_uuid));
       mount.tolerate = {"already mounted"};
       if (!resume) image_ready.push_back(mount);
       // vmadm create checks the image with `imgadm get` (VM.js:822-945).
@@ -524,11 +524,11 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       if (inv.FindDataset(image_ds + "-partial") != nullptr) {
         prepare_image.push_back(Step(RestoreStepKind::kDestroyLeftover,
                                      "left by an interrupted image receive",
-                                     {zfs.zfs, "destroy", "-r", image_ds + "-partial"}));
+                                     zfs.DestroyTree(image_ds + "-partial", false)));
       }
       RestoreStep recv = Step(RestoreStepKind::kReceive,
                               "image " + image_uuid + " is not on this host (as imgadm import)",
-                              {zfs.zfs, "receive", "-u", image_ds + "-partial"});
+                              zfs.Receive(image_ds + "-partial", false));
       recv.file = img->stream.file;
       recv.stored = img->stream;
       receive_image.push_back(recv);
@@ -546,16 +546,16 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     reg.input = db_record;
     image_ready.push_back(reg);
     image_ready.push_back(Step(RestoreStepKind::kRename, "the image is complete",
-                               {zfs.zfs, "rename", image_ds + "-partial", image_ds}));
+                               zfs.Rename(image_ds + "-partial", image_ds)));
     // imgadm leaves its images mounted; vmadm create reads zoneinit.json in
     // them for joyent and builder zones (VM.js:9574-9675).
     RestoreStep mount =
         Step(RestoreStepKind::kMount, "imgadm leaves images mounted; vmadm create reads them",
-             {zfs.zfs, "mount", image_ds});
+             zfs.Mount(image_ds));
     mount.tolerate = {"already mounted"};
     image_ready.push_back(mount);
     // After the zone's -partial datasets, which may be its clones.
-    cleanup_image.push_back({zfs.zfs, "destroy", "-r", image_ds + "-partial"});
+    cleanup_image.push_back(zfs.DestroyTree(image_ds + "-partial", false));
   }
 
   // Every dataset is received under a -partial name first, so a failure
@@ -572,7 +572,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
         "are used as they are");
   } else if (partial_exists) {
     prepare_zone.push_back(Step(RestoreStepKind::kDestroyLeftover, "left by an interrupted restore",
-                                {zfs.zfs, "destroy", "-r", partial}));
+                                zfs.DestroyTree(partial, false)));
   }
   std::vector<const DatasetRestore*> outside;  // kvm disks, cores: not below the root
   for (const DatasetRestore& d : in.point.datasets) {
@@ -584,18 +584,16 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       if (inv.FindDataset(into) != nullptr) {
         prepare_zone.push_back(Step(RestoreStepKind::kDestroyLeftover,
                                     "left by an interrupted restore",
-                                    {zfs.zfs, "destroy", "-r", into}));
+                                    zfs.DestroyTree(into, false)));
       }
-      plan.cleanup.push_back({zfs.zfs, "destroy", "-r", into});
+      plan.cleanup.push_back(zfs.DestroyTree(into, false));
     }
     for (size_t i = 0; i <= d.upto && !partial_complete; ++i) {
       const ChainLink& l = d.chain->links[i];
-      Argv argv = {zfs.zfs, "receive", "-u"};
       // -F rolls back anything that touched the received dataset between
       // two links (a mount updating atime); it never destroys another's data
       // because the target is our own -partial dataset.
-      if (i > 0) argv.push_back("-F");
-      argv.push_back(into);
+      Argv argv = zfs.Receive(into, i > 0);
       std::string why =
           i == 0 ? (l.from.empty() ? "chain " + d.chain->id + " base: full stream"
                                    : "chain " + d.chain->id + " base: incremental from " + l.from)
@@ -609,7 +607,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
       plan.files_to_verify.push_back(l.stream);
     }
   }
-  plan.cleanup.push_back({zfs.zfs, "destroy", "-r", partial});
+  plan.cleanup.push_back(zfs.DestroyTree(partial, false));
   for (Argv& a : cleanup_image) plan.cleanup.push_back(std::move(a));
   for (const ConfigRecord& c : zone.configs) {
     if (c.stored.file == in.point.config_file) plan.files_to_verify.push_back(c.stored);
@@ -667,7 +665,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
         Step(RestoreStepKind::kCreateZone,
              "zone config saved with @" + in.point.snapshot + " (" + in.point.config_file +
                  "), autoboot false: it must not boot before its datasets are swapped",
-             {zfs.vmadm, "create"});
+             zfs.VmadmCreate());
     create.input = payload.json;
     plan.steps.push_back(create);
   } else {
@@ -682,7 +680,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   if (!payload.disks.empty()) {
     RestoreStep check =
         Step(RestoreStepKind::kCheckDisks,
-             "the received disks must replace the volumes vmadm created", {zfs.vmadm, "get", uuid});
+             "the received disks must replace the volumes vmadm created", zfs.VmadmGet(uuid));
     for (size_t i = 0; i < payload.disks.size(); ++i) {
       check.input += CreatedDiskName(payload.brand, pool, uuid, i) + "\n";
     }
@@ -692,9 +690,9 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   // restore created may have been started since. -F: no graceful shutdown
   // of a throw-away zone (VM.js waits up to 180 s for kvm and bhyve).
   plan.steps.push_back(Step(RestoreStepKind::kStopZone, "its datasets are about to be replaced",
-                            {zfs.vmadm, "stop", "-F", uuid}));
+                            zfs.VmadmStopForce(uuid)));
   auto unmount = [&](const std::string& ds, const std::string& why) {
-    RestoreStep u = Step(RestoreStepKind::kUnmount, why, {zfs.zfs, "umount", ds});
+    RestoreStep u = Step(RestoreStepKind::kUnmount, why, zfs.Unmount(ds));
     // A rerun after an interruption may find it gone already.
     u.tolerate = {"not currently mounted", "does not exist"};
     plan.steps.push_back(u);
@@ -716,7 +714,7 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
   }
   RestoreStep destroy = Step(RestoreStepKind::kDestroyFresh,
                              "vmadm create made a fresh clone; the received one replaces it",
-                             {zfs.zfs, "destroy", "-r", "-f", root_target});
+                             zfs.DestroyTree(root_target, true));
   destroy.retry_when_busy = true;
   destroy.tolerate = {"does not exist"};
   plan.steps.push_back(destroy);
@@ -726,18 +724,18 @@ Status PlanRestore(const RestoreInput& in, RestorePlan* out) {
     plan.steps.push_back(
         Step(RestoreStepKind::kSetProperty,
              "the zone's exact quota (vmadm create took it rounded up to whole GiB)",
-             {zfs.zfs, "set", "quota=" + std::to_string(payload.fractional_quota_bytes), partial}));
+             zfs.SetProperty(partial, "quota", std::to_string(payload.fractional_quota_bytes))));
   }
   plan.steps.push_back(Step(RestoreStepKind::kRename, "the received zone root takes its place",
-                            {zfs.zfs, "rename", partial, root_target}));
+                            zfs.Rename(partial, root_target)));
   for (const DatasetRestore* d : outside) {
     RestoreStep fresh = Step(RestoreStepKind::kDestroyFresh, "replaced by the received one",
-                             {zfs.zfs, "destroy", "-r", "-f", d->target});
+                             zfs.DestroyTree(d->target, true));
     fresh.retry_when_busy = true;
     fresh.tolerate = {"does not exist"};
     plan.steps.push_back(fresh);
     plan.steps.push_back(Step(RestoreStepKind::kRename, "the received dataset takes its place",
-                              {zfs.zfs, "rename", d->target + "-partial", d->target}));
+                              zfs.Rename(d->target + "-partial", d->target)));
   }
   finish(false);
   *out = std::move(plan);

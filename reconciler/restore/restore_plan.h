@@ -87,6 +87,9 @@ struct RestoreStep {
 };
 
 struct RestorePlan {
+  // The commands the executor builds itself (zfs set and umount of a
+  // property copy, vmadm delete after a failed disk check) come from here.
+  ZfsCommands commands;
   std::string zone;
   std::string alias;
   std::string brand;

@@ -280,6 +280,7 @@ TEST_CASE("restore_executor: copy properties sets each local one on the received
 
 TEST_CASE("restore_executor: the volumes vmadm created are read back before anything is swapped") {
   RestorePlan plan;
+  plan.zone = "u";
   RestoreStep check = Command(RestoreStepKind::kCheckDisks, {"vmadm", "get", "u"});
   check.input = "zones/u/disk0\nzones/u/disk1\n";
   plan.steps.push_back(check);

@@ -265,5 +265,47 @@ TEST_CASE("zfs_dialect: a missing or malformed send estimate is refused") {
   }
 }
 
+TEST_CASE("zfs_dialect: restore's commands come from the one builder") {
+  ZfsCommands c;
+  c.zfs = "/sbin/zfs";
+  c.vmadm = "/usr/vm/sbin/vmadm";
+  CHECK(c.Receive("zones/u-partial", false) ==
+        Argv{"/sbin/zfs", "receive", "-u", "zones/u-partial"});
+  CHECK(c.Receive("zones/u-partial", true) ==
+        Argv{"/sbin/zfs", "receive", "-u", "-F", "zones/u-partial"});
+  CHECK(c.DestroyTree("zones/u", true) == Argv{"/sbin/zfs", "destroy", "-r", "-f", "zones/u"});
+  CHECK(c.DestroyTree("zones/u-partial", false) ==
+        Argv{"/sbin/zfs", "destroy", "-r", "zones/u-partial"});
+  CHECK(c.Rename("a-partial", "a") == Argv{"/sbin/zfs", "rename", "a-partial", "a"});
+  CHECK(c.Mount("a") == Argv{"/sbin/zfs", "mount", "a"});
+  CHECK(c.Unmount("a") == Argv{"/sbin/zfs", "umount", "a"});
+  CHECK(c.VmadmCreate() == Argv{"/usr/vm/sbin/vmadm", "create"});
+  CHECK(c.VmadmStopForce("u") == Argv{"/usr/vm/sbin/vmadm", "stop", "-F", "u"});
+  CHECK(c.VmadmStart("u") == Argv{"/usr/vm/sbin/vmadm", "start", "u"});
+  CHECK(c.VmadmDelete("u") == Argv{"/usr/vm/sbin/vmadm", "delete", "u"});
+  CHECK(c.VmadmUpdate("u", {"autoboot=true", "indestructible_zoneroot=true"}) ==
+        Argv{"/usr/vm/sbin/vmadm", "update", "u", "autoboot=true", "indestructible_zoneroot=true"});
+  CHECK(c.Available("zones") ==
+        Argv{"/sbin/zfs", "get", "-H", "-p", "-o", "value", "available", "zones"});
+}
+
+TEST_CASE("zfs_dialect: a snapshot's identity and the pool's room are parsed strictly") {
+  uint64_t guid = 0, txg = 0;
+  int64_t creation = 0;
+  const std::string snap = "zones/u@s";
+  REQUIRE(ParseSnapshotIdentity("zones/u@s\tguid\t42\nzones/u@s\tcreatetxg\t7\n"
+                                "zones/u@s\tcreation\t1790000000\nzones/v@s\tguid\t9\n",
+                                snap, &guid, &txg, &creation)
+              .ok());
+  CHECK((guid == 42 && txg == 7 && creation == 1790000000));
+  CHECK(ParseSnapshotIdentity("zones/u@s\tguid\t-\n", snap, &guid, &txg, &creation).message() ==
+        "unexpected value \"zones/u@s\\tguid\\t-\"");
+  uint64_t bytes = 0;
+  REQUIRE(ParseAvailable("1234\n", &bytes).ok());
+  CHECK(bytes == 1234);
+  CHECK(ParseAvailable("12G\n", &bytes).message() == "expected a byte count, got \"12G\\n\"");
+  CHECK_FALSE(ParseAvailable("", &bytes).ok());
+}
+
 }  // namespace
 }  // namespace zrecon
