@@ -105,6 +105,12 @@ std::string Fingerprint(const Inventory& inventory, const Catalogs& catalogs) {
   }
   for (const Zone& z : inventory.zones) {
     Record(&h, 'Z') << z.uuid << z.brand << z.image_uuid << z.zpool << z.alias;
+    // Both change what is planned (the root's name; whether a bhyve zone
+    // is snapshotted). Recorded only when set, so that the fingerprints of
+    // hosts without them stay what they were.
+    if (!z.zonename.empty() || z.flexible_disk_size > 0) {
+      Record(&h, 'z') << z.uuid << z.zonename << static_cast<uint64_t>(z.flexible_disk_size);
+    }
   }
   for (const auto& [name, cat] : catalogs) {
     Record(&h, 'C') << name << std::string_view(cat.reachable ? "reachable" : "unreachable");
