@@ -7,11 +7,11 @@
 
 #include "reconciler/apply/executor.h"
 #include "reconciler/apply/progress.h"
+#include "reconciler/apply/stale.h"
 #include "reconciler/cli/cli.h"
 #include "reconciler/cli/commands.h"
 #include "reconciler/host/posix_host.h"
 #include "reconciler/host/recording_host.h"
-#include "reconciler/plan/fingerprint.h"
 #include "reconciler/plan/plan_json.h"
 #include "reconciler/plan/plan_text.h"
 #include "reconciler/storage/atomic_file.h"
@@ -29,9 +29,9 @@ std::string MachineName() {
   return HostNameFor(none);
 }
 
-// A saved plan is only valid for the host state it was computed from: read
-// the host and the plan's destinations again and compare fingerprints.
-Status CheckNotStale(const Plan& plan, const HostFlags& given, Catalogs* catalogs) {
+// Reads the host and the plan's destinations again, with the plan's own
+// zfs, vmadm and dialect, for CheckNotStale.
+Status ReadAgain(const Plan& plan, const HostFlags& given, Catalogs* catalogs) {
   HostFlags flags;
   flags.timeout_seconds = given.timeout_seconds;
   flags.interrupt = given.interrupt;
@@ -50,12 +50,8 @@ Status CheckNotStale(const Plan& plan, const HostFlags& given, Catalogs* catalog
     if (!s.ok()) return s.Prefixed("destination " + name);
     read[name] = std::move(cat);
   }
-  if (Fingerprint(inventory, read) != plan.fingerprint) {
-    return Status::Error(
-        "plan is stale: the host's snapshots, zones or export catalogs changed since it was "
-        "made (fingerprint " +
-        plan.fingerprint + "); nothing was changed. Run `zrecon plan` again.");
-  }
+  s = CheckNotStale(plan, inventory, read);
+  if (!s.ok()) return s;
   *catalogs = std::move(read);
   return Status::Ok();
 }
@@ -131,7 +127,7 @@ int RunApply(const ApplyFlags& flags) {
     Status s = ReadFile(flags.plan_file, &text);
     if (s.ok()) s = DecodePlanJson(text, &plan).Prefixed(flags.plan_file);
     if (s.ok()) s = CheckHost(plan.host, flags.planning.host);
-    if (s.ok()) s = CheckNotStale(plan, flags.planning.host_flags, &catalogs);
+    if (s.ok()) s = ReadAgain(plan, flags.planning.host_flags, &catalogs);
     if (!s.ok()) return Fail(s);
   } else {
     Planned planned;

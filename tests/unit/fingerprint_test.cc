@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "reconciler/apply/stale.h"
 #include "tests/unit/test_builders.h"
 
 namespace zrecon {
@@ -74,6 +75,27 @@ TEST_CASE("fingerprint: what a plan is built from changes it, nothing else does"
   with_zone["usb"].zones[kZone].uuid = kZone;
   with_zone["usb"].zones[kZone].brand = "joyent";
   CHECK(Fingerprint(base, with_zone) != fp);
+}
+
+}  // namespace zrecon
+
+namespace zrecon {
+
+TEST_CASE("stale: a saved plan is applied only to the state it was made from") {
+  Inventory inv = Host().Build();
+  Catalogs cats = ReachableEmpty();
+  Plan plan;
+  plan.fingerprint = Fingerprint(inv, cats);
+  CHECK(CheckNotStale(plan, inv, cats).ok());
+  // A hold released by hand since: refused, saying nothing was changed.
+  for (Dataset& d : inv.datasets) {
+    for (Snapshot& s : d.snapshots) s.userrefs = 0;
+  }
+  Status s = CheckNotStale(plan, inv, cats);
+  CHECK(s.message() ==
+        "plan is stale: the host's snapshots, zones or export catalogs changed since it was made "
+        "(fingerprint " +
+            plan.fingerprint + "); nothing was changed. Run `zrecon plan` again.");
 }
 
 }  // namespace zrecon
