@@ -87,7 +87,7 @@ class ExportFileSource : public ByteSource {
   // stream usually makes zfs receive fail before its end). Ok when the file
   // matches or was read to its end already.
   Status CheckRest() {
-    if (at_end_) return Status::Ok();
+    if (at_end_) return end_status_;
     std::vector<char> buf(kChunk);
     for (;;) {
       size_t got = 0;
@@ -99,6 +99,10 @@ class ExportFileSource : public ByteSource {
  private:
   // Reads stored bytes; at end of file checks size and SHA-256.
   Status ReadRaw(char* out, size_t capacity, size_t* got) {
+    if (at_end_) {  // the digest is taken once; a read after the end repeats its verdict
+      *got = 0;
+      return end_status_;
+    }
     for (;;) {
       ssize_t n = ::read(fd_, out, capacity);
       if (n < 0 && errno == EINTR) continue;
@@ -112,6 +116,12 @@ class ExportFileSource : public ByteSource {
       return Status::Ok();
     }
     at_end_ = true;
+    end_status_ = CheckEnd();
+    return end_status_;
+  }
+
+  // At the end of the file: its size and SHA-256 against the catalog's.
+  Status CheckEnd() {
     if (raw_ != stored_.size) {
       return Status::Error(path_ + ": " + std::to_string(raw_) + " bytes, the catalog records " +
                            std::to_string(stored_.size));
@@ -136,6 +146,7 @@ class ExportFileSource : public ByteSource {
   BackgroundSha256 hash_;
   uint64_t raw_ = 0;
   bool at_end_ = false;
+  Status end_status_;  // once at_end_
 };
 
 // The payload of vmadm create as its stdin.
