@@ -25,10 +25,14 @@
 #include "reconciler/storage/atomic_file.h"
 #include "reconciler/storage/directory_catalog.h"
 #include "reconciler/util/sha256.h"
+#include "tests/unit/stream_helpers.h"
 #include "tests/unit/temp_dir.h"
 
 namespace zrecon {
 namespace {
+
+using testing::RandomBytes;
+using testing::WriteStream;
 
 namespace fs = std::filesystem;
 using testing::TempDir;
@@ -45,16 +49,6 @@ std::string Slurp(const std::string& path) {
   Status st = ReadFile(path, &text);
   REQUIRE_MESSAGE(st.ok(), st.message());
   return text;
-}
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(size, '\0');
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng();
-    std::memcpy(&out[i], &v, 8);
-  }
-  return out;
 }
 
 // Regular files and symlinks below `dir`, relative to it.
@@ -83,24 +77,6 @@ std::unique_ptr<DirectoryDestination> OpenDestination(const std::string& dest) {
   Status st = d->Prepare();
   REQUIRE_MESSAGE(st.ok(), st.message());
   return d;
-}
-
-// Writes `content` in uneven chunks, as a pipe would deliver it.
-StoredFile WriteStream(Destination* d, const std::string& file, const std::string& content,
-                       const std::string& compression = "none") {
-  std::unique_ptr<StreamFile> out;
-  Status st = d->Create(file, compression, &out);
-  REQUIRE_MESSAGE(st.ok(), st.message());
-  size_t chunk = 1;
-  for (size_t pos = 0; pos < content.size(); pos += chunk, chunk = chunk * 7 % 200003 + 1) {
-    st = out->Write(content.data() + pos, std::min(chunk, content.size() - pos));
-    REQUIRE_MESSAGE(st.ok(), st.message());
-  }
-  CHECK(out->bytes_in() == content.size());
-  StoredFile stored;
-  st = out->Commit(&stored);
-  REQUIRE_MESSAGE(st.ok(), st.message());
-  return stored;
 }
 
 void CheckSameCatalog(const DestinationCatalog& a, const DestinationCatalog& b) {

@@ -18,10 +18,14 @@
 #include "reconciler/storage/directory_catalog.h"
 #include "reconciler/storage/directory_destination.h"
 #include "reconciler/util/sha256.h"
+#include "tests/unit/stream_helpers.h"
 #include "tests/unit/temp_dir.h"
 
 namespace zrecon {
 namespace {
+
+using testing::RandomBytes;
+using testing::WriteStream;
 
 namespace fs = std::filesystem;
 using testing::TempDir;
@@ -32,26 +36,6 @@ constexpr uint64_t kImageGuid = 5521843319208747101u;
 constexpr char kWeb[] = "8f6d2b3a-61c4-4e0b-b7a1-3c9e5d0f2a47";  // web01, a clone of kImage
 constexpr char kDb[] = "0b7e9c4d-2f1a-4d3e-9a8b-6c5d4e3f2a10";   // db01, full streams only
 constexpr char kStart[] = "20261115T020000Z";
-
-std::string RandomBytes(size_t size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(size, '\0');
-  for (char& c : out) c = static_cast<char>(rng());
-  return out;
-}
-
-StoredFile WriteStream(Destination* d, const std::string& file, const std::string& content,
-                       const std::string& compression = "none") {
-  std::unique_ptr<StreamFile> out;
-  Status st = d->Create(file, compression, &out);
-  REQUIRE_MESSAGE(st.ok(), st.message());
-  st = out->Write(content.data(), content.size());
-  REQUIRE_MESSAGE(st.ok(), st.message());
-  StoredFile stored;
-  st = out->Commit(&stored);
-  REQUIRE_MESSAGE(st.ok(), st.message());
-  return stored;
-}
 
 std::string Snapshot(int day) { return "zrecon-daily-202611" + std::to_string(day) + "T020000Z"; }
 
