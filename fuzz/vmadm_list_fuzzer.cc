@@ -1,4 +1,5 @@
-// `vmadm list -p` output as the inventory reads it.
+// `vmadm list -p` output as the inventory reads it (recordings made before
+// `inventory --save` wrote vmadm-lookup.json).
 
 #include "fuzz/fuzz_check.h"
 #include "fuzz/inventory_checks.h"
@@ -12,6 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::CheckRefused(status, inv);
     return 0;
   }
-  fuzz::CheckVmadmListRoundTrip(inv);
+  fuzz::CheckVmadmListZones(inv);
   return 0;
 }

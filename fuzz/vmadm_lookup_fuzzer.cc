@@ -1,5 +1,6 @@
-// `vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,alias` output, the
-// live read of zones.
+// `vmadm lookup -j -o uuid,brand,state,image_uuid,zpool,zonename,
+// flexible_disk_size,alias` output, the live read of zones, and what
+// `inventory --save` writes.
 
 #include "fuzz/fuzz_check.h"
 #include "fuzz/inventory_checks.h"
@@ -13,6 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(inv.zones.empty(), "a failed parse changed the inventory: " + status.message());
     return 0;
   }
-  fuzz::CheckVmadmListRoundTrip(inv);
+  fuzz::CheckVmadmLookupRoundTrip(inv);
   return 0;
 }

@@ -102,11 +102,13 @@ Status MakeCreatePayload(std::string_view text, const std::string& uuid, const s
   // vmadm(8) says "OS VMs only"; proptable.js:2275-2285 allows it on create
   // for every brand, which is what VM.js enforces.
   std::string zonename = get_string("zonename");
-  for (const char* key : kDerived) j.erase(key);
-  if (!zonename.empty() && zonename != uuid) {
-    p.zonename = zonename;
-    j["zonename"] = zonename;
+  bool keep_zonename = !zonename.empty() && zonename != uuid;
+  for (const char* key : kDerived) {
+    // Kept where it is: a payload made again from this one is the same.
+    if (keep_zonename && std::string_view(key) == "zonename") continue;
+    j.erase(key);
   }
+  if (keep_zonename) p.zonename = zonename;
   if (!p.delegated.empty()) j["delegate_dataset"] = true;
   j["zpool"] = pool;
   j["autoboot"] = false;

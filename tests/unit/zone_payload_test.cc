@@ -200,6 +200,26 @@ TEST_CASE("zone_payload: delegated dataset and indestructible flags") {
   CHECK(p.autoboot);  // VM.js's default
 }
 
+TEST_CASE("zone_payload: a zonename other than the uuid is kept, in place") {
+  Json named = Lx();
+  named["zonename"] = "app-01";
+  ZonePayload p;
+  Json j = Payload(named, "tank", &p);
+  CHECK(j["zonename"] == "app-01");
+  CHECK(p.zonename == "app-01");
+  // Found by the zone_payload fuzzer: the kept zonename moved to the end of
+  // the payload, so a payload made again from it was another text.
+  ZonePayload again;
+  REQUIRE(MakeCreatePayload(p.json, kZone, "tank", &again).ok());
+  CHECK(again.json == p.json);
+  // The usual case: zonename is the uuid and vmadm derives it.
+  Json plain = Lx();
+  plain["zonename"] = kZone;
+  j = Payload(plain, "tank", &p);
+  CHECK_FALSE(j.contains("zonename"));
+  CHECK(p.zonename.empty());
+}
+
 TEST_CASE("zone_payload: HVM disks follow VM.js's create rules") {
   SUBCASE("kvm") {
     ZonePayload p;
