@@ -18,7 +18,7 @@
 #include "reconciler/plan/plan_json.h"
 #include "reconciler/plan/planner.h"
 #include "reconciler/policy/policy_loader.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 
 namespace zrecon {
 namespace {

@@ -32,7 +32,7 @@ RULES = {
     "storage": ({"util", "catalog"}, set(), {"zstd"}),
     "apply": ({"util", "catalog", "inventory", "plan", "host", "storage"}, set(),
               {"nlohmann", "fmt"}),
-    "restore": ({"util", "catalog", "inventory", "host"}, {"storage/atomic_file.h"},
+    "restore": ({"util", "catalog", "inventory", "host", "storage"}, set(),
                 {"nlohmann", "zstd"}),
     "cli": ({"util", "policy", "inventory", "catalog", "plan", "host", "storage", "apply",
              "restore"}, set(), {"nlohmann", "CLI11", "fmt"}),

@@ -24,6 +24,14 @@ namespace zrecon {
 
 constexpr int kManifestFormatVersion = 1;
 
+// The names of the layout, for every reader and writer of it.
+inline constexpr char kImagesDir[] = "images";
+inline constexpr char kZoneManifestName[] = "manifest.json";
+inline constexpr char kJsonSuffix[] = ".json";
+// Names starting with it are unfinished writes: readers skip them and the
+// next export removes them.
+inline constexpr char kTempPrefix[] = ".tmp";
+
 // A file written by an export, with what is needed to check it.
 struct StoredFile {
   std::string file;

@@ -14,7 +14,7 @@
 #include "reconciler/host/recording_host.h"
 #include "reconciler/plan/plan_json.h"
 #include "reconciler/plan/plan_text.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 #include "reconciler/storage/directory_catalog.h"
 #include "reconciler/storage/directory_destination.h"
 #include "reconciler/storage/recording_destination.h"

@@ -17,7 +17,7 @@
 #include "reconciler/host/timeout_host.h"
 #include "reconciler/inventory/parsers.h"
 #include "reconciler/policy/policy_loader.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 #include "reconciler/storage/directory_catalog.h"
 
 namespace zrecon {

@@ -9,7 +9,7 @@
 #include "reconciler/cli/commands.h"
 #include "reconciler/host/posix_host.h"
 #include "reconciler/inventory/parsers.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 #include "schema/schemas.h"
 
 namespace zrecon {

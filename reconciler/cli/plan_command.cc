@@ -7,7 +7,7 @@
 #include "reconciler/plan/plan_json.h"
 #include "reconciler/plan/plan_text.h"
 #include "reconciler/plan/planner.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 
 namespace zrecon {
 

@@ -14,7 +14,7 @@
 #include "reconciler/host/posix_host.h"
 #include "reconciler/restore/restore_executor.h"
 #include "reconciler/restore/restore_plan.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 #include "reconciler/storage/directory_catalog.h"
 #include "reconciler/storage/verify.h"
 #include "reconciler/util/strings.h"

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "reconciler/util/fd.h"
 #include "reconciler/util/strings.h"
 
 extern char** environ;
@@ -40,33 +41,6 @@ constexpr size_t kChunk = 1 << 20;
 constexpr std::chrono::seconds kKillGrace(2);
 
 std::string ErrnoText(int error) { return std::strerror(error); }
-
-// Owns one file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) Reset(other.Release());
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() { return std::exchange(fd_, -1); }
-  // close(2) is not retried on EINTR: Linux and illumos release the
-  // descriptor even then, and a retry could close one another thread opened.
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 // Moves *fd above the standard descriptors and marks it close-on-exec. When
 // zrecon itself runs with stdin/stdout/stderr closed, pipe() and open() hand

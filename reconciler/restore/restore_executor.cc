@@ -10,7 +10,9 @@
 #include <thread>
 
 #include "reconciler/restore/zone_payload.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/storage/directory_layout.h"
+#include "reconciler/util/fd.h"
+#include "reconciler/util/files.h"
 #include "reconciler/util/sha256.h"
 #include "reconciler/util/strings.h"
 
@@ -32,18 +34,23 @@ constexpr size_t kChunk = 1 << 20;
 // manifest's SHA-256 is of the stored bytes), zstd files are decompressed.
 class ExportFileSource : public ByteSource {
  public:
-  ExportFileSource(std::string path, const StoredFile& stored)
-      : path_(std::move(path)), stored_(stored), buffer_(kChunk) {}
+  ExportFileSource(std::string host_dir, const StoredFile& stored)
+      : host_dir_(std::move(host_dir)),
+        path_(host_dir_ + "/" + stored.file),
+        stored_(stored),
+        buffer_(kChunk) {}
   ~ExportFileSource() override {
-    if (fd_ >= 0) ::close(fd_);
     if (dctx_ != nullptr) ZSTD_freeDCtx(dctx_);
   }
 
+  // Opened as every reader of a destination opens a stored file: no
+  // symlink followed below the destination (directory_layout.h), and
+  // close-on-exec, so zfs receive, spawned while it is open, does not
+  // inherit it.
   Status Open() {
-    // O_CLOEXEC: zfs receive, spawned while the file is open, must not
-    // inherit it.
-    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) return Status::Error("cannot open " + path_ + ": " + std::strerror(errno));
+    uint64_t size = 0;
+    std::string what = OpenStoredFile(host_dir_, stored_.file, &fd_, &size);
+    if (!what.empty()) return Status::Error(path_ + ": " + what);
     if (stored_.compression == "zstd") {
       dctx_ = ZSTD_createDCtx();
       if (dctx_ == nullptr) return Status::Error("zstd: cannot create a decompression context");
@@ -104,7 +111,7 @@ class ExportFileSource : public ByteSource {
       return end_status_;
     }
     for (;;) {
-      ssize_t n = ::read(fd_, out, capacity);
+      ssize_t n = ::read(fd_.get(), out, capacity);
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Status::Error("cannot read " + path_ + ": " + std::strerror(errno));
       *got = static_cast<size_t>(n);
@@ -134,9 +141,10 @@ class ExportFileSource : public ByteSource {
     return Status::Ok();
   }
 
+  std::string host_dir_;
   std::string path_;
   StoredFile stored_;
-  int fd_ = -1;
+  Fd fd_;
   ZSTD_DCtx* dctx_ = nullptr;
   std::vector<char> buffer_;
   size_t pos_ = 0, len_ = 0;
@@ -309,7 +317,7 @@ class RestoreRun {
     for (int attempt = 0;; ++attempt) {
       r = CommandResult();
       if (step.kind == RestoreStepKind::kReceive) {
-        ExportFileSource source(host_dir_ + "/" + step.file, step.stored);
+        ExportFileSource source(host_dir_, step.stored);
         s = source.Open();
         if (!s.ok()) return s;
         s = host_.RunFromSource(step.argv, &source, &r);

@@ -22,12 +22,12 @@ namespace zrecon {
 //    in images/, and every name starting with ".tmp" (an unfinished write).
 //
 // Anything else that is wrong IS an error, a Status naming the file: zrecon
-// refuses to plan on a corrupt catalog. That is a manifest that cannot be
-// read or decoded, a zone manifest whose zone.uuid differs from its
+// refuses to plan on a corrupt catalog. That is the first problem of
+// ListHostLayout (a symlink anywhere below `path`, a <host> or images that is
+// not a directory, a manifest that is not a regular file), a manifest that
+// cannot be read or decoded, a zone manifest whose zone.uuid differs from its
 // directory name or whose host differs from `host`, an image manifest not
-// named <image.uuid>.json, a <host> or images path that is not a directory,
-// a symlink (host, images, zone directory or manifest) whose target is
-// outside `path`, and a `host` that is not a single path component.
+// named <image.uuid>.json, and a `host` that is not a single path component.
 // Directories are visited in name order, so results and the first error
 // reported do not depend on readdir order. Portable POSIX only.
 Status ReadDirectoryCatalog(const std::string& destination_name, const std::string& path,

@@ -3,7 +3,7 @@
 #include <functional>
 #include <utility>
 
-#include "reconciler/storage/directory_destination.h"
+#include "reconciler/catalog/catalog_edits.h"
 #include "reconciler/util/sha256.h"
 #include "reconciler/util/strings.h"
 

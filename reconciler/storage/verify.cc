@@ -15,7 +15,10 @@
 #include <utility>
 
 #include "reconciler/catalog/catalog_json.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/storage/directory_layout.h"
+#include "reconciler/util/fd.h"
+#include "reconciler/util/files.h"
+#include "reconciler/util/paths.h"
 #include "reconciler/util/sha256.h"
 #include "reconciler/util/strings.h"
 
@@ -23,52 +26,10 @@ namespace zrecon {
 
 namespace {
 
-constexpr char kImagesDir[] = "images";
-constexpr char kZoneManifest[] = "manifest.json";
-constexpr char kJsonSuffix[] = ".json";
-constexpr char kTempPrefix[] = ".tmp";
 constexpr size_t kReadBlock = 1 << 20;
 // The layout is at most four levels deep; the writer's cleanup stops at the
 // same depth.
 constexpr int kMaxWalkDepth = 16;
-
-
-std::string JoinPath(const std::string& dir, const std::string& relative) {
-  if (dir.empty()) return relative;
-  return relative.empty() ? dir : dir + "/" + relative;
-}
-
-std::string StripTrailingSlashes(std::string path) {
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path;
-}
-
-std::string DirPart(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-std::string BasePart(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-bool RealPath(const std::string& path, std::string* out, int* err) {
-  char* resolved = ::realpath(path.c_str(), nullptr);
-  if (resolved == nullptr) {
-    *err = errno;
-    return false;
-  }
-  *out = resolved;
-  std::free(resolved);
-  return true;
-}
-
-bool IsInside(const std::string& target, const std::string& root) {
-  if (root == "/") return true;
-  return target == root || StartsWith(target, root + "/");
-}
 
 bool IsDirectory(const std::string& path) {
   struct stat st;
@@ -90,58 +51,25 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-// Where `relative` (below `host_dir`) really is. "" when it is a regular
-// file inside `root`, else what is wrong with it; *resolved is its real path.
-std::string ResolveRegular(const std::string& host_dir, const std::string& root,
-                           const std::string& relative, std::string* resolved, uint64_t* size) {
-  if (!IsSafeRelativePath(relative)) return "not a relative path of ordinary components";
-  int err = 0;
-  if (!RealPath(JoinPath(host_dir, relative), resolved, &err)) {
-    return err == ENOENT ? "missing" : std::string("cannot resolve: ") + std::strerror(err);
-  }
-  if (!IsInside(*resolved, root)) {
-    return "is a symlink to " + Printable(*resolved) + ", outside the destination " +
-           Printable(root);
-  }
-  struct stat st;
-  if (::stat(resolved->c_str(), &st) != 0) {
-    return std::string("cannot stat: ") + std::strerror(errno);
-  }
-  if (!S_ISREG(st.st_mode)) return "not a regular file";
-  *size = static_cast<uint64_t>(st.st_size);
-  return "";
-}
-
 // Reads a file in blocks, never whole: streams are as large as datasets.
 // Stops early, returning "interrupted", once `interrupt` (optional) is
 // raised.
-std::string HashFile(const std::string& path, const Interrupt* interrupt, std::string* hex,
-                     uint64_t* bytes) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return std::string("cannot open: ") + std::strerror(errno);
+std::string HashFile(const Fd& fd, const Interrupt* interrupt, std::string* hex, uint64_t* bytes) {
   std::unique_ptr<char[]> block(new char[kReadBlock]);
   Sha256 sha;
   *bytes = 0;
   for (;;) {
-    if (interrupt != nullptr && interrupt->raised()) {
-      ::close(fd);
-      return "interrupted";
-    }
-    ssize_t n = ::read(fd, block.get(), kReadBlock);
+    if (interrupt != nullptr && interrupt->raised()) return "interrupted";
+    ssize_t n = ::read(fd.get(), block.get(), kReadBlock);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
-      ::close(fd);
       return "cannot read at byte " + std::to_string(*bytes) + ": " + std::strerror(err);
     }
     if (n == 0) break;
     sha.Update(block.get(), static_cast<size_t>(n));
     *bytes += static_cast<uint64_t>(n);
   }
-  ::close(fd);
   *hex = sha.HexDigest();
   return "";
 }
@@ -150,8 +78,8 @@ std::string HashFile(const std::string& path, const Interrupt* interrupt, std::s
 // once however many records name it.
 class FileChecker {
  public:
-  FileChecker(std::string host_dir, std::string root, const Interrupt* interrupt = nullptr)
-      : host_dir_(std::move(host_dir)), root_(std::move(root)), interrupt_(interrupt) {}
+  explicit FileChecker(std::string host_dir, const Interrupt* interrupt = nullptr)
+      : host_dir_(std::move(host_dir)), interrupt_(interrupt) {}
 
   // "" when `stored` verifies (with `read` false: is there, of its size),
   // else what is wrong.
@@ -177,7 +105,6 @@ class FileChecker {
  private:
   struct Observed {
     std::string error;
-    std::string resolved;
     uint64_t size = 0;
     bool hashed = false;
     std::string sha256;
@@ -186,7 +113,7 @@ class FileChecker {
   Observed& Observe(const std::string& file) {
     auto [it, inserted] = cache_.emplace(file, Observed());
     Observed& o = it->second;
-    if (inserted) o.error = ResolveRegular(host_dir_, root_, file, &o.resolved, &o.size);
+    if (inserted) o.error = OpenStoredFile(host_dir_, file, nullptr, &o.size);
     return o;
   }
 
@@ -195,11 +122,14 @@ class FileChecker {
     if (o.hashed) return o;
     o.hashed = true;
     uint64_t bytes = 0;
-    o.error = HashFile(o.resolved, interrupt_, &o.sha256, &bytes);
+    uint64_t size = 0;
+    Fd fd;
+    o.error = OpenStoredFile(host_dir_, file, &fd, &size);
+    if (o.error.empty()) o.error = HashFile(fd, interrupt_, &o.sha256, &bytes);
     ++files_read_;
     bytes_read_ += bytes;
     // A file that grows or shrinks under the reader is being written.
-    if (o.error.empty() && bytes != o.size) {
+    if (o.error.empty() && (bytes != o.size || size != o.size)) {
       o.error = "changed while being read: " + std::to_string(o.size) + " bytes, then " +
                 std::to_string(bytes);
     }
@@ -207,23 +137,11 @@ class FileChecker {
   }
 
   std::string host_dir_;
-  std::string root_;
   const Interrupt* interrupt_;
   std::map<std::string, Observed> cache_;
   uint64_t files_read_ = 0;
   uint64_t bytes_read_ = 0;
 };
-
-// A manifest's text, with the symlink and file-type rules of stream files.
-std::string ReadManifest(const std::string& host_dir, const std::string& root,
-                         const std::string& relative, std::string* text) {
-  std::string resolved;
-  uint64_t size = 0;
-  std::string what = ResolveRegular(host_dir, root, relative, &resolved, &size);
-  if (!what.empty()) return what;
-  Status st = ReadFile(resolved, text);
-  return st.ok() ? "" : st.message();
-}
 
 void AddProblem(std::vector<VerifyProblem>* problems, const std::string& file,
                 const std::string& what) {
@@ -240,7 +158,6 @@ struct LoadedZone {
 
 struct LoadedHost {
   HostDirectory where;
-  std::string root;  // real path of the destination
   std::map<std::string, LoadedZone> zones;
   std::map<std::string, ImageReport> images;
   std::vector<VerifyProblem> problems;
@@ -250,9 +167,9 @@ struct LoadedHost {
 void LoadZone(const LoadedHost& host, const std::string& name, LoadedZone* out) {
   ZoneReport& r = out->report;
   r.uuid = name;
-  r.manifest = name + "/" + kZoneManifest;
+  r.manifest = name + "/" + kZoneManifestName;
   std::string text;
-  std::string what = ReadManifest(host.where.dir, host.root, r.manifest, &text);
+  std::string what = ReadStoredFile(host.where.dir, r.manifest, &text);
   if (what.empty()) {
     Status st = DecodeZoneManifest(text, &out->manifest);
     if (!st.ok()) what = "invalid manifest: " + st.message();
@@ -281,7 +198,7 @@ void LoadImage(const LoadedHost& host, const std::string& json_name, ImageReport
   r->uuid = json_name.substr(0, json_name.size() - std::strlen(kJsonSuffix));
   r->manifest = std::string(kImagesDir) + "/" + json_name;
   std::string text;
-  std::string what = ReadManifest(host.where.dir, host.root, r->manifest, &text);
+  std::string what = ReadStoredFile(host.where.dir, r->manifest, &text);
   if (what.empty()) {
     Status st = DecodeImageManifest(text, &r->image);
     if (!st.ok()) what = "invalid manifest: " + st.message();
@@ -296,56 +213,20 @@ void LoadImage(const LoadedHost& host, const std::string& json_name, ImageReport
   r->manifest_ok = true;
 }
 
-void LoadImages(LoadedHost* host) {
-  std::string dir = JoinPath(host->where.dir, kImagesDir);
-  if (!Exists(dir)) return;
-  if (!IsDirectory(dir)) {
-    AddProblem(&host->problems, kImagesDir, "not a directory");
-    return;
-  }
-  std::vector<std::string> names;
-  Status st = ListDirectory(dir, &names);
-  if (!st.ok()) {
-    AddProblem(&host->problems, kImagesDir, st.message());
-    return;
-  }
-  for (const std::string& name : names) {
-    if (!EndsWith(name, kJsonSuffix) || StartsWith(name, kTempPrefix)) continue;
-    ImageReport r;
-    LoadImage(*host, name, &r);
-    host->images.emplace(r.uuid, std::move(r));
-  }
-}
-
-// A zone directory is one holding manifest.json: the export writes streams
-// first and the manifest last, so without it nothing there is committed.
+// The layout's problems are the host's: a symlinked zone directory or
+// manifest is not a zone of this destination.
 void LoadHost(const HostDirectory& where, LoadedHost* out) {
   out->where = where;
-  int err = 0;
-  std::string host_real;
-  if (!RealPath(where.path, &out->root, &err) || !RealPath(where.dir, &host_real, &err)) {
-    AddProblem(&out->problems, "", std::string("cannot resolve: ") + std::strerror(err));
-    return;
+  HostLayout layout;
+  ListHostLayout(where.path, where.host, &layout);
+  for (const LayoutProblem& p : layout.problems) AddProblem(&out->problems, p.file, p.what);
+  out->readable = layout.present && (layout.problems.empty() || !layout.problems[0].file.empty());
+  for (const std::string& name : layout.image_manifests) {
+    ImageReport r;
+    LoadImage(*out, name, &r);
+    out->images.emplace(r.uuid, std::move(r));
   }
-  if (!IsInside(host_real, out->root)) {
-    AddProblem(&out->problems, "",
-               "is a symlink to " + Printable(host_real) + ", outside the destination");
-    return;
-  }
-  std::vector<std::string> names;
-  Status st = ListDirectory(where.dir, &names);
-  if (!st.ok()) {
-    AddProblem(&out->problems, "", st.message());
-    return;
-  }
-  out->readable = true;
-  LoadImages(out);
-  for (const std::string& name : names) {
-    if (name == kImagesDir || StartsWith(name, kTempPrefix)) continue;
-    std::string dir = JoinPath(where.dir, name);
-    if (!IsDirectory(dir) || !Exists(JoinPath(dir, kZoneManifest))) continue;
-    LoadZone(*out, name, &out->zones[name]);
-  }
+  for (const std::string& name : layout.zones) LoadZone(*out, name, &out->zones[name]);
 }
 
 // ---------------------------------------------------------------------------
@@ -449,7 +330,7 @@ struct Known {
 void AddKnown(Known* known, const std::string& file) {
   known->files.insert(file);
   for (std::string dir = file; dir.find('/') != std::string::npos;) {
-    dir = DirPart(dir);
+    dir = RelativeParent(dir);
     known->dirs.insert(dir);
   }
 }
@@ -540,7 +421,7 @@ bool IsHostDirectory(const std::string& dir, const std::vector<std::string>& nam
   for (const std::string& name : names) {
     if (name == kImagesDir) return true;
     std::string sub = JoinPath(dir, name);
-    if (IsDirectory(sub) && Exists(JoinPath(sub, kZoneManifest))) return true;
+    if (IsDirectory(sub) && Exists(JoinPath(sub, kZoneManifestName))) return true;
   }
   return false;
 }
@@ -549,16 +430,15 @@ bool IsHostDirectory(const std::string& dir, const std::vector<std::string>& nam
 // the name as given has no last component ("." or "dest/..").
 Status SplitHostDirectory(const std::string& dir, HostDirectory* out) {
   std::string given = StripTrailingSlashes(dir);
-  std::string host = BasePart(given);
-  std::string path = DirPart(given);
+  std::string host = BaseName(given);
+  std::string path = DirName(given);
   if (host == "." || host == ".." || host.empty() || host == "/") {
-    int err = 0;
     std::string real;
-    if (!RealPath(given, &real, &err)) {
+    if (int err = RealPath(given, &real)) {
       return Status::Error("cannot resolve " + dir + ": " + std::strerror(err));
     }
-    host = BasePart(real);
-    path = DirPart(real);
+    host = BaseName(real);
+    path = DirName(real);
   }
   if (host.empty() || host == "/") {
     return Status::Error(dir + ": cannot tell which host this directory belongs to");
@@ -627,7 +507,7 @@ void VerifyHost(const LoadedHost& host, const std::vector<std::string>& wanted,
     if (Selected(zone.report, wanted)) zones.push_back(&zone);
   }
   if (!wanted.empty() && zones.empty()) return;
-  FileChecker files(host.where.dir, host.root);
+  FileChecker files(host.where.dir);
   std::set<std::string> needed = ImagesNeeded(zones);
   for (const auto& [uuid, image] : host.images) {
     if (!wanted.empty() && needed.count(uuid) == 0) continue;
@@ -722,13 +602,7 @@ Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFi
                          bool read_contents) {
   Status status = CheckDirectory(host_dir);
   if (!status.ok()) return status;
-  std::string root;
-  int err = 0;
-  if (!RealPath(DirPart(StripTrailingSlashes(host_dir)), &root, &err)) {
-    return Status::Error("cannot resolve the destination of " + host_dir + ": " +
-                         std::strerror(err));
-  }
-  FileChecker checker(host_dir, root, interrupt);
+  FileChecker checker(host_dir, interrupt);
   for (const StoredFile& f : files) {
     std::string what = checker.Check(f, read_contents);
     if (interrupt != nullptr && interrupt->raised()) return Status::Error(interrupt->Describe());

@@ -166,8 +166,7 @@ class HostileTest(unittest.TestCase):
         shutil.copy(self.manifest_path(), os.path.join(self.elsewhere, "zone"))
         shutil.rmtree(zone_dir)
         os.symlink(os.path.join(self.elsewhere, "zone"), zone_dir)
-        self.assertRefused("refusing symlink " + zone_dir,
-                           ZONE + "/manifest.json: is a symlink to ")
+        self.assertRefused(zone_dir + ": is a symlink to ", ZONE + ": is a symlink to ")
         self.assertEqual(os.listdir(os.path.join(self.elsewhere, "zone")), ["manifest.json"],
                          "nothing was written into the zone directory elsewhere")
         shutil.rmtree(os.path.join(self.elsewhere, "zone"))

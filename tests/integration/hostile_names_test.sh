@@ -301,14 +301,14 @@ evil_copy zone-symlink
 mv "$EVIL_HOST/$A" "$ELSEWHERE/zone"
 ln -s "$ELSEWHERE/zone" "$EVIL_HOST/$A"
 expect_refused "a zone directory symlinked out" "$T1D" "$EVIL_HOST/$A" \
-  "$A/manifest.json: is a symlink to $ELSEWHERE/zone/manifest.json, outside the destination"
+  "$A: is a symlink to $ELSEWHERE/zone: zrecon follows no symlink inside a destination"
 rm -rf "${ELSEWHERE:?}/zone"
 
 evil_copy images-symlink
 mv "$EVIL_HOST/images" "$ELSEWHERE/images"
 ln -s "$ELSEWHERE/images" "$EVIL_HOST/images"
 expect_refused "the images directory symlinked out" "$T1D" "$EVIL_HOST/images" \
-  "images/$IMG.json: is a symlink to $ELSEWHERE/images/$IMG.json, outside the destination"
+  "images: is a symlink to $ELSEWHERE/images: zrecon follows no symlink inside a destination"
 rm -rf "${ELSEWHERE:?}/images"
 
 # Directories below a zone's are not read by plan: the refusal comes when
@@ -373,11 +373,11 @@ must write_generation 9
 BEFORE=$(host_state)
 run "$ZRECON" apply -f "$P5" --now "$T8D"
 expect_rc 1
-expect_contains "$ERR" "refusing symlink $WORK/usb-link/$(hostname)" \
+expect_contains "$ERR" "$WORK/usb-link/$(hostname): is a symlink to $TARGET/real-host-dir" \
   "a host directory that is a symlink: apply refuses, naming it"
 run "$ZRECON" plan -f "$P5" --now "$T8D"
 expect_rc 1
-expect_contains "$ERR" "zrecon follows no symlink inside the destination" \
+expect_contains "$ERR" "zrecon follows no symlink inside a destination" \
   "a host directory that is a symlink: plan refuses too"
 expect_eq "$(host_state)" "$BEFORE" "a host directory that is a symlink: nothing changed"
 

@@ -1,4 +1,5 @@
 #include "reconciler/catalog/catalog_json.h"
+#include "reconciler/catalog/catalog_edits.h"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 
 namespace zrecon {
 namespace {

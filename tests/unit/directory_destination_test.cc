@@ -20,10 +20,11 @@
 #include <thread>
 #include <vector>
 
+#include "reconciler/catalog/catalog_edits.h"
 #include "reconciler/catalog/catalog_json.h"
 #include "reconciler/host/posix_host.h"
-#include "reconciler/storage/atomic_file.h"
 #include "reconciler/storage/directory_catalog.h"
+#include "reconciler/util/files.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/stream_helpers.h"
 #include "tests/unit/temp_dir.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 #include "tests/unit/temp_dir.h"
 
 namespace zrecon {

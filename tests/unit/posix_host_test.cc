@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "reconciler/host/host.h"
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/fake_host.h"
 #include "tests/unit/temp_dir.h"

@@ -1,4 +1,4 @@
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "reconciler/storage/atomic_file.h"
+#include "reconciler/util/files.h"
 
 #include <algorithm>
 
@@ -12,87 +12,23 @@
 #include <cstring>
 #include <utility>
 
+#include "reconciler/util/fd.h"
+#include "reconciler/util/paths.h"
+
 namespace zrecon {
 
 namespace {
-
-Status SystemError(const std::string& what, const std::string& path, int err) {
-  return Status::Error(what + " " + path + ": " + std::strerror(err));
-}
-
-std::string DirName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-std::string BaseName(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// Closes fd on every path out; close() is not retried on EINTR because POSIX
-// leaves the descriptor state unspecified then (illumos and Linux free it).
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-  int get() const { return fd_; }
-  // Closes now and reports the error: NFS and some FUSE filesystems report
-  // delayed write errors only at close.
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
-
-int OpenRetrying(const char* path, int flags, mode_t mode = 0) {
-  int fd;
-  do {
-    fd = ::open(path, flags, mode);
-  } while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-int FsyncRetrying(int fd) {
-  int rc;
-  do {
-    rc = ::fsync(fd);
-  } while (rc != 0 && errno == EINTR);
-  return rc == 0 ? 0 : errno;
-}
-
-// Returns 0 or the errno of the failed write.
-int WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
 
 Status WriteAndSync(const std::string& tmp, std::string_view content) {
   // O_EXCL after unlinking a leftover of a crashed run with the same pid:
   // never write through a symlink or a file someone else holds open.
   ::unlink(tmp.c_str());
-  FileDescriptor fd(OpenRetrying(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return SystemError("cannot create", tmp, errno);
-  if (int err = WriteAll(fd.get(), content)) return SystemError("cannot write", tmp, err);
-  if (int err = FsyncRetrying(fd.get())) return SystemError("cannot fsync", tmp, err);
+  Fd fd(OpenPath(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644));
+  if (!fd.valid()) return SystemError("cannot create", tmp, errno);
+  if (int err = WriteFully(fd.get(), content.data(), content.size())) {
+    return SystemError("cannot write", tmp, err);
+  }
+  if (int err = FsyncFd(fd.get())) return SystemError("cannot fsync", tmp, err);
   if (int err = fd.Close()) return SystemError("cannot close", tmp, err);
   return Status::Ok();
 }
@@ -124,8 +60,8 @@ Status WriteFileAtomically(const std::string& path, std::string_view content) {
 Status ReadFile(const std::string& path, std::string* out) {
   // O_NONBLOCK: a FIFO in place of a manifest must not hang the open; it is
   // then refused as not a regular file. Regular files ignore the flag.
-  FileDescriptor fd(OpenRetrying(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  if (fd.get() < 0) return SystemError("cannot open", path, errno);
+  Fd fd(OpenPath(path, O_RDONLY | O_NONBLOCK));
+  if (!fd.valid()) return SystemError("cannot open", path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return SystemError("cannot stat", path, errno);
   if (!S_ISREG(st.st_mode)) return Status::Error("cannot read " + path + ": not a regular file");
@@ -146,9 +82,9 @@ Status ReadFile(const std::string& path, std::string* out) {
 }
 
 Status FsyncDirectory(const std::string& dir) {
-  FileDescriptor fd(OpenRetrying(dir.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return SystemError("cannot open directory", dir, errno);
-  int err = FsyncRetrying(fd.get());
+  Fd fd(OpenPath(dir, O_RDONLY));
+  if (!fd.valid()) return SystemError("cannot open directory", dir, errno);
+  int err = FsyncFd(fd.get());
   // Some filesystems (certain FUSE and network ones) cannot fsync a
   // directory and say EINVAL; there is no stronger guarantee to be had on
   // them, and refusing would make such destinations unusable.
@@ -178,15 +114,13 @@ Status MakeDirectories(const std::string& path, mode_t mode) {
 }
 
 Status ListDirectory(const std::string& dir, std::vector<std::string>* names) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return SystemError("cannot list", dir, errno);
-  Status st = ListDirectoryAt(fd, dir, names);
-  ::close(fd);
-  return st;
+  Fd fd(OpenPath(dir, O_RDONLY | O_DIRECTORY));
+  if (!fd.valid()) return SystemError("cannot list", dir, errno);
+  return ListDirectoryAt(fd.get(), dir, names);
 }
 
 Status ListDirectoryAt(int dir_fd, const std::string& path, std::vector<std::string>* names) {
-  int fd = ::dup(dir_fd);
+  int fd = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
   DIR* d = fd < 0 ? nullptr : ::fdopendir(fd);
   if (d == nullptr) {
     int err = errno;

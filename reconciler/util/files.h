@@ -1,5 +1,5 @@
-#ifndef ZRECON_STORAGE_ATOMIC_FILE_H_
-#define ZRECON_STORAGE_ATOMIC_FILE_H_
+#ifndef ZRECON_UTIL_FILES_H_
+#define ZRECON_UTIL_FILES_H_
 
 #include <sys/types.h>
 
@@ -42,4 +42,4 @@ Status ListDirectoryAt(int dir_fd, const std::string& path, std::vector<std::str
 
 }  // namespace zrecon
 
-#endif  // ZRECON_STORAGE_ATOMIC_FILE_H_
+#endif  // ZRECON_UTIL_FILES_H_
