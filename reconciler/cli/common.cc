@@ -17,8 +17,8 @@
 #include "reconciler/host/timeout_host.h"
 #include "reconciler/inventory/parsers.h"
 #include "reconciler/policy/policy_loader.h"
-#include "reconciler/util/files.h"
 #include "reconciler/storage/directory_catalog.h"
+#include "reconciler/util/files.h"
 
 namespace zrecon {
 
@@ -111,8 +111,7 @@ Status ReadInventoryDir(const std::string& dir, Inventory* inventory) {
   return Status::Ok();
 }
 
-Status ObserveLiveHost(Host& host, const HostFlags& flags, Inventory* inventory,
-                       ZfsDialect* dialect) {
+ObserveOptions ObserveOptionsOf(const HostFlags& flags) {
   ObserveOptions options;
   options.zfs = flags.zfs;
   options.vmadm = flags.vmadm;
@@ -123,7 +122,12 @@ Status ObserveLiveHost(Host& host, const HostFlags& flags, Inventory* inventory,
   } else {
     options.dialect = DialectChoice::kAuto;
   }
-  return Observe(host, options, inventory, dialect);
+  return options;
+}
+
+Status ObserveLiveHost(Host& host, const HostFlags& flags, Inventory* inventory,
+                       ZfsDialect* dialect) {
+  return Observe(host, ObserveOptionsOf(flags), inventory, dialect);
 }
 
 Status ReadCatalogs(const Policy& policy, const std::string& host_name,

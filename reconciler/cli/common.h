@@ -8,6 +8,7 @@
 #include "reconciler/apply/lock.h"
 #include "reconciler/catalog/catalog.h"
 #include "reconciler/host/host.h"
+#include "reconciler/host/observe.h"
 #include "reconciler/host/zfs_dialect.h"
 #include "reconciler/inventory/inventory.h"
 #include "reconciler/policy/diagnostics.h"
@@ -63,6 +64,9 @@ Status LoadPolicyOrExplain(const std::string& path, Policy* policy);
 Status ReadInventoryDir(const std::string& dir, Inventory* inventory);
 
 // Observes the live host through `host`.
+// The observe options the host flags ask for.
+ObserveOptions ObserveOptionsOf(const HostFlags& flags);
+
 Status ObserveLiveHost(Host& host, const HostFlags& flags, Inventory* inventory,
                        ZfsDialect* dialect);
 
