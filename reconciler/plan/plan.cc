@@ -1,5 +1,9 @@
 #include "reconciler/plan/plan.h"
 
+#include <utility>
+
+#include "reconciler/inventory/inventory.h"
+
 namespace zrecon {
 
 namespace {
@@ -67,6 +71,15 @@ std::string PlanSummary::ToString() const {
     out += ", " + Count(tip_changes, "chain tip protection change", "chain tip protection changes");
   }
   return out + ".";
+}
+
+Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason) {
+  Action a;
+  a.kind = kind;
+  a.zone = zone.uuid;
+  a.alias = zone.alias;
+  a.reason = std::move(reason);
+  return a;
 }
 
 PlanSummary Plan::Summary() const {

@@ -12,6 +12,8 @@
 
 namespace zrecon {
 
+struct Zone;  // inventory/inventory.h
+
 // A plan is data: an ordered list of actions, each with the exact argv it
 // will run and a reason for humans. It is printed by plan_text, serialized by
 // plan_json (schema/plan.schema.json), and executed by apply. Nothing ever
@@ -80,6 +82,9 @@ struct Action {
   // remove_export: the chain being removed.
   std::string chain_id;
 };
+
+// An action of `kind` for `zone` (its uuid and alias), with `reason`.
+Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason);
 
 struct PlanSummary {
   int snapshots = 0;       // snapshot names to create

@@ -13,15 +13,6 @@ std::string FullName(const Dataset& ds, const std::string& snapshot) {
   return ds.name + "@" + snapshot;
 }
 
-Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason) {
-  Action a;
-  a.kind = kind;
-  a.zone = zone.uuid;
-  a.alias = zone.alias;
-  a.reason = std::move(reason);
-  return a;
-}
-
 }  // namespace
 
 void AppendUnprotectActions(const Zone& zone, const std::vector<const Dataset*>& datasets,
