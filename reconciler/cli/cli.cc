@@ -80,115 +80,137 @@ bool ParseCatalogPairs(const std::vector<std::string>& pairs,
   return true;
 }
 
-int Dispatch(int argc, char** argv) {
-  CLI::App app{"zrecon: declarative snapshots, exports and recovery for SmartOS zones"};
-  app.name("zrecon");
-  app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("zrecon ") + ZRECON_VERSION);
-
+// Every subcommand's flags, and its CLI11 node once added.
+struct Subcommands {
   ValidateFlags validate;
-  CLI::App* validate_cmd =
-      app.add_subcommand("validate", "Check policy files; report every problem as FILE:LINE:COL");
-  validate_cmd->add_option("files,-f,--file", validate.files, "policy files (also as arguments)")
-      ->default_str(kDefaultPolicyPath);
-  validate_cmd->add_option("--format", validate.format, "text or json")
-      ->check(CLI::IsMember({"text", "json"}));
-
+  CLI::App* validate_cmd = nullptr;
   PlanFlags plan;
   std::vector<std::string> plan_catalogs;
-  CLI::App* plan_cmd = app.add_subcommand(
-      "plan", "Compare the policy with the host and print the snapshots, sends and prunes due");
-  AddPlanningFlags(plan_cmd, &plan.planning, &plan_catalogs, true);
-  plan_cmd->add_flag("--json", plan.json, "print the plan as JSON (schema: zrecon schema plan)");
-  plan_cmd->add_option("--out", plan.out, "save the plan as JSON for `zrecon apply FILE`");
-  plan_cmd->add_flag("--detailed-exitcode", plan.detailed_exitcode,
-                     "exit 0 when there are no changes, 2 when there are, 1 on error");
-  plan_cmd->add_flag("-v,--verbose", plan.verbose,
-                     "also list unmatched zones and snapshots kept by protection");
-
+  CLI::App* plan_cmd = nullptr;
   ApplyFlags apply;
   std::vector<std::string> apply_catalogs;
-  CLI::App* apply_cmd = app.add_subcommand(
-      "apply", "Plan and execute (or execute a saved plan): snapshots, exports, prunes");
-  AddPlanningFlags(apply_cmd, &apply.planning, &apply_catalogs, false);
-  apply_cmd->add_option("planfile", apply.plan_file,
-                        "a plan saved by `zrecon plan --out`; refused if the host changed since");
-  apply_cmd->add_flag("--dry-run", apply.dry_run,
-                      "run nothing: print every command apply would run, write nothing");
-  apply_cmd->add_flag("--allow-destroy", apply.allow_destroy,
-                      "allow a plan that destroys more snapshots than limits.max_destroy");
-  apply_cmd->add_flag("--json", apply.json, "progress as JSON lines");
-  apply_cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
-  AddStallFlag(apply_cmd, &apply.planning.host_flags);
-  AddLockFlag(apply_cmd, &apply.lock, argc, argv);
-
+  CLI::App* apply_cmd = nullptr;
   RestoreFlags restore;
-  CLI::App* restore_cmd = app.add_subcommand(
+  CLI::App* restore_cmd = nullptr;
+  UnprotectFlags unprotect;
+  CLI::App* unprotect_cmd = nullptr;
+  InventoryFlags inventory;
+  CLI::App* inventory_cmd = nullptr;
+  std::string schema_name = "policy";
+  CLI::App* schema_cmd = nullptr;
+  VerifyFlags verify;
+  CLI::App* verify_cmd = nullptr;
+};
+
+void AddValidate(CLI::App* app, Subcommands* c) {
+  c->validate_cmd =
+      app->add_subcommand("validate", "Check policy files; report every problem as FILE:LINE:COL");
+  c->validate_cmd
+      ->add_option("files,-f,--file", c->validate.files, "policy files (also as arguments)")
+      ->default_str(kDefaultPolicyPath);
+  c->validate_cmd->add_option("--format", c->validate.format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+}
+
+void AddPlan(CLI::App* app, Subcommands* c) {
+  CLI::App* cmd = c->plan_cmd = app->add_subcommand(
+      "plan", "Compare the policy with the host and print the snapshots, sends and prunes due");
+  PlanFlags& plan = c->plan;
+  AddPlanningFlags(cmd, &plan.planning, &c->plan_catalogs, true);
+  cmd->add_flag("--json", plan.json, "print the plan as JSON (schema: zrecon schema plan)");
+  cmd->add_option("--out", plan.out, "save the plan as JSON for `zrecon apply FILE`");
+  cmd->add_flag("--detailed-exitcode", plan.detailed_exitcode,
+                "exit 0 when there are no changes, 2 when there are, 1 on error");
+  cmd->add_flag("-v,--verbose", plan.verbose,
+                "also list unmatched zones and snapshots kept by protection");
+}
+
+void AddApply(CLI::App* app, Subcommands* c, int argc, char** argv) {
+  CLI::App* cmd = c->apply_cmd = app->add_subcommand(
+      "apply", "Plan and execute (or execute a saved plan): snapshots, exports, prunes");
+  ApplyFlags& apply = c->apply;
+  AddPlanningFlags(cmd, &apply.planning, &c->apply_catalogs, false);
+  cmd->add_option("planfile", apply.plan_file,
+                  "a plan saved by `zrecon plan --out`; refused if the host changed since");
+  cmd->add_flag("--dry-run", apply.dry_run,
+                "run nothing: print every command apply would run, write nothing");
+  cmd->add_flag("--allow-destroy", apply.allow_destroy,
+                "allow a plan that destroys more snapshots than limits.max_destroy");
+  cmd->add_flag("--json", apply.json, "progress as JSON lines");
+  cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
+  AddStallFlag(cmd, &apply.planning.host_flags);
+  AddLockFlag(cmd, &apply.lock, argc, argv);
+}
+
+void AddRestore(CLI::App* app, Subcommands* c, int argc, char** argv) {
+  CLI::App* cmd = c->restore_cmd = app->add_subcommand(
       "restore", "Recover a zone from export files (each verified as it is received)");
-  restore_cmd
-      ->add_option("--from", restore.from, "the destination path (or a host directory in it)")
+  RestoreFlags& restore = c->restore;
+  cmd->add_option("--from", restore.from, "the destination path (or a host directory in it)")
       ->required();
-  restore_cmd->add_option("--zone", restore.zone, "zone uuid or alias")->required();
-  restore_cmd->add_option("--host", restore.host, "whose exports, when --from holds several hosts");
-  restore_cmd->add_option("--at", restore.at, "exported snapshot to restore to (default: newest)");
-  restore_cmd->add_option("--pool", restore.pool,
-                          "pool to restore into (default: the one it was exported from)");
-  restore_cmd->add_flag("--dry-run", restore.dry_run, "plan and verify only; change nothing");
-  restore_cmd->add_flag("--start", restore.start, "start the zone when restored");
-  restore_cmd->add_flag("--verify-first", restore.verify_first,
-                        "read and check every file before anything is written to the pool "
-                        "(two passes; by default each file is checked as it is received)");
-  restore_cmd->add_flag("--no-space-check", restore.no_space_check,
-                        "do not refuse when the streams and fresh volumes may not fit the pool");
+  cmd->add_option("--zone", restore.zone, "zone uuid or alias")->required();
+  cmd->add_option("--host", restore.host, "whose exports, when --from holds several hosts");
+  cmd->add_option("--at", restore.at, "exported snapshot to restore to (default: newest)");
+  cmd->add_option("--pool", restore.pool,
+                  "pool to restore into (default: the one it was exported from)");
+  cmd->add_flag("--dry-run", restore.dry_run, "plan and verify only; change nothing");
+  cmd->add_flag("--start", restore.start, "start the zone when restored");
+  cmd->add_flag("--verify-first", restore.verify_first,
+                "read and check every file before anything is written to the pool "
+                "(two passes; by default each file is checked as it is received)");
+  cmd->add_flag("--no-space-check", restore.no_space_check,
+                "do not refuse when the streams and fresh volumes may not fit the pool");
   // The sandbox's hosts keep theirs elsewhere (tools/sandbox-env.sh).
   if (const char* db = std::getenv("ZRECON_IMGADM_DB")) restore.imgadm_db = db;
-  restore_cmd
-      ->add_option("--imgadm-db", restore.imgadm_db,
-                   "imgadm's database directory, where a restored image is registered "
-                   "(default: $ZRECON_IMGADM_DB or /var/imgadm)")
+  cmd->add_option("--imgadm-db", restore.imgadm_db,
+                  "imgadm's database directory, where a restored image is registered "
+                  "(default: $ZRECON_IMGADM_DB or /var/imgadm)")
       ->capture_default_str();
-  restore_cmd->add_flag("--force", restore.force,
-                        "replace the zone if it exists (the plan says exactly what goes)");
-  AddHostFlags(restore_cmd, &restore.host_flags);
-  AddStallFlag(restore_cmd, &restore.host_flags);
-  AddLockFlag(restore_cmd, &restore.lock, argc, argv);
+  cmd->add_flag("--force", restore.force,
+                "replace the zone if it exists (the plan says exactly what goes)");
+  AddHostFlags(cmd, &restore.host_flags);
+  AddStallFlag(cmd, &restore.host_flags);
+  AddLockFlag(cmd, &restore.lock, argc, argv);
+}
 
-  UnprotectFlags unprotect;
-  CLI::App* unprotect_cmd = app.add_subcommand(
+void AddUnprotect(CLI::App* app, Subcommands* c, int argc, char** argv) {
+  CLI::App* cmd = c->unprotect_cmd = app->add_subcommand(
       "unprotect",
       "Release zrecon's holds (and marks) on a zone's snapshots, so that vmadm delete, "
       "reprovision and rollback-snapshot work");
-  unprotect_cmd->add_option("zones", unprotect.zones, "zone uuids or aliases")->required();
-  unprotect_cmd->add_option("-f,--file", unprotect.policy, "policy file (its naming template)")
+  UnprotectFlags& unprotect = c->unprotect;
+  cmd->add_option("zones", unprotect.zones, "zone uuids or aliases")->required();
+  cmd->add_option("-f,--file", unprotect.policy, "policy file (its naming template)")
       ->capture_default_str();
-  unprotect_cmd->add_flag("--dry-run", unprotect.dry_run, "print what would be released");
-  AddHostFlags(unprotect_cmd, &unprotect.host_flags);
-  AddLockFlag(unprotect_cmd, &unprotect.lock, argc, argv);
+  cmd->add_flag("--dry-run", unprotect.dry_run, "print what would be released");
+  AddHostFlags(cmd, &unprotect.host_flags);
+  AddLockFlag(cmd, &unprotect.lock, argc, argv);
+}
 
-  InventoryFlags inventory;
-  CLI::App* inventory_cmd =
-      app.add_subcommand("inventory", "Read the host's zfs and vmadm listings");
-  inventory_cmd->add_option("--save", inventory.save_dir,
-                            "write DIR/zfs-list.txt (illumos format) and DIR/vmadm-lookup.json");
-  AddHostFlags(inventory_cmd, &inventory.host_flags);
+void AddReaders(CLI::App* app, Subcommands* c) {
+  c->inventory_cmd = app->add_subcommand("inventory", "Read the host's zfs and vmadm listings");
+  c->inventory_cmd->add_option("--save", c->inventory.save_dir,
+                               "write DIR/zfs-list.txt (illumos format) and DIR/vmadm-lookup.json");
+  AddHostFlags(c->inventory_cmd, &c->inventory.host_flags);
 
-  std::string schema_name = "policy";
-  CLI::App* schema_cmd = app.add_subcommand("schema", "Print a JSON Schema");
-  schema_cmd->add_option("name", schema_name, "policy (default), plan or manifest")
+  c->schema_cmd = app->add_subcommand("schema", "Print a JSON Schema");
+  c->schema_cmd->add_option("name", c->schema_name, "policy (default), plan or manifest")
       ->check(CLI::IsMember({"policy", "plan", "manifest"}));
 
-  VerifyFlags verify;
-  CLI::App* verify_cmd = app.add_subcommand(
+  CLI::App* cmd = c->verify_cmd = app->add_subcommand(
       "verify", "Check exported files against their manifests: sizes, SHA-256, complete chains");
-  verify_cmd->add_option("--from", verify.from, "destination path, or one host's directory in it")
+  VerifyFlags& verify = c->verify;
+  cmd->add_option("--from", verify.from, "destination path, or one host's directory in it")
       ->required();
-  verify_cmd->add_option("--host", verify.host, "only this host's directory");
-  verify_cmd->add_option("--zone", verify.zones, "only this zone, by uuid or alias (repeatable)");
-  verify_cmd->add_flag("--json", verify.json,
-                       "print one JSON document (README: Verifying exports)");
+  cmd->add_option("--host", verify.host, "only this host's directory");
+  cmd->add_option("--zone", verify.zones, "only this zone, by uuid or alias (repeatable)");
+  cmd->add_flag("--json", verify.json, "print one JSON document (README: Verifying exports)");
+}
 
-  // CLI11 reports a mistyped subcommand as "a subcommand is required"; name
-  // what was typed and what it was probably meant to be.
+// CLI11 reports a mistyped subcommand as "a subcommand is required"; this
+// names what was typed and what it was probably meant to be. Returns the
+// exit code, or -1 to go on parsing.
+int CheckCommandWord(const CLI::App& app, int argc, char** argv) {
   std::vector<std::string> commands;
   for (const CLI::App* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
   if (argc < 2) {
@@ -210,37 +232,58 @@ int Dispatch(int argc, char** argv) {
               << "; commands: " << Join(commands, ", ") << "\n";
     return kExitUsage;
   }
+  return -1;
+}
+
+int RunParsed(Subcommands& c) {
+  if (c.validate_cmd->parsed()) {
+    if (c.validate.files.empty()) c.validate.files.push_back(kDefaultPolicyPath);
+    return RunValidate(c.validate);
+  }
+  if (c.plan_cmd->parsed()) {
+    if (!ParseCatalogPairs(c.plan_catalogs, &c.plan.planning.catalog_paths)) return kExitUsage;
+    return RunPlan(c.plan);
+  }
+  // The commands that change the host stop cleanly on Ctrl-C/SIGTERM.
+  if (c.apply_cmd->parsed()) {
+    c.apply.planning.host_flags.interrupt = CatchInterrupts();
+    return ExitCodeFor(RunApply(c.apply));
+  }
+  if (c.unprotect_cmd->parsed()) {
+    c.unprotect.host_flags.interrupt = CatchInterrupts();
+    return ExitCodeFor(RunUnprotect(c.unprotect));
+  }
+  if (c.restore_cmd->parsed()) {
+    c.restore.host_flags.interrupt = CatchInterrupts();
+    return ExitCodeFor(RunRestore(c.restore));
+  }
+  if (c.inventory_cmd->parsed()) return RunInventory(c.inventory);
+  if (c.schema_cmd->parsed()) return RunSchema(c.schema_name);
+  if (c.verify_cmd->parsed()) return RunVerify(c.verify);
+  return kExitUsage;
+}
+
+int Dispatch(int argc, char** argv) {
+  CLI::App app{"zrecon: declarative snapshots, exports and recovery for SmartOS zones"};
+  app.name("zrecon");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("zrecon ") + ZRECON_VERSION);
+  Subcommands c;
+  AddValidate(&app, &c);
+  AddPlan(&app, &c);
+  AddApply(&app, &c, argc, argv);
+  AddRestore(&app, &c, argc, argv);
+  AddUnprotect(&app, &c, argc, argv);
+  AddReaders(&app, &c);
+  int early = CheckCommandWord(app, argc, argv);
+  if (early >= 0) return early;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (validate_cmd->parsed()) {
-    if (validate.files.empty()) validate.files.push_back(kDefaultPolicyPath);
-    return RunValidate(validate);
-  }
-  if (plan_cmd->parsed()) {
-    if (!ParseCatalogPairs(plan_catalogs, &plan.planning.catalog_paths)) return kExitUsage;
-    return RunPlan(plan);
-  }
-  // The two commands that change the host stop cleanly on Ctrl-C/SIGTERM.
-  if (apply_cmd->parsed()) {
-    apply.planning.host_flags.interrupt = CatchInterrupts();
-    return ExitCodeFor(RunApply(apply));
-  }
-  if (unprotect_cmd->parsed()) {
-    unprotect.host_flags.interrupt = CatchInterrupts();
-    return ExitCodeFor(RunUnprotect(unprotect));
-  }
-  if (restore_cmd->parsed()) {
-    restore.host_flags.interrupt = CatchInterrupts();
-    return ExitCodeFor(RunRestore(restore));
-  }
-  if (inventory_cmd->parsed()) return RunInventory(inventory);
-  if (schema_cmd->parsed()) return RunSchema(schema_name);
-  if (verify_cmd->parsed()) return RunVerify(verify);
-  return kExitUsage;
+  return RunParsed(c);
 }
 
 }  // namespace

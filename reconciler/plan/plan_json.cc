@@ -279,17 +279,9 @@ std::string EncodePlanJson(const Plan& plan) {
   return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
-Status DecodePlanJson(std::string_view text, Plan* out) {
-  Json j;
-  try {
-    j = Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    return Status::Error(std::string("not valid JSON: ") + e.what());
-  }
-  std::string error;
-  Reader r(&error);
-  if (!j.is_object()) return Status::Error("$: expected a JSON object");
-  Plan p;
+namespace {
+
+Status DecodeVersion(Reader& r, const Json& j, const std::string& error, Plan* p) {
   std::string version = r.String(j, "$", "format_version");
   if (!r.ok()) return Status::Error(error);
   size_t dot = version.find('.');
@@ -304,71 +296,86 @@ Status DecodePlanJson(std::string_view text, Plan* out) {
                          " is not supported by this zrecon (it reads " +
                          std::to_string(kPlanFormatMajor) + ".x)");
   }
-  p.format_major = static_cast<int>(major);
-  p.format_minor = static_cast<int>(minor);
-  p.zrecon_version = r.String(j, "$", "zrecon_version");
+  p->format_major = static_cast<int>(major);
+  p->format_minor = static_cast<int>(minor);
+  return Status::Ok();
+}
+
+void DecodeHeader(Reader& r, const Json& j, Plan* p) {
+  p->zrecon_version = r.String(j, "$", "zrecon_version");
   std::string now = r.String(j, "$", "now");
-  if (r.ok() && !ParseRfc3339(now, &p.now)) r.Fail("$.now", "expected an RFC 3339 time");
-  p.host = r.String(j, "$", "host");
+  if (r.ok() && !ParseRfc3339(now, &p->now)) r.Fail("$.now", "expected an RFC 3339 time");
+  p->host = r.String(j, "$", "host");
   std::string dialect = r.String(j, "$", "dialect");
-  if (r.ok() && !ParseZfsDialect(dialect, &p.dialect)) {
+  if (r.ok() && !ParseZfsDialect(dialect, &p->dialect)) {
     r.Fail("$.dialect", "expected \"illumos\" or \"legacy\"");
   }
-  p.zfs = r.String(j, "$", "zfs");
-  p.vmadm = r.String(j, "$", "vmadm");
-  p.fingerprint = r.String(j, "$", "fingerprint");
+  p->zfs = r.String(j, "$", "zfs");
+  p->vmadm = r.String(j, "$", "vmadm");
+  p->fingerprint = r.String(j, "$", "fingerprint");
   int64_t max_destroy = r.Integer(j, "$", "max_destroy");
   if (r.ok() && (max_destroy < 0 || max_destroy > 10000000)) {
     r.Fail("$.max_destroy", "out of range");
   }
-  p.max_destroy = static_cast<int>(max_destroy);
-  p.warnings = r.Strings(j, "$", "warnings");
-  p.notes = r.Strings(j, "$", "notes");
-  if (const Json* dests = r.Get(j, "$", "destinations")) {
-    if (!dests->is_object()) r.Fail("$.destinations", "expected an object");
-    for (auto it = dests->begin(); r.ok() && it != dests->end(); ++it) {
-      std::string path = "$.destinations." + it.key();
-      if (!it->is_object()) {
-        r.Fail(path, "expected an object");
-        break;
-      }
-      PlanDestination d;
-      d.type = r.String(*it, path, "type");
-      d.path = r.String(*it, path, "path");
-      d.compression = r.String(*it, path, "compression");
-      if (r.ok() && d.type != "directory") r.Fail(path + ".type", "expected \"directory\"");
-      if (r.ok() && (d.path.empty() || d.path[0] != '/')) {
-        r.Fail(path + ".path", "expected an absolute path");
-      }
-      if (r.ok() && d.compression != "none" && d.compression != "zstd") {
-        r.Fail(path + ".compression", "expected \"none\" or \"zstd\"");
-      }
-      p.destinations[it.key()] = d;
+  p->max_destroy = static_cast<int>(max_destroy);
+  p->warnings = r.Strings(j, "$", "warnings");
+  p->notes = r.Strings(j, "$", "notes");
+}
+
+void DecodeDestinations(Reader& r, const Json& j, Plan* p) {
+  const Json* dests = r.Get(j, "$", "destinations");
+  if (dests == nullptr) return;
+  if (!dests->is_object()) r.Fail("$.destinations", "expected an object");
+  for (auto it = dests->begin(); r.ok() && it != dests->end(); ++it) {
+    std::string path = "$.destinations." + it.key();
+    if (!it->is_object()) {
+      r.Fail(path, "expected an object");
+      break;
     }
-  }
-  if (const Json* zones = r.Get(j, "$", "zones")) {
-    if (!zones->is_object()) r.Fail("$.zones", "expected an object");
-    for (auto it = zones->begin(); r.ok() && it != zones->end(); ++it) {
-      std::string path = "$.zones." + it.key();
-      if (!it->is_object()) {
-        r.Fail(path, "expected an object");
-        break;
-      }
-      p.zones[it.key()] = PlanZone{r.String(*it, path, "alias"), r.String(*it, path, "brand"),
-                                   r.String(*it, path, "image_uuid")};
+    PlanDestination d;
+    d.type = r.String(*it, path, "type");
+    d.path = r.String(*it, path, "path");
+    d.compression = r.String(*it, path, "compression");
+    if (r.ok() && d.type != "directory") r.Fail(path + ".type", "expected \"directory\"");
+    if (r.ok() && (d.path.empty() || d.path[0] != '/')) {
+      r.Fail(path + ".path", "expected an absolute path");
     }
+    if (r.ok() && d.compression != "none" && d.compression != "zstd") {
+      r.Fail(path + ".compression", "expected \"none\" or \"zstd\"");
+    }
+    p->destinations[it.key()] = d;
   }
+}
+
+void DecodeZones(Reader& r, const Json& j, Plan* p) {
+  const Json* zones = r.Get(j, "$", "zones");
+  if (zones == nullptr) return;
+  if (!zones->is_object()) r.Fail("$.zones", "expected an object");
+  for (auto it = zones->begin(); r.ok() && it != zones->end(); ++it) {
+    std::string path = "$.zones." + it.key();
+    if (!it->is_object()) {
+      r.Fail(path, "expected an object");
+      break;
+    }
+    p->zones[it.key()] = PlanZone{r.String(*it, path, "alias"), r.String(*it, path, "brand"),
+                                  r.String(*it, path, "image_uuid")};
+  }
+}
+
+void DecodeActions(Reader& r, const Json& j, Plan* p) {
   const Json* actions = r.Get(j, "$", "actions");
   if (actions != nullptr && !actions->is_array()) r.Fail("$.actions", "expected a list");
-  if (r.ok()) {
-    for (size_t i = 0; i < actions->size() && r.ok(); ++i) {
-      Action a;
-      DecodeAction(r, (*actions)[i], "$.actions[" + std::to_string(i) + "]", &a);
-      p.actions.push_back(std::move(a));
-    }
+  if (!r.ok()) return;
+  for (size_t i = 0; i < actions->size() && r.ok(); ++i) {
+    Action a;
+    DecodeAction(r, (*actions)[i], "$.actions[" + std::to_string(i) + "]", &a);
+    p->actions.push_back(std::move(a));
   }
-  // A plan file is input from disk: every destination it names must be
-  // declared and every file must stay inside the destination.
+}
+
+// A plan file is input from disk: every destination it names must be
+// declared and every file must stay inside the destination.
+void CheckActionTargets(Reader& r, const Plan& p) {
   for (size_t i = 0; r.ok() && i < p.actions.size(); ++i) {
     const Action& a = p.actions[i];
     std::string path = "$.actions[" + std::to_string(i) + "]";
@@ -390,6 +397,28 @@ Status DecodePlanJson(std::string_view text, Plan* out) {
       }
     }
   }
+}
+
+}  // namespace
+
+Status DecodePlanJson(std::string_view text, Plan* out) {
+  Json j;
+  try {
+    j = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    return Status::Error(std::string("not valid JSON: ") + e.what());
+  }
+  std::string error;
+  Reader r(&error);
+  if (!j.is_object()) return Status::Error("$: expected a JSON object");
+  Plan p;
+  Status version = DecodeVersion(r, j, error, &p);
+  if (!version.ok()) return version;
+  DecodeHeader(r, j, &p);
+  DecodeDestinations(r, j, &p);
+  DecodeZones(r, j, &p);
+  DecodeActions(r, j, &p);
+  CheckActionTargets(r, p);
   if (!r.ok()) return Status::Error(error);
   *out = std::move(p);
   return Status::Ok();

@@ -153,6 +153,22 @@ class Planner {
   bool SnapshotsRefused(const ZoneContext& z);
   void PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due);
   void PlanExports(ZoneContext& z);
+  void NoteCatalogTips(ZoneContext& z);
+  void PlanExportRule(ZoneContext& z, const ExportRule& rule);
+  // What one rule's sends of a zone share: where they go and the names
+  // taken there.
+  struct RuleExports {
+    const ExportRule* rule = nullptr;
+    const DestinationCatalog* cat = nullptr;
+    const DestinationSpec* dest = nullptr;
+    const ZoneManifest* manifest = nullptr;  // the zone's, on this destination
+    std::set<std::string> chain_ids;
+    std::string config_file;
+    std::vector<Action> images, sends;
+    std::set<std::string> new_chain_datasets;
+  };
+  Action SendAction(ZoneContext& z, RuleExports& r, const DatasetState& d, const ExportStep& step);
+  void PlanImageOf(const Zone& zone, RuleExports& r, const Dataset& ds, const ExportStep& step);
   ExportStep DecideExport(const ExportRule& rule, const DatasetState& d,
                           const DestinationCatalog& cat, const ZoneManifest* manifest);
   void PlanChainRemovals(ZoneContext& z, const ExportRule& rule, const ZoneManifest& manifest,
@@ -163,7 +179,6 @@ class Planner {
   void PlanUnprotected(const ZoneSelection& selection);
 
   const DestinationCatalog* Reachable(const std::string& destination);
-  Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason) const;
 
   const PlannerInput& in_;
   const Inventory& inv_;
@@ -175,15 +190,6 @@ class Planner {
   std::set<std::pair<std::string, std::string>> images_planned_;  // (destination, image)
   std::deque<std::string> planned_names_;  // storage behind planned ManagedSnapshot names
 };
-
-Action Planner::ZoneAction(ActionKind kind, const Zone& zone, std::string reason) const {
-  Action a;
-  a.kind = kind;
-  a.zone = zone.uuid;
-  a.alias = zone.alias;
-  a.reason = std::move(reason);
-  return a;
-}
 
 const DestinationCatalog* Planner::Reachable(const std::string& destination) {
   auto it = in_.catalogs ? in_.catalogs->find(destination) : Catalogs::const_iterator();
@@ -470,9 +476,19 @@ ExportStep Planner::DecideExport(const ExportRule& rule, const DatasetState& d,
 }
 
 void Planner::PlanExports(ZoneContext& z) {
+  NoteCatalogTips(z);
+  std::vector<const ExportRule*> rules;
+  for (const ExportRule& r : z.sel->policy->exports) rules.push_back(&r);
+  std::sort(rules.begin(), rules.end(), [](const ExportRule* a, const ExportRule* b) {
+    return a->destination < b->destination;
+  });
+  for (const ExportRule* rule : rules) PlanExportRule(z, *rule);
+}
+
+// Tips as recorded by every reachable destination's catalog; planned sends
+// move them.
+void Planner::NoteCatalogTips(ZoneContext& z) {
   const Zone& zone = *z.sel->zone;
-  // Tips as recorded by every reachable destination's catalog; planned
-  // sends move them below.
   for (const auto& [name, dest] : policy_.destinations) {
     (void)dest;
     auto it = in_.catalogs ? in_.catalogs->find(name) : Catalogs::const_iterator();
@@ -484,137 +500,142 @@ void Planner::PlanExports(ZoneContext& z) {
       z.post_tips[d.dataset->name][name] = tip ? tip->name : "";
     }
   }
+}
 
-  std::vector<const ExportRule*> rules;
-  for (const ExportRule& r : z.sel->policy->exports) rules.push_back(&r);
-  std::sort(rules.begin(), rules.end(), [](const ExportRule* a, const ExportRule* b) {
-    return a->destination < b->destination;
-  });
-  for (const ExportRule* rule : rules) {
-    const DestinationCatalog* cat = Reachable(rule->destination);
-    if (cat == nullptr) continue;
-    const DestinationSpec& dest = policy_.destinations.at(rule->destination);
-    auto m = cat->zones.find(zone.uuid);
-    const ZoneManifest* manifest = m == cat->zones.end() ? nullptr : &m->second;
+void Planner::PlanExportRule(ZoneContext& z, const ExportRule& rule) {
+  const Zone& zone = *z.sel->zone;
+  RuleExports r;
+  r.rule = &rule;
+  r.cat = Reachable(rule.destination);
+  if (r.cat == nullptr) return;
+  r.dest = &policy_.destinations.at(rule.destination);
+  auto m = r.cat->zones.find(zone.uuid);
+  r.manifest = m == r.cat->zones.end() ? nullptr : &m->second;
+  std::set<std::string> config_files;
+  if (r.manifest != nullptr) {
+    for (const Chain& c : r.manifest->chains) r.chain_ids.insert(c.id);
+    for (const ConfigRecord& c : r.manifest->configs) config_files.insert(c.stored.file);
+  }
+  // A rerun at the same time after a failed export finds this run's config
+  // already recorded: the new one gets another name.
+  r.config_file = Unique(zone.uuid + "/config/" + FormatCompact(in_.now), config_files, ".json");
 
-    std::set<std::string> chain_ids;
-    std::set<std::string> config_files;
-    if (manifest != nullptr) {
-      for (const Chain& c : manifest->chains) chain_ids.insert(c.id);
-      for (const ConfigRecord& c : manifest->configs) config_files.insert(c.stored.file);
-    }
-    // A rerun at the same time after a failed export finds this run's
-    // config already recorded: the new one gets another name.
-    std::string config_file =
-        Unique(zone.uuid + "/config/" + FormatCompact(in_.now), config_files, ".json");
+  for (const DatasetState& d : z.datasets) {
+    ExportStep step = DecideExport(rule, d, *r.cat, r.manifest);
+    if (!step.send) continue;
+    Action send = SendAction(z, r, d, step);
+    PlanImageOf(zone, r, *d.dataset, step);
+    r.sends.push_back(std::move(send));
+  }
+  if (!r.sends.empty()) {
+    for (Action& a : r.images) exports_.push_back(std::move(a));
+    // The config goes first so that every link recorded in the catalog
+    // refers to a config file already on the media.
+    Action cfg = ZoneAction(ActionKind::kSaveConfig, zone,
+                            "zone config (vmadm get) saved with every export run");
+    cfg.destination = rule.destination;
+    cfg.argv = in_.commands.VmadmGet(zone.uuid);
+    cfg.file = r.config_file;
+    exports_.push_back(std::move(cfg));
+    for (Action& a : r.sends) exports_.push_back(std::move(a));
+  }
+  if (r.manifest != nullptr) PlanChainRemovals(z, rule, *r.manifest, r.new_chain_datasets);
+}
 
-    std::vector<Action> images, sends;
-    std::set<std::string> new_chain_datasets;
-    for (const DatasetState& d : z.datasets) {
-      ExportStep step = DecideExport(*rule, d, *cat, manifest);
-      if (!step.send) continue;
-      const Dataset& ds = *d.dataset;
-      Action a = ZoneAction(ActionKind::kSend, zone, step.reason);
-      a.destination = rule->destination;
-      a.snapshot = FullName(ds, step.target->name);
-      a.from = step.from;
-      a.argv = in_.commands.Send(a.snapshot, a.from);
-      StreamTarget& t = a.stream;
-      t.dataset = ds.name;
-      if (!step.target->planned()) {
-        t.guid = step.target->existing->guid;
-        t.createtxg = step.target->existing->createtxg;
-        t.creation = step.target->existing->creation;
-      }
-      t.from_guid = step.from_guid;
-      t.new_chain = step.new_chain;
-      t.config_file = config_file;
-      size_t sequence = 1;
-      if (step.new_chain) {
-        t.chain_id =
-            Unique(DatasetKey(zone, ds.name) + "/" + FormatCompact(step.target->time), chain_ids);
-        chain_ids.insert(t.chain_id);
-        t.origin = ds.origin;
-        const Snapshot* origin = ds.origin.empty() ? nullptr : inv_.FindSnapshot(ds.origin);
-        t.origin_guid = origin ? origin->guid : 0;
-        t.image_uuid = step.image_uuid;
-        new_chain_datasets.insert(ds.name);
-      } else {
-        t.chain_id = step.chain->id;
-        sequence = step.chain->links.size() + 1;
-      }
-      a.file = zone.uuid + "/" + t.chain_id + "/" + Zero4(sequence) + "-" +
-               std::string(step.target->name) + ".zfs" + (dest.compression == "zstd" ? ".zst" : "");
-      z.post_tips[ds.name][rule->destination] = step.target->name;
+// The send of `step`: a new chain's base, or the next link of a chain.
+Action Planner::SendAction(ZoneContext& z, RuleExports& r, const DatasetState& d,
+                           const ExportStep& step) {
+  const Zone& zone = *z.sel->zone;
+  const Dataset& ds = *d.dataset;
+  Action a = ZoneAction(ActionKind::kSend, zone, step.reason);
+  a.destination = r.rule->destination;
+  a.snapshot = FullName(ds, step.target->name);
+  a.from = step.from;
+  a.argv = in_.commands.Send(a.snapshot, a.from);
+  StreamTarget& t = a.stream;
+  t.dataset = ds.name;
+  if (!step.target->planned()) {
+    t.guid = step.target->existing->guid;
+    t.createtxg = step.target->existing->createtxg;
+    t.creation = step.target->existing->creation;
+  }
+  t.from_guid = step.from_guid;
+  t.new_chain = step.new_chain;
+  t.config_file = r.config_file;
+  size_t sequence = 1;
+  if (step.new_chain) {
+    t.chain_id =
+        Unique(DatasetKey(zone, ds.name) + "/" + FormatCompact(step.target->time), r.chain_ids);
+    r.chain_ids.insert(t.chain_id);
+    t.origin = ds.origin;
+    const Snapshot* origin = ds.origin.empty() ? nullptr : inv_.FindSnapshot(ds.origin);
+    t.origin_guid = origin ? origin->guid : 0;
+    t.image_uuid = step.image_uuid;
+    r.new_chain_datasets.insert(ds.name);
+  } else {
+    t.chain_id = step.chain->id;
+    sequence = step.chain->links.size() + 1;
+  }
+  a.file = zone.uuid + "/" + t.chain_id + "/" + Zero4(sequence) + "-" +
+           std::string(step.target->name) + ".zfs" + (r.dest->compression == "zstd" ? ".zst" : "");
+  z.post_tips[ds.name][r.rule->destination] = step.target->name;
+  return a;
+}
 
-      // The image a chain of this dataset needs on restore: its stream, and
-      // imgadm's record of it (vmadm create refuses an image imgadm does
-      // not know). Exports made before zrecon saved the record get it with
-      // their zone's next export, while the image is still on the host.
-      const std::string image = !step.image_uuid.empty()
-                                    ? step.image_uuid
-                                    : (step.chain != nullptr ? step.chain->image_uuid : "");
-      if (!image.empty() && images_planned_.insert({rule->destination, image}).second) {
-        auto have = cat->images.find(image);
-        if (have == cat->images.end() && !step.image_uuid.empty()) {
-          const Snapshot* origin = inv_.FindSnapshot(ds.origin);
-          Action img = ZoneAction(ActionKind::kSaveImage, zone,
-                                  "image " + image + " is not on " + rule->destination +
-                                      " yet; chains of its clones start from it");
-          img.destination = rule->destination;
-          img.snapshot = ds.origin;
-          img.argv = in_.commands.Send(ds.origin, "");
-          img.file = "images/" + image + ".zfs" + (dest.compression == "zstd" ? ".zst" : "");
-          img.stream.dataset = ds.origin.substr(0, ds.origin.find('@'));
-          img.stream.guid = origin->guid;
-          img.stream.createtxg = origin->createtxg;
-          img.stream.creation = origin->creation;
-          img.stream.image_uuid = image;
-          images.push_back(std::move(img));
-        }
-        const std::string origin_name = step.image_uuid.empty() ? step.chain->origin : ds.origin;
-        const std::string image_ds = origin_name.substr(0, origin_name.find('@'));
-        bool saved = have != cat->images.end() && !have->second.imgadm_record.file.empty();
-        if (saved && have->second.imgadm_type.empty()) {
-          warnings_.push_back(
-              "image " + image + " on " + rule->destination +
-              ": imgadm had no manifest of it when it was exported (`imgadm get` showed no "
-              "type), so vmadm create would refuse it on a host without it; a restore there "
-              "needs `imgadm import " +
-              image + "` first");
-        }
-        if (!saved && (have != cat->images.end() || !step.image_uuid.empty()) &&
-            inv_.FindDataset(image_ds) != nullptr) {
-          Action rec = ZoneAction(
-              ActionKind::kSaveImageRecord, zone,
-              have == cat->images.end()
-                  ? "imgadm's record of image " + image + ", which vmadm create checks on restore"
-                  : "image " + image + " on " + rule->destination +
-                        " has no imgadm record yet (exported before zrecon saved it)");
-          rec.destination = rule->destination;
-          rec.snapshot = origin_name;
-          rec.argv = in_.commands.ImgadmGet(image_ds.substr(0, image_ds.find('/')), image);
-          rec.file = "images/" + image + ".imgadm";
-          rec.stream.dataset = image_ds;
-          rec.stream.image_uuid = image;
-          images.push_back(std::move(rec));
-        }
-      }
-      sends.push_back(std::move(a));
-    }
-    if (!sends.empty()) {
-      for (Action& a : images) exports_.push_back(std::move(a));
-      // The config goes first so that every link recorded in the catalog
-      // refers to a config file already on the media.
-      Action cfg = ZoneAction(ActionKind::kSaveConfig, zone,
-                              "zone config (vmadm get) saved with every export run");
-      cfg.destination = rule->destination;
-      cfg.argv = in_.commands.VmadmGet(zone.uuid);
-      cfg.file = config_file;
-      exports_.push_back(std::move(cfg));
-      for (Action& a : sends) exports_.push_back(std::move(a));
-    }
-    if (manifest != nullptr) PlanChainRemovals(z, *rule, *manifest, new_chain_datasets);
+// The image a chain of this dataset needs on restore: its stream, and
+// imgadm's record of it (vmadm create refuses an image imgadm does not
+// know). Exports made before zrecon saved the record get it with their
+// zone's next export, while the image is still on the host.
+void Planner::PlanImageOf(const Zone& zone, RuleExports& r, const Dataset& ds,
+                          const ExportStep& step) {
+  const std::string& destination = r.rule->destination;
+  const std::string image = !step.image_uuid.empty()
+                                ? step.image_uuid
+                                : (step.chain != nullptr ? step.chain->image_uuid : "");
+  if (image.empty() || !images_planned_.insert({destination, image}).second) return;
+  auto have = r.cat->images.find(image);
+  if (have == r.cat->images.end() && !step.image_uuid.empty()) {
+    const Snapshot* origin = inv_.FindSnapshot(ds.origin);
+    Action img = ZoneAction(ActionKind::kSaveImage, zone,
+                            "image " + image + " is not on " + destination +
+                                " yet; chains of its clones start from it");
+    img.destination = destination;
+    img.snapshot = ds.origin;
+    img.argv = in_.commands.Send(ds.origin, "");
+    img.file = "images/" + image + ".zfs" + (r.dest->compression == "zstd" ? ".zst" : "");
+    img.stream.dataset = ds.origin.substr(0, ds.origin.find('@'));
+    img.stream.guid = origin->guid;
+    img.stream.createtxg = origin->createtxg;
+    img.stream.creation = origin->creation;
+    img.stream.image_uuid = image;
+    r.images.push_back(std::move(img));
+  }
+  const std::string origin_name = step.image_uuid.empty() ? step.chain->origin : ds.origin;
+  const std::string image_ds = origin_name.substr(0, origin_name.find('@'));
+  bool saved = have != r.cat->images.end() && !have->second.imgadm_record.file.empty();
+  if (saved && have->second.imgadm_type.empty()) {
+    warnings_.push_back(
+        "image " + image + " on " + destination +
+        ": imgadm had no manifest of it when it was exported (`imgadm get` showed no "
+        "type), so vmadm create would refuse it on a host without it; a restore there "
+        "needs `imgadm import " +
+        image + "` first");
+  }
+  if (!saved && (have != r.cat->images.end() || !step.image_uuid.empty()) &&
+      inv_.FindDataset(image_ds) != nullptr) {
+    Action rec = ZoneAction(
+        ActionKind::kSaveImageRecord, zone,
+        have == r.cat->images.end()
+            ? "imgadm's record of image " + image + ", which vmadm create checks on restore"
+            : "image " + image + " on " + destination +
+                  " has no imgadm record yet (exported before zrecon saved it)");
+    rec.destination = destination;
+    rec.snapshot = origin_name;
+    rec.argv = in_.commands.ImgadmGet(image_ds.substr(0, image_ds.find('/')), image);
+    rec.file = "images/" + image + ".imgadm";
+    rec.stream.dataset = image_ds;
+    rec.stream.image_uuid = image;
+    r.images.push_back(std::move(rec));
   }
 }
 
