@@ -14,10 +14,9 @@
 #include "reconciler/host/recording_host.h"
 #include "reconciler/plan/plan_json.h"
 #include "reconciler/plan/plan_text.h"
-#include "reconciler/util/files.h"
-#include "reconciler/storage/directory_catalog.h"
 #include "reconciler/storage/directory_destination.h"
 #include "reconciler/storage/recording_destination.h"
+#include "reconciler/util/files.h"
 #include "reconciler/util/strings.h"
 
 namespace zrecon {
@@ -27,33 +26,6 @@ namespace {
 std::string MachineName() {
   Policy none;
   return HostNameFor(none);
-}
-
-// Reads the host and the plan's destinations again, with the plan's own
-// zfs, vmadm and dialect, for CheckNotStale.
-Status ReadAgain(const Plan& plan, const HostFlags& given, Catalogs* catalogs) {
-  HostFlags flags;
-  flags.timeout_seconds = given.timeout_seconds;
-  flags.interrupt = given.interrupt;
-  flags.zfs = plan.zfs;
-  flags.vmadm = plan.vmadm;
-  flags.dialect = ZfsDialectName(plan.dialect);
-  PosixHost host(flags.timeout_seconds, flags.interrupt);
-  Inventory inventory;
-  ZfsDialect dialect;
-  Status s = ObserveLiveHost(host, flags, &inventory, &dialect);
-  if (!s.ok()) return s;
-  Catalogs read;
-  for (const auto& [name, d] : plan.destinations) {
-    DestinationCatalog cat;
-    s = ReadDirectoryCatalog(name, d.path, plan.host, &cat);
-    if (!s.ok()) return s.Prefixed("destination " + name);
-    read[name] = std::move(cat);
-  }
-  s = CheckNotStale(plan, inventory, read);
-  if (!s.ok()) return s;
-  *catalogs = std::move(read);
-  return Status::Ok();
 }
 
 void PrintReport(const Plan& plan, const ApplyReport& report) {
@@ -112,6 +84,75 @@ void PrintDestinationActions(const std::vector<const RecordingDestination*>& rec
   }
 }
 
+namespace {
+
+// The plan to apply: the saved one, checked against the host and its
+// destinations read again, or one made now.
+Status LoadPlan(const ApplyFlags& flags, Plan* plan, Catalogs* catalogs) {
+  if (!flags.plan_file.empty()) {
+    std::string text;
+    Status s = ReadFile(flags.plan_file, &text);
+    if (s.ok()) s = DecodePlanJson(text, plan).Prefixed(flags.plan_file);
+    if (s.ok()) s = CheckHost(plan->host, flags.planning.host);
+    if (s.ok()) {
+      const HostFlags& given = flags.planning.host_flags;
+      PosixHost reader(given.timeout_seconds, given.interrupt);
+      s = ReadAgainAndCheck(*plan, reader, catalogs);
+    }
+    return s;
+  }
+  Planned planned;
+  Status s = MakePlan(flags.planning, &planned);
+  if (s.ok()) {
+    s = CheckHost(planned.policy.host ? *planned.policy.host : std::string(), flags.planning.host);
+  }
+  if (!s.ok()) return s;
+  *plan = std::move(planned.plan);
+  *catalogs = std::move(planned.catalogs);
+  return Status::Ok();
+}
+
+// The destinations the plan's actions write to, prepared: the directories
+// themselves, or for a dry run recorders of what would be done there.
+struct OpenedDestinations {
+  std::map<std::string, std::unique_ptr<Destination>> owned;
+  std::map<std::string, Destination*> by_name;
+  std::vector<const RecordingDestination*> recorded;  // dry run only
+};
+
+Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
+                        OpenedDestinations* out) {
+  std::vector<std::string> used;
+  for (const Action& a : plan.actions) {
+    if (!a.destination.empty() &&
+        std::find(used.begin(), used.end(), a.destination) == used.end()) {
+      used.push_back(a.destination);
+    }
+  }
+  for (const std::string& name : used) {
+    auto d = plan.destinations.find(name);
+    if (d == plan.destinations.end()) {
+      return Status::Error("the plan names destination " + name + " without declaring it");
+    }
+    std::unique_ptr<Destination> dest;
+    if (dry_run) {
+      auto r = std::make_unique<RecordingDestination>(name, catalogs[name]);
+      out->recorded.push_back(r.get());
+      dest = std::move(r);
+    } else {
+      dest =
+          std::make_unique<DirectoryDestination>(name, d->second.path, plan.host, catalogs[name]);
+    }
+    Status s = dest->Prepare();
+    if (!s.ok()) return s.Prefixed("destination " + name);
+    out->by_name[name] = dest.get();
+    out->owned[name] = std::move(dest);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 int RunApply(const ApplyFlags& flags) {
   // Taken before planning: a plan made while another run changes the host
   // would be stale by the time it runs. A dry run changes nothing.
@@ -122,24 +163,8 @@ int RunApply(const ApplyFlags& flags) {
   }
   Plan plan;
   Catalogs catalogs;
-  if (!flags.plan_file.empty()) {
-    std::string text;
-    Status s = ReadFile(flags.plan_file, &text);
-    if (s.ok()) s = DecodePlanJson(text, &plan).Prefixed(flags.plan_file);
-    if (s.ok()) s = CheckHost(plan.host, flags.planning.host);
-    if (s.ok()) s = ReadAgain(plan, flags.planning.host_flags, &catalogs);
-    if (!s.ok()) return Fail(s);
-  } else {
-    Planned planned;
-    Status s = MakePlan(flags.planning, &planned);
-    if (s.ok()) {
-      s = CheckHost(planned.policy.host ? *planned.policy.host : std::string(),
-                    flags.planning.host);
-    }
-    if (!s.ok()) return Fail(s);
-    plan = std::move(planned.plan);
-    catalogs = std::move(planned.catalogs);
-  }
+  Status s = LoadPlan(flags, &plan, &catalogs);
+  if (!s.ok()) return Fail(s);
   if (!flags.json) {
     PlanTextOptions options;
     options.verbose = flags.verbose;
@@ -153,14 +178,6 @@ int RunApply(const ApplyFlags& flags) {
         "--allow-destroy or raise the limit."));
   }
   if (plan.actions.empty()) return kExitOk;
-  // Destinations this run writes to: those the actions name.
-  std::vector<std::string> used;
-  for (const Action& a : plan.actions) {
-    if (!a.destination.empty() &&
-        std::find(used.begin(), used.end(), a.destination) == used.end()) {
-      used.push_back(a.destination);
-    }
-  }
 
   // The one place where a dry run differs: which host and destinations.
   std::unique_ptr<Host> host;
@@ -172,28 +189,9 @@ int RunApply(const ApplyFlags& flags) {
   } else {
     host = MakeExecutionHost(flags.planning.host_flags, plan.zfs);
   }
-  std::map<std::string, std::unique_ptr<Destination>> owned;
-  std::map<std::string, Destination*> destinations;
-  std::vector<const RecordingDestination*> recorded;
-  for (const std::string& name : used) {
-    auto d = plan.destinations.find(name);
-    if (d == plan.destinations.end()) {
-      return Fail(Status::Error("the plan names destination " + name + " without declaring it"));
-    }
-    std::unique_ptr<Destination> dest;
-    if (flags.dry_run) {
-      auto r = std::make_unique<RecordingDestination>(name, catalogs[name]);
-      recorded.push_back(r.get());
-      dest = std::move(r);
-    } else {
-      dest =
-          std::make_unique<DirectoryDestination>(name, d->second.path, plan.host, catalogs[name]);
-    }
-    Status s = dest->Prepare();
-    if (!s.ok()) return Fail(s.Prefixed("destination " + name));
-    destinations[name] = dest.get();
-    owned[name] = std::move(dest);
-  }
+  OpenedDestinations destinations;
+  s = OpenDestinations(plan, catalogs, flags.dry_run, &destinations);
+  if (!s.ok()) return Fail(s);
 
   std::unique_ptr<ApplyObserver> observer;
   if (flags.json) {
@@ -205,7 +203,7 @@ int RunApply(const ApplyFlags& flags) {
   ExecutorOptions options;
   options.monotonic = Monotonic;
   options.interrupt = flags.planning.host_flags.interrupt;
-  ApplyReport report = Execute(plan, *host, destinations, observer.get(), options);
+  ApplyReport report = Execute(plan, *host, destinations.by_name, observer.get(), options);
   if (!flags.json) PrintReport(plan, report);
   if (recording != nullptr) {
     std::cout << "\nDry run: nothing was changed. These commands would run:\n";
@@ -213,7 +211,7 @@ int RunApply(const ApplyFlags& flags) {
       std::cout << "  $ " << Printable(ShellJoin(c.argv))
                 << (c.kind == RecordingHost::Call::kToSink ? "  > (export file)" : "") << "\n";
     }
-    PrintDestinationActions(recorded, "and ");
+    PrintDestinationActions(destinations.recorded, "and ");
   }
   return report.ok() ? kExitOk : kExitError;
 }
