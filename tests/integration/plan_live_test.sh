@@ -14,37 +14,14 @@ set -uo pipefail
 SRC=${ZRECON_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck source=tests/integration/lib/assert.sh
 . "$SRC/tests/integration/lib/assert.sh"
-
-[[ $EUID -eq 0 ]] || skip "needs root"
-[[ -c /dev/fuse ]] || skip "no /dev/fuse: zfs-fuse cannot run"
-for tool in zfs-fuse zpool zfs; do
-  command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
-ZRECON=${ZRECON:-}
-if [[ ! -x $ZRECON ]]; then
-  echo "FAILED: set ZRECON to the zrecon binary (ctest does); got '$ZRECON'" >&2
-  assert_cleanup
-  exit 1
-fi
+# shellcheck source=tests/integration/lib/apply_fixture.sh
+. "$SRC/tests/integration/lib/apply_fixture.sh"
 
 POOL=plantest
 DIR=/var/tmp/zrecon-plantest
+fixture_preflight
 WORK=$(mktemp -d)
-A=a1a1a1a1-0000-4000-8000-00000000000a # web01, joyent
-B=b2b2b2b2-0000-4000-8000-00000000000b # web02, lx with a delegated dataset
-HOLD_TAG=keep
-
-up() { ZRECON_SANDBOX_POOL=$POOL ZRECON_SANDBOX_DIR=$DIR "$SRC/tools/sandbox-up.sh"; }
-down() { ZRECON_SANDBOX_POOL=$POOL ZRECON_SANDBOX_DIR=$DIR "$SRC/tools/sandbox-down.sh"; }
-
-# The hand-made hold would make the simulator's delete fail; release it first.
-cleanup() {
-  zfs release "$HOLD_TAG" "$POOL/$A@first_snap" >/dev/null 2>&1
-  down >/dev/null 2>&1
-  rm -rf "$WORK"
-  assert_cleanup
-}
-trap cleanup EXIT
+trap fixture_cleanup EXIT
 
 q() { /usr/bin/python3 "$SRC/tests/integration/lib/plan_query.py" "$@"; }
 
@@ -92,22 +69,8 @@ zones:
 EOF
 }
 
-down >/dev/null 2>&1
-
 # ------------------------------------------------------------ sandbox host
-run up
-if [[ $RC -ne 0 ]] && ! zpool list -H >/dev/null 2>&1; then
-  skip "zfs-fuse cannot run here: $ERR"
-fi
-expect_rc 0
-((RC == 0)) || finish
-eval "$OUT"
-IMG=$ZRECON_TEST_IMAGE
-ORIGIN=$POOL/$IMG@final
-LX_IMG=$ZRECON_TEST_LX_IMAGE
-LX_ORIGIN=$POOL/$LX_IMG@final
-ROOT_A=$POOL/$A
-ROOT_B=$POOL/$B
+sandbox_up
 
 must vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$A\", \"image_uuid\": \"$IMG\",
   \"alias\": \"web01\"}"
@@ -290,10 +253,6 @@ for stream in "$WORK"/image.* "$WORK"/send.*; do
 done
 
 # ------------------------------------------------------------ teardown
-zfs release "$HOLD_TAG" "$ROOT_A@first_snap" >/dev/null 2>&1
-run down
-expect_rc 0
-expect_eq "$(zpool list -H -o name 2>/dev/null | grep -cx "$POOL")" 0 "pool $POOL destroyed"
-expect_eq "$(ls -d "$DIR" 2>/dev/null)" "" "sandbox directory removed"
+fixture_down
 
 finish

@@ -49,34 +49,14 @@ fixture_preflight
 trap fixture_cleanup EXIT
 WORK=$(mktemp -d)
 mkdir -p "$WORK/expected"
-_sandbox down >/dev/null 2>&1
-run _sandbox up
-if [[ $RC -ne 0 ]] && ! zpool list -H >/dev/null 2>&1; then
-  skip "zfs-fuse cannot run here: $ERR"
-fi
-expect_rc 0
-((RC == 0)) || finish
-eval "$OUT"
+sandbox_up
 ZVOL=$ZRECON_TEST_ZVOL_IMAGE
 ROOT=$POOL/$V
 USB=$WORK/usb
 HOSTDIR=$USB/$(hostname)
 POLICY=$WORK/policy.yaml
 mkdir -p "$USB"
-cat >"$POLICY" <<EOF
-version: 1
-destinations:
-  usb: {type: directory, path: $USB}
-policies:
-  drill:
-    keep: {daily: 7}
-    datasets: [zoneroot, cores]
-    export:
-      - {destination: usb, class: daily}
-zones:
-  - match: {alias: "drill-*"}
-    policy: drill
-EOF
+write_drill_policy
 
 # ------------------------------------------------------------ 1. the zone, exported twice
 must on_host "$POOL" vmadm create <<<"{\"brand\": \"bhyve\", \"uuid\": \"$V\", \"alias\": \"drill-vm\",

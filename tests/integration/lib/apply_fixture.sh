@@ -132,10 +132,10 @@ write_generation() {
     dd if=/dev/urandom of="$(mountpoint_of "$DATA_B")/db-$n" bs=64k count=4 status=none
 }
 
-# Brings the host up from scratch: pool, image, web01 and web02, their data,
-# the foreign snapshots; an empty destination directory and the policy.
-fixture_up() {
-  WORK=$(mktemp -d)
+# A fresh sandbox pool with the images (tools/sandbox-up.sh): sets IMG,
+# ORIGIN, LX_IMG, LX_ORIGIN, and ROOT_A and ROOT_B, the roots web01 and
+# web02 get. Skips the test where zfs-fuse cannot run.
+sandbox_up() {
   _sandbox down >/dev/null 2>&1
   run _sandbox up
   if [[ $RC -ne 0 ]] && ! zpool list -H >/dev/null 2>&1; then
@@ -150,6 +150,13 @@ fixture_up() {
   LX_ORIGIN=$POOL/$LX_IMG@final
   ROOT_A=$POOL/$A
   ROOT_B=$POOL/$B
+}
+
+# Brings the host up from scratch: pool, image, web01 and web02, their data,
+# the foreign snapshots; an empty destination directory and the policy.
+fixture_up() {
+  WORK=$(mktemp -d)
+  sandbox_up
   DATA_B=$POOL/$B/data
   must vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$A\", \"image_uuid\": \"$IMG\",
     \"alias\": \"web01\"}"

@@ -205,16 +205,7 @@ catalog_snapshots() {
 drill_up() {
   WORK=$(mktemp -d)
   mkdir -p "$WORK/expected"
-  _sandbox down >/dev/null 2>&1
-  run _sandbox up
-  if [[ $RC -ne 0 ]] && ! zpool list -H >/dev/null 2>&1; then
-    skip "zfs-fuse cannot run here: $ERR"
-  fi
-  expect_rc 0
-  ((RC == 0)) || finish
-  eval "$OUT"
-  IMG=$ZRECON_TEST_IMAGE
-  LX_IMG=$ZRECON_TEST_LX_IMAGE
+  sandbox_up
   must on_host "$POOL" vmadm create <<<"{\"brand\": \"joyent\", \"uuid\": \"$W\",
     \"image_uuid\": \"$IMG\", \"alias\": \"drill-web\", \"max_physical_memory\": 512, \"quota\": 5}"
   must on_host "$POOL" vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$L\",
