@@ -30,7 +30,7 @@ std::string Slurp(const std::string& path) {
   return text;
 }
 
-TEST_CASE("atomic_file: write creates, then replaces, leaving no temp file") {
+TEST_CASE("files: write creates, then replaces, leaving no temp file") {
   TempDir dir;
   std::string path = dir / "manifest.json";
   Status st = WriteFileAtomically(path, "first version, longer than the second\n");
@@ -42,7 +42,7 @@ TEST_CASE("atomic_file: write creates, then replaces, leaving no temp file") {
   CHECK(Names(dir.path()) == std::set<std::string>{"manifest.json"});
 }
 
-TEST_CASE("atomic_file: new files are 0644 less the umask") {
+TEST_CASE("files: new files are 0644 less the umask") {
   TempDir dir;
   mode_t mask = ::umask(022);
   Status st = WriteFileAtomically(dir / "f", "x");
@@ -53,7 +53,7 @@ TEST_CASE("atomic_file: new files are 0644 less the umask") {
   CHECK((info.st_mode & 07777) == 0644);
 }
 
-TEST_CASE("atomic_file: binary content and files larger than one read survive a round trip") {
+TEST_CASE("files: binary content and files larger than one read survive a round trip") {
   TempDir dir;
   std::string content;
   for (int i = 0; i < 300000; ++i) content += static_cast<char>(i % 251);
@@ -63,7 +63,7 @@ TEST_CASE("atomic_file: binary content and files larger than one read survive a 
   CHECK(Slurp(dir / "empty").empty());
 }
 
-TEST_CASE("atomic_file: a parent that is a regular file fails and changes nothing") {
+TEST_CASE("files: a parent that is a regular file fails and changes nothing") {
   TempDir dir;
   std::string parent = dir / "not-a-dir";
   REQUIRE(WriteFileAtomically(parent, "original\n").ok());
@@ -75,7 +75,7 @@ TEST_CASE("atomic_file: a parent that is a regular file fails and changes nothin
   CHECK(Names(dir.path()) == std::set<std::string>{"not-a-dir"});
 }
 
-TEST_CASE("atomic_file: a failed rename removes the temp file and keeps the target") {
+TEST_CASE("files: a failed rename removes the temp file and keeps the target") {
   TempDir dir;
   std::string target = dir / "occupied";
   REQUIRE(MakeDirectories(target + "/child").ok());
@@ -87,7 +87,7 @@ TEST_CASE("atomic_file: a failed rename removes the temp file and keeps the targ
   CHECK(Names(target) == std::set<std::string>{"child"});
 }
 
-TEST_CASE("atomic_file: a leftover temp file of the same name is replaced, not followed") {
+TEST_CASE("files: a leftover temp file of the same name is replaced, not followed") {
   TempDir dir;
   std::string victim = dir / "victim";
   REQUIRE(WriteFileAtomically(victim, "keep\n").ok());
@@ -99,7 +99,7 @@ TEST_CASE("atomic_file: a leftover temp file of the same name is replaced, not f
   CHECK(Names(dir.path()) == std::set<std::string>{"f", "victim"});
 }
 
-TEST_CASE("atomic_file: ReadFile errors name the path") {
+TEST_CASE("files: ReadFile errors name the path") {
   TempDir dir;
   std::string out = "unchanged";
   Status st = ReadFile(dir / "missing", &out);
@@ -111,7 +111,7 @@ TEST_CASE("atomic_file: ReadFile errors name the path") {
   CHECK(out == "unchanged");
 }
 
-TEST_CASE("atomic_file: MakeDirectories is mkdir -p") {
+TEST_CASE("files: MakeDirectories is mkdir -p") {
   TempDir dir;
   std::string deep = dir / "a/b/c";
   REQUIRE(MakeDirectories(deep).ok());
@@ -127,7 +127,7 @@ TEST_CASE("atomic_file: MakeDirectories is mkdir -p") {
   CHECK_FALSE(MakeDirectories("").ok());
 }
 
-TEST_CASE("atomic_file: FsyncDirectory") {
+TEST_CASE("files: FsyncDirectory") {
   TempDir dir;
   CHECK(FsyncDirectory(dir.path()).ok());
   Status st = FsyncDirectory(dir / "missing");
