@@ -33,7 +33,7 @@ RULES = {
     "apply": ({"util", "catalog", "inventory", "plan", "host", "storage"}, set(),
               {"nlohmann", "fmt"}),
     "restore": ({"util", "catalog", "inventory", "host", "storage"}, set(),
-                {"nlohmann", "zstd"}),
+                {"nlohmann"}),
     "cli": ({"util", "policy", "inventory", "catalog", "plan", "host", "storage", "apply",
              "restore"}, set(), {"nlohmann", "CLI11", "fmt"}),
 }
