@@ -51,28 +51,6 @@ Status RemoveTempFiles(int dir, const std::string& path, int depth) {
   return st;
 }
 
-// Opens <path>/<host>/<relative> (see OpenBelow). <path> is followed as
-// given: it is the operator's mount point, perhaps through a symlink.
-Status OpenHostSubdirectory(const std::string& name, const std::string& path,
-                            const std::string& host, const std::string& relative, bool create,
-                            Fd* out) {
-  if (!IsSingleComponent(host)) {
-    return Status::Error("invalid host directory name " + Quoted(host));
-  }
-  Fd top(OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY));
-  if (!top.valid()) {
-    return SystemError("destination " + name + " is unreachable: cannot open", path, errno);
-  }
-  std::string host_path = path + "/" + host;
-  Fd host_dir;
-  Status st = OpenSubdirectory(top.get(), host, host_path, create, &host_dir);
-  if (!st.ok() || !host_dir.valid()) {
-    *out = Fd();
-    return st;
-  }
-  return OpenBelow(std::move(host_dir), host_path, relative, create, out);
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -89,10 +67,52 @@ DirectoryDestination::DirectoryDestination(std::string name, std::string path, s
 
 std::string DirectoryDestination::HostDir() const { return path_ + "/" + host_; }
 
-Status DirectoryDestination::Prepare() {
+// <path> is followed as given: it is the operator's mount point, perhaps
+// through a symlink. Below it nothing is (OpenBelow). Once prepared, the
+// host directory is never created again and must be the one Prepare saw: a
+// medium unmounted mid-run leaves an empty mount point, and the exports
+// must not go on into the filesystem under it.
+Status DirectoryDestination::OpenHostDir(const std::string& relative, bool create, Fd* out) const {
+  if (!IsSingleComponent(host_)) {
+    return Status::Error("invalid host directory name " + Quoted(host_));
+  }
+  Fd top(OpenAt(AT_FDCWD, path_, O_RDONLY | O_DIRECTORY));
+  if (!top.valid()) {
+    return SystemError("destination " + name_ + " is unreachable: cannot open", path_, errno);
+  }
+  const std::string host_path = HostDir();
   Fd host_dir;
-  Status st = OpenHostSubdirectory(name_, path_, host_, "", true, &host_dir);
+  Status st = OpenSubdirectory(top.get(), host_, host_path, create && !prepared_, &host_dir);
+  if (st.ok() && prepared_) {
+    struct stat info;
+    if (!host_dir.valid() || ::fstat(host_dir.get(), &info) != 0 || info.st_dev != host_dev_ ||
+        info.st_ino != host_ino_) {
+      st = Status::Error("destination " + name_ + ": " + host_path +
+                         " is no longer the directory this run prepared (was the medium "
+                         "unmounted or replaced?); nothing more is written there");
+    }
+  }
+  if (!st.ok() || !host_dir.valid()) {
+    *out = Fd();
+    return st;
+  }
+  return OpenBelow(std::move(host_dir), host_path, relative, create, out);
+}
+
+Status DirectoryDestination::Prepare() {
+  prepared_ = false;
+  Fd host_dir;
+  Status st = OpenHostDir("", true, &host_dir);
+  struct stat info;
+  if (st.ok() && ::fstat(host_dir.get(), &info) != 0) {
+    st = SystemError("cannot stat", HostDir(), errno);
+  }
   if (st.ok()) st = RemoveTempFiles(host_dir.get(), HostDir(), 0);
+  if (st.ok()) {
+    host_dev_ = info.st_dev;
+    host_ino_ = info.st_ino;
+    prepared_ = true;
+  }
   return st;
 }
 
@@ -122,7 +142,7 @@ Status DirectoryDestination::Create(const std::string& file, const std::string& 
   Status st = CheckNewFile(catalog_, file, compression);
   LocalStreamTarget target;
   if (st.ok()) {
-    st = OpenHostSubdirectory(name_, path_, host_, RelativeParent(file), true, &target.dir);
+    st = OpenHostDir(RelativeParent(file), true, &target.dir);
   }
   if (!st.ok()) return st;
   target.dir_path = JoinPath(HostDir(), RelativeParent(file));
@@ -136,11 +156,10 @@ Status DirectoryDestination::Create(const std::string& file, const std::string& 
 Status DirectoryDestination::CheckCommitted(const StoredFile& stored) const {
   std::string path = JoinPath(HostDir(), stored.file);
   Fd dir;
-  Status st =
-      IsSafeRelativePath(stored.file)
-          ? OpenHostSubdirectory(name_, path_, host_, RelativeParent(stored.file), false, &dir)
-          : Status::Error("refusing to record " + Quoted(stored.file) +
-                          ": not a relative path of ordinary components");
+  Status st = IsSafeRelativePath(stored.file)
+                  ? OpenHostDir(RelativeParent(stored.file), false, &dir)
+                  : Status::Error("refusing to record " + Quoted(stored.file) +
+                                  ": not a relative path of ordinary components");
   if (!st.ok()) return st;
   struct stat info;
   if (!dir.valid() ||
@@ -161,7 +180,7 @@ Status DirectoryDestination::CheckCommitted(const StoredFile& stored) const {
 
 Status DirectoryDestination::WriteZoneManifest(const ZoneManifest& manifest) {
   Fd dir;
-  Status st = OpenHostSubdirectory(name_, path_, host_, manifest.uuid, true, &dir);
+  Status st = OpenHostDir(manifest.uuid, true, &dir);
   if (st.ok()) {
     std::string file = HostDir() + "/" + manifest.uuid + "/" + kZoneManifestName;
     st = WriteFileAtomically(file, EncodeZoneManifest(manifest));
@@ -182,7 +201,7 @@ Status DirectoryDestination::RecordImage(const ImageManifest& image) {
   Status st = ImageToRecord(catalog_, image, &m);
   if (st.ok()) st = CheckCommitted(m.stream);
   Fd dir;
-  if (st.ok()) st = OpenHostSubdirectory(name_, path_, host_, kImagesDir, true, &dir);
+  if (st.ok()) st = OpenHostDir(kImagesDir, true, &dir);
   if (st.ok()) {
     std::string file = HostDir() + "/" + kImagesDir + "/" + m.uuid + ".json";
     st = WriteFileAtomically(file, EncodeImageManifest(m));
@@ -202,7 +221,7 @@ Status DirectoryDestination::RecordImageRecord(const std::string& image_uuid,
   }
   if (st.ok()) st = CheckCommitted(m.imgadm_record);
   Fd dir;
-  if (st.ok()) st = OpenHostSubdirectory(name_, path_, host_, kImagesDir, true, &dir);
+  if (st.ok()) st = OpenHostDir(kImagesDir, true, &dir);
   if (st.ok()) {
     std::string file = HostDir() + "/" + kImagesDir + "/" + m.uuid + ".json";
     st = WriteFileAtomically(file, EncodeImageManifest(m));
@@ -231,7 +250,7 @@ Status DirectoryDestination::RecordLink(const ZoneManifest& zone, const Chain& c
 Status DirectoryDestination::RemoveFile(const std::string& file, const std::string& zone_uuid,
                                         bool regular_only) const {
   Fd dir;
-  Status st = OpenHostSubdirectory(name_, path_, host_, RelativeParent(file), false, &dir);
+  Status st = OpenHostDir(RelativeParent(file), false, &dir);
   if (!st.ok() || !dir.valid()) return st;
   const std::string path = JoinPath(HostDir(), file);
   const std::string base = BaseName(file);
@@ -250,7 +269,7 @@ Status DirectoryDestination::RemoveFile(const std::string& file, const std::stri
   for (std::string sub = RelativeParent(file); sub != zone_uuid && !sub.empty();
        sub = RelativeParent(sub)) {
     Fd parent;
-    st = OpenHostSubdirectory(name_, path_, host_, RelativeParent(sub), false, &parent);
+    st = OpenHostDir(RelativeParent(sub), false, &parent);
     if (!st.ok() || !parent.valid()) return st;
     if (::unlinkat(parent.get(), BaseName(sub).c_str(), AT_REMOVEDIR) != 0) break;
   }

@@ -1,12 +1,15 @@
 #ifndef ZRECON_STORAGE_DIRECTORY_DESTINATION_H_
 #define ZRECON_STORAGE_DIRECTORY_DESTINATION_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "reconciler/catalog/catalog.h"
 #include "reconciler/storage/destination.h"
+#include "reconciler/util/fd.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {
@@ -43,7 +46,9 @@ class DirectoryDestination : public Destination {
   // Fails when <path> is not a directory (an unmounted disk must not turn
   // into writes on the root filesystem). Creates <path>/<host> (0755) if
   // missing, and removes every ".tmp*" non-directory below it, without
-  // following symlinks.
+  // following symlinks. From then on every call fails, writing nothing,
+  // when <path>/<host> is gone or is another directory (the medium was
+  // unmounted or replaced mid-run).
   Status Prepare() override;
 
   // A listed name that is not a regular file, or is reached through a
@@ -79,6 +84,7 @@ class DirectoryDestination : public Destination {
 
  private:
   std::string HostDir() const;
+  Status OpenHostDir(const std::string& relative, bool create, Fd* out) const;
   Status CheckCommitted(const StoredFile& stored) const;
   Status WriteZoneManifest(const ZoneManifest& manifest);
   Status RemoveFile(const std::string& file, const std::string& zone_uuid, bool regular_only) const;
@@ -89,6 +95,10 @@ class DirectoryDestination : public Destination {
   std::string host_;
   DestinationCatalog catalog_;
   unsigned next_temp_ = 0;
+  // Set by Prepare: the host directory every later call must find.
+  bool prepared_ = false;
+  dev_t host_dev_ = 0;
+  ino_t host_ino_ = 0;
 };
 
 }  // namespace zrecon

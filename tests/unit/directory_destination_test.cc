@@ -1010,3 +1010,42 @@ TEST_CASE("directory_destination: a full destination fails cleanly, naming the f
 
 }  // namespace
 }  // namespace zrecon
+
+namespace zrecon {
+namespace {
+
+// A medium unmounted mid-run leaves its mount point: an empty directory, or
+// none. Writing on would fill the filesystem under it.
+TEST_CASE("directory_destination: once prepared, a replaced or vanished host directory stops it") {
+  TempDir dir("zrecon-dest");
+  auto d = OpenDestination(dir.path());
+  WriteStream(d.get(), LinkFile(kChainId, 0), RandomBytes(1000, 3));
+  const std::string moved = dir.path() + "/elsewhere";
+  fs::rename(HostPath(dir), moved);
+
+  SUBCASE("gone: it is not created again") {
+    std::unique_ptr<StreamFile> file;
+    Status st = d->Create(LinkFile(kChainId, 1), "none", &file);
+    REQUIRE_FALSE(st.ok());
+    CHECK_FALSE(fs::exists(HostPath(dir)));
+  }
+  SUBCASE("another, empty directory in its place") {
+    fs::create_directory(HostPath(dir));
+    std::unique_ptr<StreamFile> file;
+    Status st = d->Create(LinkFile(kChainId, 1), "none", &file);
+    CHECK(st.message() == "destination usb: " + HostPath(dir) +
+                              " is no longer the directory this run prepared (was the medium "
+                              "unmounted or replaced?); nothing more is written there");
+    CHECK(FilesBelow(HostPath(dir)).empty());
+    // Its manifests are not written there either.
+    ConfigRecord config;
+    config.stored.file = ZoneFile("config/x.json");
+    CHECK_FALSE(d->RecordConfig(Identity(), config).ok());
+    CHECK(FilesBelow(HostPath(dir)).empty());
+  }
+  // The directory that moved still holds exactly what was committed.
+  CHECK(FilesBelow(moved) == std::set<std::string>{LinkFile(kChainId, 0)});
+}
+
+}  // namespace
+}  // namespace zrecon
