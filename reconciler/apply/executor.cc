@@ -1,9 +1,13 @@
 #include "reconciler/apply/executor.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "reconciler/catalog/imgadm_record.h"
 #include "reconciler/host/zfs_dialect.h"
@@ -11,7 +15,22 @@
 
 namespace zrecon {
 
-bool ApplyReport::ok() const { return interrupted.empty() && Count(Outcome::kFailed) == 0; }
+bool ApplyReport::ok() const {
+  return interrupted.empty() && Count(Outcome::kFailed) == 0 && Count(Outcome::kSkipped) == 0;
+}
+
+Outcome ZoneOutcome(const Plan& plan, const ApplyReport& report, const std::string& zone) {
+  bool skipped = false, not_attempted = false;
+  for (size_t i = 0; i < plan.actions.size() && i < report.results.size(); ++i) {
+    if (plan.actions[i].zone != zone) continue;
+    Outcome o = report.results[i].outcome;
+    if (o == Outcome::kFailed) return Outcome::kFailed;
+    skipped = skipped || o == Outcome::kSkipped;
+    not_attempted = not_attempted || o == Outcome::kNotAttempted;
+  }
+  if (skipped) return Outcome::kSkipped;
+  return not_attempted ? Outcome::kNotAttempted : Outcome::kDone;
+}
 
 size_t ApplyReport::Count(Outcome outcome) const {
   size_t n = 0;
@@ -94,27 +113,87 @@ class Executor {
       // Between actions is a safe place to stop: each one is complete on
       // its own, as a kill between them shows (tests/integration/kill_test.sh).
       if (Interrupted()) break;
+      const Action& a = plan_.actions[i];
+      ActionResult& result = report.results[i];
+      std::string blocked = BlockedBy(a);
+      if (!blocked.empty()) {
+        result.outcome = Outcome::kSkipped;
+        result.error = blocked;
+        NoteFailure(i, false);
+        if (observer_) observer_->ActionSkipped(plan_, i, result);
+        continue;
+      }
       if (observer_) observer_->ActionStarted(plan_, i);
       double start = monotonic_();
-      ActionResult& result = report.results[i];
       Status s = RunAction(i, &result);
       result.seconds = monotonic_() - start;
       result.outcome = s.ok() ? Outcome::kDone : Outcome::kFailed;
-      if (!s.ok()) result.error = s.message();
+      if (!s.ok()) {
+        result.error = s.message();
+        NoteFailure(i, !a.destination.empty() && MediumFailure(s.message()));
+      }
       if (observer_) observer_->ActionFinished(plan_, i, result);
-      // The first failure stops the run: later steps may depend on it (a
-      // prune must never run after a failed export).
-      if (!s.ok()) break;
     }
     // Also an interrupt during the last action, or one that made it fail.
     if (Interrupted()) {
       report.interrupted = interrupt_->Describe();
       if (observer_) observer_->RunInterrupted(plan_, report.interrupted);
     }
+    for (const auto& [name, index] : failed_destinations_) {
+      (void)index;
+      report.failed_destinations.push_back(name);
+    }
+    if (observer_) observer_->RunFinished(plan_, report);
     return report;
   }
 
  private:
+  // Why action `a` must not run after the failures so far, or "".
+  std::string BlockedBy(const Action& a) const {
+    auto zone = failed_zones_.find(a.zone);
+    if (!a.zone.empty() && zone != failed_zones_.end()) {
+      return "zone " + a.zone + " stopped: action [" + std::to_string(zone->second + 1) +
+             "] of it did not complete";
+    }
+    auto dest = failed_destinations_.find(a.destination);
+    if (!a.destination.empty() && dest != failed_destinations_.end()) {
+      return "destination " + a.destination + " failed at action [" +
+             std::to_string(dest->second + 1) + "]; nothing more is written there";
+    }
+    if (a.kind == ActionKind::kSend && a.stream.new_chain && !a.stream.image_uuid.empty()) {
+      auto image = failed_images_.find({a.destination, a.stream.image_uuid});
+      if (image != failed_images_.end()) {
+        return "image " + a.stream.image_uuid + " was not saved to " + a.destination +
+               " (action [" + std::to_string(image->second + 1) +
+               "]): a new chain from it could not be restored without it";
+      }
+    }
+    return "";
+  }
+
+  // Action `index` failed (or was skipped): what depends on it stops.
+  void NoteFailure(size_t index, bool medium) {
+    const Action& a = plan_.actions[index];
+    if (!a.zone.empty()) failed_zones_.emplace(a.zone, index);
+    if (medium) failed_destinations_.emplace(a.destination, index);
+    if (a.kind == ActionKind::kSaveImage || a.kind == ActionKind::kSaveImageRecord) {
+      failed_images_.emplace(std::make_pair(a.destination, a.stream.image_uuid), index);
+    }
+  }
+
+  // Whether a failure is the medium's rather than the zone's: the errors a
+  // full, failing, read-only or vanished medium gives, and the
+  // destination's own refusals to go on. A zfs send that fails on an I/O
+  // error of the pool is taken for one too: the error is on the safe side.
+  static bool MediumFailure(const std::string& message) {
+    for (int err : {ENOSPC, EDQUOT, EIO, EROFS, ESTALE, ENXIO, ENODEV, ENOTCONN}) {
+      if (message.find(std::strerror(err)) != std::string::npos) return true;
+    }
+    return message.find(" is unreachable: ") != std::string::npos ||
+           message.find("is no longer the directory this run prepared") != std::string::npos ||
+           message.find("is not available to this apply") != std::string::npos;
+  }
+
   bool Interrupted() const { return interrupt_ != nullptr && interrupt_->raised(); }
 
   Status RunAction(size_t index, ActionResult* result) {
@@ -338,6 +417,10 @@ class Executor {
   const Plan& plan_;
   Host& host_;
   const std::map<std::string, Destination*>& destinations_;
+  // What failed or was skipped, with the index of the first action that did.
+  std::map<std::string, size_t> failed_zones_;
+  std::map<std::string, size_t> failed_destinations_;
+  std::map<std::pair<std::string, std::string>, size_t> failed_images_;  // (destination, image)
   ApplyObserver* observer_;
   const Interrupt* interrupt_;
   ZfsCommands commands_;

@@ -18,7 +18,9 @@ namespace zrecon {
 
 struct ActionResult {
   Outcome outcome = Outcome::kNotAttempted;
-  std::string error;    // kFailed: what went wrong, naming the command or file
+  // kFailed: what went wrong, naming the command or file; kSkipped: which
+  // earlier failure it depends on.
+  std::string error;
   uint64_t bytes = 0;   // streams: bytes zfs/vmadm produced
   uint64_t stored = 0;  // streams: bytes written to the destination
   double seconds = 0;
@@ -29,10 +31,18 @@ struct ApplyReport {
   // Interrupt::Describe() when the run was interrupted: no action started
   // after that, and the one in progress may have failed because of it.
   std::string interrupted;
+  // Destinations whose medium failed (full, I/O error, read-only, gone):
+  // nothing more was written to them.
+  std::vector<std::string> failed_destinations;
   // No failure and no interrupt.
   bool ok() const;
   size_t Count(Outcome outcome) const;
 };
+
+// The outcome of one zone's actions: kFailed when one failed, else
+// kSkipped when one was skipped, else kNotAttempted when the run stopped
+// (interrupted) before one, else kDone (also for a zone without actions).
+Outcome ZoneOutcome(const Plan& plan, const ApplyReport& report, const std::string& zone);
 
 // Hooks for progress output (text, JSON lines); all optional.
 class ApplyObserver {
@@ -44,6 +54,12 @@ class ApplyObserver {
                               uint64_t /*expected*/) {}
   virtual void ActionFinished(const Plan& /*plan*/, size_t /*index*/,
                               const ActionResult& /*result*/) {}
+  // An action not run because of an earlier failure (result.error says
+  // which); no ActionStarted or ActionFinished for it.
+  virtual void ActionSkipped(const Plan& /*plan*/, size_t /*index*/,
+                             const ActionResult& /*result*/) {}
+  // Once, after the last action (when interrupted, after RunInterrupted).
+  virtual void RunFinished(const Plan& /*plan*/, const ApplyReport& /*report*/) {}
   // Once, after the last action that ran, when the run was interrupted.
   virtual void RunInterrupted(const Plan& /*plan*/, const std::string& /*reason*/) {}
 };
@@ -61,9 +77,19 @@ struct ExecutorOptions {
 // Runs the plan's actions in order: every command through `host` (so a
 // RecordingHost makes it a dry run), every export file through the named
 // Destination (all destinations the plan's actions name must be present and
-// prepared). Stops at the first failure or interrupt; later actions are
-// reported as not attempted. Each export is recorded in its destination's catalog only after
-// its file is committed; a zone's stream or config is journaled
+// prepared). A failure ends only what depends on it; every later action
+// that does is skipped (kSkipped), the others run:
+//  - a failed or skipped action ends its zone: the zone's later actions are
+//    skipped (its prunes never run after its failed export or snapshot);
+//  - a failure of the medium (its message names ENOSPC, EDQUOT, EIO, EROFS,
+//    ESTALE, ENXIO, ENODEV or ENOTCONN, or the destination is unavailable
+//    or was replaced) ends its destination: later actions on it are
+//    skipped, and so, by the rule above, are their zones' later actions;
+//  - an image stream or imgadm record that was not saved to a destination
+//    ends the new chains from that image there (a chain whose image is not
+//    on the medium cannot be restored where the image is gone).
+// An interrupt stops the run; later actions are not attempted. Each export is recorded in its
+// destination's catalog only after its file is committed; a zone's stream or config is journaled
 // (Destination::JournalFile) after its command succeeded and before the
 // commit. A failed export names "<destination>:<file>" when the failure may
 // be the destination's: a failed write, or a child that wrote the file

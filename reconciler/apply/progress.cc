@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "reconciler/plan/plan_text.h"
@@ -109,6 +113,13 @@ void TextProgress::ActionFinished(const Plan& plan, size_t index, const ActionRe
   out_.flush();
 }
 
+void TextProgress::ActionSkipped(const Plan& plan, size_t index, const ActionResult& result) {
+  const Action& a = plan.actions[index];
+  out_ << fmt::format("[{}/{}] skipped: {} {}\n      ({})\n", index + 1, plan.actions.size(),
+                      ActionLabel(a.kind), Printable(Subject(a)), Printable(result.error));
+  out_.flush();
+}
+
 JsonLinesProgress::JsonLinesProgress(std::ostream& out, std::function<double()> monotonic)
     : out_(out), monotonic_(std::move(monotonic)) {}
 
@@ -142,6 +153,38 @@ void JsonLinesProgress::ActionFinished(const Plan&, size_t index, const ActionRe
       {"event", "finish"},     {"index", index},          {"outcome", OutcomeName(result.outcome)},
       {"bytes", result.bytes}, {"stored", result.stored}, {"seconds", result.seconds}};
   if (!result.error.empty()) j["error"] = result.error;
+  out_ << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  out_.flush();
+}
+
+void JsonLinesProgress::ActionSkipped(const Plan& plan, size_t index, const ActionResult& result) {
+  const Action& a = plan.actions[index];
+  nlohmann::ordered_json j = {{"event", "skip"},
+                              {"index", index},
+                              {"kind", ActionKindName(a.kind)},
+                              {"zone", a.zone},
+                              {"reason", result.error}};
+  out_ << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  out_.flush();
+}
+
+void JsonLinesProgress::RunFinished(const Plan& plan, const ApplyReport& report) {
+  nlohmann::ordered_json zones = nlohmann::ordered_json::array();
+  std::vector<std::string> seen;
+  for (const Action& a : plan.actions) {
+    if (a.zone.empty() || std::find(seen.begin(), seen.end(), a.zone) != seen.end()) continue;
+    seen.push_back(a.zone);
+    auto z = plan.zones.find(a.zone);
+    zones.push_back({{"zone", a.zone},
+                     {"alias", z == plan.zones.end() ? a.alias : z->second.alias},
+                     {"outcome", OutcomeName(ZoneOutcome(plan, report, a.zone))}});
+  }
+  std::string outcome =
+      !report.interrupted.empty() ? "interrupted" : (report.ok() ? "ok" : "failed");
+  nlohmann::ordered_json j = {{"event", "summary"},
+                              {"outcome", outcome},
+                              {"zones", zones},
+                              {"failed_destinations", report.failed_destinations}};
   out_ << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   out_.flush();
 }

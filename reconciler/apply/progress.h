@@ -20,6 +20,7 @@ class TextProgress : public ApplyObserver {
   void ActionStarted(const Plan& plan, size_t index) override;
   void ActionProgress(const Plan& plan, size_t index, uint64_t bytes, uint64_t expected) override;
   void ActionFinished(const Plan& plan, size_t index, const ActionResult& result) override;
+  void ActionSkipped(const Plan& plan, size_t index, const ActionResult& result) override;
 
  private:
   std::ostream& out_;
@@ -31,15 +32,20 @@ class TextProgress : public ApplyObserver {
   bool bar_drawn_ = false;
 };
 
-// Machine progress: one JSON object per line (events start, progress,
-// finish), for monitoring and log shipping.
+// Machine progress: one JSON object per line, for monitoring and log
+// shipping. Events: start, progress, finish (outcome done or failed), skip
+// (an action not run: its reason), interrupted, and last a summary: the
+// run's outcome ("ok", "failed", "interrupted"), each zone of the plan
+// with its outcome (ZoneOutcome) and the destinations whose medium failed.
 class JsonLinesProgress : public ApplyObserver {
  public:
   JsonLinesProgress(std::ostream& out, std::function<double()> monotonic);
   void ActionStarted(const Plan& plan, size_t index) override;
   void ActionProgress(const Plan& plan, size_t index, uint64_t bytes, uint64_t expected) override;
   void ActionFinished(const Plan& plan, size_t index, const ActionResult& result) override;
+  void ActionSkipped(const Plan& plan, size_t index, const ActionResult& result) override;
   void RunInterrupted(const Plan& plan, const std::string& reason) override;
+  void RunFinished(const Plan& plan, const ApplyReport& report) override;
 
  private:
   std::ostream& out_;

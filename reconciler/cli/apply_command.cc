@@ -28,21 +28,34 @@ std::string MachineName() {
   return HostNameFor(none);
 }
 
+// "web01, db01" for the zones of the plan whose outcome is `outcome`.
+std::vector<std::string> ZonesWith(const Plan& plan, const ApplyReport& report, Outcome outcome) {
+  std::vector<std::string> out, seen;
+  for (const Action& a : plan.actions) {
+    if (a.zone.empty() || std::find(seen.begin(), seen.end(), a.zone) != seen.end()) continue;
+    seen.push_back(a.zone);
+    if (ZoneOutcome(plan, report, a.zone) != outcome) continue;
+    auto z = plan.zones.find(a.zone);
+    std::string alias = z == plan.zones.end() ? a.alias : z->second.alias;
+    out.push_back(alias.empty() ? a.zone : Printable(alias));
+  }
+  return out;
+}
+
 void PrintReport(const Plan& plan, const ApplyReport& report) {
   size_t done = report.Count(Outcome::kDone);
   size_t failed = report.Count(Outcome::kFailed);
-  size_t skipped = plan.actions.size() - done - failed;
-  if (!report.interrupted.empty()) {
-    std::cout << "\nApply STOPPED, " << report.interrupted << ": " << done << " done, " << failed
-              << " failed, " << skipped << " not attempted.\n";
-  } else if (failed == 0) {
+  size_t skipped = report.Count(Outcome::kSkipped);
+  size_t not_attempted = report.Count(Outcome::kNotAttempted);
+  if (report.ok()) {
     std::cout << "\nApply complete: " << done << " of " << plan.actions.size() << " actions done. "
               << plan.Summary().ToString() << "\n";
     return;
-  } else {
-    std::cout << "\nApply FAILED: " << done << " done, " << failed << " failed, " << skipped
-              << " not attempted.\n";
   }
+  std::cout << "\nApply "
+            << (report.interrupted.empty() ? "FAILED" : "STOPPED, " + report.interrupted) << ": "
+            << done << " done, " << failed << " failed, " << skipped
+            << " skipped (they depend on a failure), " << not_attempted << " not attempted.\n";
   for (size_t i = 0; i < report.results.size(); ++i) {
     const ActionResult& r = report.results[i];
     if (r.outcome != Outcome::kFailed) continue;
@@ -50,12 +63,20 @@ void PrintReport(const Plan& plan, const ApplyReport& report) {
     std::cout << "  failed: [" << i + 1 << "] " << ActionLabel(a.kind) << " (zone " << a.zone
               << "): " << Printable(r.error) << "\n";
   }
-  if (skipped > 0) {
-    std::cout << "  not attempted: actions " << done + failed + 1 << " to " << plan.actions.size()
-              << (report.interrupted.empty() ? "; run zrecon apply again once the cause is fixed"
-                                             : "; run zrecon apply again")
-              << ": it plans from the current state and finishes the work.\n";
+  for (const std::string& d : report.failed_destinations) {
+    std::cout << "  destination " << d << " failed: nothing more was written there\n";
   }
+  for (Outcome o : {Outcome::kFailed, Outcome::kSkipped, Outcome::kDone}) {
+    std::vector<std::string> zones = ZonesWith(plan, report, o);
+    if (zones.empty()) continue;
+    const char* what = o == Outcome::kFailed    ? "zones that failed: "
+                       : o == Outcome::kSkipped ? "zones stopped by another failure: "
+                                                : "zones done: ";
+    std::cout << "  " << what << Join(zones, ", ") << "\n";
+  }
+  std::cout << "  run zrecon apply again"
+            << (report.interrupted.empty() ? " once the cause is fixed" : "")
+            << ": it plans from the current state and finishes the work.\n";
 }
 
 }  // namespace

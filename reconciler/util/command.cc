@@ -10,6 +10,8 @@ const char* OutcomeName(Outcome outcome) {
       return "failed";
     case Outcome::kNotAttempted:
       return "not attempted";
+    case Outcome::kSkipped:
+      return "skipped";
   }
   return "?";
 }

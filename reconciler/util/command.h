@@ -33,7 +33,9 @@ class ByteSource {
 };
 
 // How one step of a run (an apply action, a restore step) ended.
-enum class Outcome { kDone, kFailed, kNotAttempted };
+// kSkipped: not run because an earlier failure it depends on (its zone's,
+// its destination's, its image's) makes running it unsafe or pointless.
+enum class Outcome { kDone, kFailed, kNotAttempted, kSkipped };
 const char* OutcomeName(Outcome outcome);
 
 }  // namespace zrecon

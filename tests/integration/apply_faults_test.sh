@@ -3,11 +3,12 @@
 # host: a `zfs` wrapper (lib/zfs_fault.sh) fails the Nth call of one
 # subcommand. Once during the destroy phase and once during the send phase (a
 # truncated `zfs send`): apply exits 1 naming the failed command, reports
-# what was done, what failed and what was not attempted (counted from the
-# plan), leaves no catalog entry pointing at a missing or partial file and no
-# .tmp file, prunes nothing after a failed export; a rerun with the real zfs
-# finishes the work and a following plan has no changes. Skips (77) without
-# root or zfs-fuse.
+# what was done, what failed and what was skipped (counted from the plan:
+# the failed zone's later actions), runs the other zone's actions to the
+# end, leaves no catalog entry pointing at a missing or partial file and no
+# .tmp file, prunes nothing of the zone whose export failed; a rerun with
+# the real zfs finishes the work and a following plan has no changes.
+# Skips (77) without root or zfs-fuse.
 #
 # Uses its own pool (applytest2) and directory, never a `zones` sandbox; a
 # zfs-fuse daemon that is already running is used as is.
@@ -42,26 +43,30 @@ with_fault() {
     ZFS_FAULT_COUNTER="$WORK/fault.count" ZFS_FAULT_PARTIAL_BYTES=65536 "$@"
 }
 
-# expect_failed_apply WHAT PLAN KIND N NEEDLE: the last run is an apply of
-# PLAN (JSON, same time and binaries) that failed at its Nth action of KIND:
-# exit 1, the failure named with NEEDLE (the start of the command; the report
-# cuts long commands) and the injected error, the counts of done, failed and
-# not attempted actions are the plan's.
+# expect_failed_apply WHAT PLAN KIND N NEEDLE FAILED_ALIAS OTHER_ALIAS: the
+# last run is an apply of PLAN (JSON, same time and binaries) that failed at
+# its Nth action of KIND: exit 1, the failure named with NEEDLE (the start of
+# the command; the report cuts long commands) and the injected error; the
+# failed zone's later actions are skipped, every other action is done (as
+# counted from the plan); the report names the zone that failed and the one
+# that is done.
 expect_failed_apply() {
-  local what=$1 plan=$2 kind=$3 nth=$4 needle=$5 index total zone
+  local what=$1 plan=$2 kind=$3 nth=$4 needle=$5 failed_alias=$6 other_alias=$7
+  local index total zone skipped
   index=$(q "$plan" indices "$kind" | sed -n "${nth}p")
   total=$(q "$plan" kinds | wc -l)
   expect_rc 1
   expect_match "$index" '^[0-9]+$' "$what: the plan has a $kind action number $nth to fail"
   zone=$(q "$plan" field "$kind" zone | sed -n "${nth}p")
-  expect_contains "$OUT" "Apply FAILED: $index done, 1 failed, $((total - index - 1)) not attempted." \
-    "$what: done / failed / not attempted, as counted from the plan"
+  skipped=$(q "$plan" zone-after "$index")
+  expect_contains "$OUT" "Apply FAILED: $((total - 1 - skipped)) done, 1 failed, $skipped skipped (they depend on a failure), 0 not attempted." \
+    "$what: done / failed / skipped, as counted from the plan"
   expect_contains "$(grep -F "failed: [$((index + 1))] $kind (zone $zone): " <<<"$OUT")" "$needle" \
     "$what: the failed action is named with its command"
   expect_contains "$OUT" "zfs_fault: injected failure of zfs $kind call $nth" \
     "$what: zfs's error message is shown"
-  expect_contains "$OUT" "not attempted: actions $((index + 2)) to $total" \
-    "$what: the actions not attempted are listed"
+  expect_contains "$OUT" "zones that failed: $failed_alias" "$what: the zone that failed is named"
+  expect_contains "$OUT" "zones done: $other_alias" "$what: the other zone is done"
 }
 
 # plan_through_wrapper NOW OUT: saves the plan apply will run at NOW through
@@ -89,57 +94,77 @@ expect_state "T0+1d" "$T1D" "zrecon-daily-$S1D" \
 # The plan: hourly, daily and weekly snapshots; per zone config, sends (new
 # chains: full_every 7d) and tip protection; 9 destroys, one per snapshot
 # (zfs-fuse has no comma lists): the oldest hourly, daily and weekly of each
-# dataset; the removal of the old chains. The first destroy is done, the
-# second fails, the rest and the chain removals are not attempted.
+# dataset, web01's first; the removal of the old chains. web01's first
+# destroy is done, its second fails: its third and its chain removal are
+# skipped, while web02's destroys and chain removals all run.
 must write_generation 4
 plan_through_wrapper "$T8D" "$WORK/t8d.json"
 mapfile -t DESTROYS < <(q "$WORK/t8d.json" field destroy snapshots)
+mapfile -t DESTROY_ZONES < <(q "$WORK/t8d.json" field destroy zone)
 WILL_DESTROY=()
 for ds in "$ROOT_A" "$ROOT_B" "$DATA_B"; do
   WILL_DESTROY+=("$ds@zrecon-hourly-$S0" "$ds@zrecon-daily-$S0" "$ds@zrecon-weekly-$S0")
 done
 expect_eq "$(_sorted_lines "${DESTROYS[@]}")" "$(_sorted_lines "${WILL_DESTROY[@]}")" \
   "T0+8d plan: one destroy per snapshot retention drops"
+expect_eq "${DESTROY_ZONES[0]} ${DESTROY_ZONES[1]}" "$A $A" "T0+8d plan: the first two destroys are web01's"
 with_fault destroy 2 "$ZRECON" apply -f "$POLICY" --now "$T8D" --zfs "$FAULTY"
-expect_failed_apply "destroy fault" "$WORK/t8d.json" destroy 2 "zfs destroy ${DESTROYS[1]}"
+expect_failed_apply "destroy fault" "$WORK/t8d.json" destroy 2 "zfs destroy ${DESTROYS[1]}" \
+  web01 web02
+# Gone: web01's first destroy and every one of web02.
+DESTROYED=("${DESTROYS[0]}")
+for i in "${!DESTROYS[@]}"; do
+  [[ ${DESTROY_ZONES[$i]} == "$B" ]] && DESTROYED+=("${DESTROYS[$i]}")
+done
 EXPECTED=()
 for ds in "$ROOT_A" "$ROOT_B" "$DATA_B"; do
   for name in "hourly-$S0" "hourly-$S1H" "hourly-$S1D" "hourly-$S8D" "daily-$S0" "daily-$S1D" \
     "daily-$S8D" "weekly-$S0" "weekly-$S8D"; do
-    [[ $ds@zrecon-$name == "${DESTROYS[0]}" ]] || EXPECTED+=("$ds@zrecon-$name")
+    [[ " ${DESTROYED[*]} " == *" $ds@zrecon-$name "* ]] || EXPECTED+=("$ds@zrecon-$name")
   done
 done
-expect_snapshots "destroy fault (only ${DESTROYS[0]} destroyed)" "${EXPECTED[@]}"
+expect_eq "${#DESTROYED[@]}" 7 "destroy fault: web01's first destroy and web02's six ran"
+expect_snapshots "destroy fault (web01's 2nd and 3rd destroys did not run)" "${EXPECTED[@]}"
 expect_tips "destroy fault" "$ROOT_A@zrecon-daily-$S8D" \
   "$ROOT_B@zrecon-daily-$S8D" "$DATA_B@zrecon-daily-$S8D"
 expect_foreign "destroy fault"
 expect_catalog_sound "destroy fault"
-expect_eq "$(catalog chains "$B" | cut -f1,5)" \
-  "$(lines "root/$S0	2" "root+data/$S0	2" "root/$S8D	1" "root+data/$S8D	1")" \
-  "destroy fault: new chains recorded, old ones still there (removal not attempted)"
+expect_eq "$(catalog chains "$A" | cut -f1,5)" "$(lines "root/$S0	2" "root/$S8D	1")" \
+  "destroy fault: web01's new chain recorded, its old one still there (removal skipped)"
+expect_eq "$(catalog chains "$B" | cut -f1,5)" "$(lines "root/$S8D	1" "root+data/$S8D	1")" \
+  "destroy fault: web02's old chains are removed"
 
 run "$ZRECON" apply -f "$POLICY" --now "$T8D"
 expect_applied "destroy fault, rerun with the real zfs"
 expect_state "destroy fault, rerun" "$T8D" "zrecon-daily-$S8D" \
   "zrecon-hourly-$S1H" "zrecon-hourly-$S1D" "zrecon-hourly-$S8D" \
   "zrecon-daily-$S1D" "zrecon-daily-$S8D" "zrecon-weekly-$S8D"
-expect_eq "$(catalog chains "$B" | cut -f1,5)" "$(lines "root/$S8D	1" "root+data/$S8D	1")" \
-  "destroy fault, rerun: the old chains are removed"
+expect_eq "$(catalog chains "$A" | cut -f1,5)" "root/$S8D	1" \
+  "destroy fault, rerun: web01's old chain is removed"
 
 # ============================================================ T0+9d: the 2nd zfs send fails
 # hourly and daily due; sends: web01's root, web02's root (fails after 64 KiB
 # of stream), web02's data; then destroys of the hourly of T0+1h and the
-# daily of T0+1d. web01 is exported and its tip moved; web02 is not, and
-# nothing is destroyed.
+# daily of T0+1d. web01 is exported, its tip moved and its old snapshots
+# destroyed; web02 is not exported, and nothing of it is destroyed.
 must write_generation 5
 plan_through_wrapper "$T9D" "$WORK/t9d.json"
 expect_eq "$(q "$WORK/t9d.json" field send snapshot | sed -n 2p)" "$ROOT_B@zrecon-daily-$S9D" \
   "T0+9d plan: the 2nd send is web02's root"
 with_fault send 2 "$ZRECON" apply -f "$POLICY" --now "$T9D" --zfs "$FAULTY"
-expect_failed_apply "send fault" "$WORK/t9d.json" send 2 "zfs send -i $ROOT_B@zrecon-daily-$S8D"
-expect_managed "send fault (nothing pruned)" \
-  "zrecon-hourly-$S1H" "zrecon-hourly-$S1D" "zrecon-hourly-$S8D" "zrecon-hourly-$S9D" \
-  "zrecon-daily-$S1D" "zrecon-daily-$S8D" "zrecon-daily-$S9D" "zrecon-weekly-$S8D"
+expect_failed_apply "send fault" "$WORK/t9d.json" send 2 "zfs send -i $ROOT_B@zrecon-daily-$S8D" \
+  web02 web01
+EXPECTED=()
+for name in "hourly-$S1D" "hourly-$S8D" "hourly-$S9D" "daily-$S8D" "daily-$S9D" "weekly-$S8D"; do
+  EXPECTED+=("$ROOT_A@zrecon-$name")
+done
+for ds in "$ROOT_B" "$DATA_B"; do
+  for name in "hourly-$S1H" "hourly-$S1D" "hourly-$S8D" "hourly-$S9D" "daily-$S1D" \
+    "daily-$S8D" "daily-$S9D" "weekly-$S8D"; do
+    EXPECTED+=("$ds@zrecon-$name")
+  done
+done
+expect_snapshots "send fault (web01 pruned, web02 not)" "${EXPECTED[@]}"
 expect_tips "send fault" "$ROOT_A@zrecon-daily-$S9D" \
   "$ROOT_B@zrecon-daily-$S8D" "$DATA_B@zrecon-daily-$S8D"
 expect_foreign "send fault"

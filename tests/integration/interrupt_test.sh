@@ -101,7 +101,7 @@ expect_contains "$OUT" "Apply STOPPED, interrupted by SIGTERM: " \
   "SIGTERM: the report says why the run stopped"
 expect_match "$(grep -F 'failed: [' <<<"$OUT")" " send .*: interrupted by SIGTERM$" \
   "SIGTERM: the send in progress failed, naming the signal"
-expect_contains "$OUT" "not attempted: actions " "SIGTERM: later actions were not attempted"
+expect_match "$OUT" " [1-9][0-9]* not attempted\." "SIGTERM: later actions were not attempted"
 expect_stopped "SIGTERM"
 expect_catalog_sound "SIGTERM"
 expect_eq "$(catalog images | cut -f1)" "$IMG" "SIGTERM: the image stream sent before it is recorded"
@@ -112,8 +112,11 @@ expect_foreign "SIGTERM"
 start_paused send-int send 1 200000 "$ZRECON" apply -f "$POLICY" --now "$T0" --json
 finish_background send-int INT
 expect_rc 130
-expect_eq "$(tail -n 1 <<<"$OUT")" '{"event":"interrupted","reason":"interrupted by SIGINT"}' \
-  "SIGINT: the last JSON event says the run was interrupted"
+expect_eq "$(tail -n 2 <<<"$OUT" | head -n 1)" \
+  '{"event":"interrupted","reason":"interrupted by SIGINT"}' \
+  "SIGINT: the JSON events say the run was interrupted"
+expect_match "$(tail -n 1 <<<"$OUT")" '^\{"event":"summary","outcome":"interrupted","zones":\[.*"outcome":"not attempted".*\],"failed_destinations":\[\]\}$' \
+  "SIGINT: the last JSON event sums the run up: interrupted, zones not attempted"
 expect_contains "$(grep -F '"outcome":"failed"' <<<"$OUT")" "interrupted by SIGINT" \
   "SIGINT: the send's finish event names the signal"
 expect_stopped "SIGINT"

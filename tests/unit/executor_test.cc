@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <map>
@@ -361,11 +362,13 @@ TEST_CASE("executor: remove_loose goes to its destination and runs no command") 
   CHECK(usb.log == std::vector<std::string>{"remove loose " + kZone + " " + kZone +
                                             "/config/a.json," + kZone + "/root/b.zfs"});
   CHECK(host.CommandLines() == std::vector<std::string>{"zfs snapshot " + kDaily});
-  // A destination that is not given fails the action, and the run stops.
+  // A destination that is not given fails the action, and its zone stops.
   FakeHost other;
   report = Execute(plan, other, {}, nullptr, FixedClock());
   CHECK(report.results[0].outcome == Outcome::kFailed);
-  CHECK(report.results[1].outcome == Outcome::kNotAttempted);
+  CHECK(report.results[1].outcome == Outcome::kSkipped);
+  CHECK(report.results[1].error == "zone " + kZone + " stopped: action [1] of it did not complete");
+  CHECK(report.failed_destinations == std::vector<std::string>{"usb"});
   CHECK(other.calls().empty());
 }
 
@@ -499,7 +502,7 @@ TEST_CASE("executor: a direct send that dies half way leaves no file behind") {
   CHECK(usb.catalog().zones.at(kZone).chains.empty());
 }
 
-TEST_CASE("executor: the first failure stops the run; nothing after it is attempted") {
+TEST_CASE("executor: a failure stops its zone; none of the zone's later actions runs") {
   Plan plan = SamplePlan();
   for (size_t fail = 1; fail <= 8; ++fail) {
     CAPTURE(fail);
@@ -523,8 +526,9 @@ TEST_CASE("executor: the first failure stops the run; nothing after it is attemp
     CHECK(report.results[failed].outcome == Outcome::kFailed);
     CHECK(report.results[failed].error.find("I/O error") != std::string::npos);
     for (size_t i = failed + 1; i < plan.actions.size(); ++i) {
-      CHECK(report.results[i].outcome == Outcome::kNotAttempted);
+      CHECK(report.results[i].outcome == Outcome::kSkipped);
     }
+    CHECK(ZoneOutcome(plan, report, kZone) == Outcome::kFailed);
     // A failed export is never recorded; the destroy never follows it.
     if (fail <= 5) CHECK(usb.links.empty());
     for (const std::string& line : usb.log) CHECK(line.find("remove") == std::string::npos);
@@ -592,7 +596,11 @@ TEST_CASE("executor: an interrupt raised before the run starts nothing, and is r
   CHECK(report.Count(Outcome::kNotAttempted) == plan.actions.size());
   CHECK(host.calls().empty());
   CHECK(usb.log.empty());
-  CHECK(json.str() == "{\"event\":\"interrupted\",\"reason\":\"interrupted by SIGTERM\"}\n");
+  CHECK(json.str() == "{\"event\":\"interrupted\",\"reason\":\"interrupted by SIGTERM\"}\n"
+                      "{\"event\":\"summary\",\"outcome\":\"interrupted\",\"zones\":[{\"zone\":\"" +
+                          kZone +
+                          "\",\"alias\":\"web01\",\"outcome\":\"not "
+                          "attempted\"}],\"failed_destinations\":[]}\n");
 }
 
 TEST_CASE("executor: a send that dies half way leaves no committed file") {
@@ -648,6 +656,238 @@ TEST_CASE("executor: an export to a destination it was not given fails clearly")
   ApplyReport report = Execute(plan, host, {}, nullptr, FixedClock());
   CHECK(report.results[1].outcome == Outcome::kFailed);
   CHECK(report.results[1].error.find("destination usb") != std::string::npos);
+}
+
+namespace {
+
+const std::string kZone2 = "0b7e9c4d-2f1a-4d3e-9a8b-6c5d4e3f2a10";
+
+std::string Swap(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// SamplePlan's actions for another zone: every name of kZone renamed.
+std::vector<Action> SecondZoneActions() {
+  std::vector<Action> out = SamplePlan().actions;
+  for (Action& a : out) {
+    auto swap = [](std::string* s) { *s = Swap(*s, kZone, kZone2); };
+    swap(&a.zone);
+    swap(&a.file);
+    swap(&a.snapshot);
+    swap(&a.stream.dataset);
+    swap(&a.stream.config_file);
+    for (std::string& x : a.argv) swap(&x);
+    for (std::string& x : a.snapshots) swap(&x);
+    for (std::string& x : a.files) swap(&x);
+  }
+  return out;
+}
+
+void AnswerHappyPathFor(FakeHost* host, const std::string& zone) {
+  const std::string daily = Swap(kDaily, kZone, zone);
+  Argv lookup = kLookup;
+  for (std::string& x : lookup) x = Swap(x, kZone, zone);
+  host->Answer(lookup,
+               FakeHost::Output(daily + "\tguid\t123456789\n" + daily + "\tcreatetxg\t4242\n" +
+                                daily + "\tcreation\t1795687200\n"));
+  host->Answer({"vmadm", "get", zone}, FakeHost::Streamed("{\"uuid\": \"" + zone + "\"}\n"));
+  host->Answer({"zfs", "send", "-i", "zones/img@final", daily},
+               FakeHost::Streamed(std::string(1000, 'z')));
+}
+
+// Two zones: kZone's seven actions, then kZone2's.
+Plan TwoZonePlan() {
+  Plan plan = SamplePlan();
+  plan.zones[kZone2] = PlanZone{"db01", "joyent", "img"};
+  for (Action& a : SecondZoneActions()) plan.actions.push_back(a);
+  return plan;
+}
+
+std::vector<std::string> Outcomes(const ApplyReport& report) {
+  std::vector<std::string> out;
+  for (const ActionResult& r : report.results) out.push_back(OutcomeName(r.outcome));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("executor: one zone's failure leaves the other zones' actions running") {
+  Plan plan = TwoZonePlan();
+  FakeHost host;
+  AnswerHappyPathFor(&host, kZone);
+  AnswerHappyPathFor(&host, kZone2);
+  // web01's send fails for a reason of its own (not the medium's).
+  host.Answer({"zfs", "send", "-i", "zones/img@final", kDaily},
+              FakeHost::Streamed("", 1, "cannot send: dataset is busy\n"));
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK_FALSE(report.ok());
+  CHECK(Outcomes(report) == std::vector<std::string>{"done", "done", "failed", "skipped", "skipped",
+                                                     "skipped", "skipped", "done", "done", "done",
+                                                     "done", "done", "done", "done"});
+  CHECK(report.results[5].error == "zone " + kZone + " stopped: action [3] of it did not complete");
+  CHECK(report.failed_destinations.empty());
+  CHECK(ZoneOutcome(plan, report, kZone) == Outcome::kFailed);
+  CHECK(ZoneOutcome(plan, report, kZone2) == Outcome::kDone);
+  // web01's snapshot is never destroyed nor its chain removed; db01's are.
+  for (const Argv& argv : host.calls())
+    CHECK(ShellJoin(argv).find("destroy " + kRoot) == std::string::npos);
+  CHECK(std::count(usb.log.begin(), usb.log.end(),
+                   "remove " + kZone2 + " root/20261001T000000Z 1") == 1);
+  CHECK(std::count(usb.log.begin(), usb.log.end(),
+                   "remove " + kZone + " root/20261001T000000Z 1") == 0);
+}
+
+TEST_CASE("executor: a failing medium ends the work on it; zones without work there go on") {
+  Plan plan = TwoZonePlan();
+  plan.destinations["nas"] = PlanDestination{"directory", "/mnt/nas", "none"};
+  // db01 exports to the other destination.
+  for (Action& a : plan.actions) {
+    if (a.zone == kZone2 && !a.destination.empty()) a.destination = "nas";
+  }
+  FakeHost host;
+  AnswerHappyPathFor(&host, kZone);
+  AnswerHappyPathFor(&host, kZone2);
+  MemoryDestination usb, nas;
+  usb.journal_error = "cannot write /mnt/usb/demo01/x/manifest.json: No space left on device";
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}, {"nas", &nas}}, nullptr, FixedClock());
+  CHECK(report.failed_destinations == std::vector<std::string>{"usb"});
+  CHECK(report.results[1].outcome == Outcome::kFailed);  // web01's config, journaled first
+  for (size_t i = 2; i < 7; ++i) CHECK(report.results[i].outcome == Outcome::kSkipped);
+  for (size_t i = 7; i < 14; ++i) CHECK(report.results[i].outcome == Outcome::kDone);
+  CHECK(ZoneOutcome(plan, report, kZone2) == Outcome::kDone);
+
+  SUBCASE("and another zone's work on it is skipped, with that zone's later actions") {
+    for (Action& a : plan.actions) {
+      if (a.zone == kZone2 && a.destination == "nas" && a.kind == ActionKind::kSend) {
+        a.destination = "usb";
+      }
+    }
+    FakeHost again;
+    AnswerHappyPathFor(&again, kZone);
+    AnswerHappyPathFor(&again, kZone2);
+    MemoryDestination usb2, nas2;
+    usb2.journal_error = usb.journal_error;
+    report = Execute(plan, again, {{"usb", &usb2}, {"nas", &nas2}}, nullptr, FixedClock());
+    // db01: snapshot and config (to nas) done, its send to usb skipped, so
+    // its tip is neither held nor marked and nothing of it is destroyed.
+    CHECK(Outcomes(report) == std::vector<std::string>{"done", "failed", "skipped", "skipped",
+                                                       "skipped", "skipped", "skipped", "done",
+                                                       "done", "skipped", "skipped", "skipped",
+                                                       "skipped", "skipped"});
+    CHECK(report.results[9].error ==
+          "destination usb failed at action [2]; nothing more is written there");
+    CHECK(report.results[10].error ==
+          "zone " + kZone2 + " stopped: action [10] of it did not complete");
+    CHECK(ZoneOutcome(plan, report, kZone2) == Outcome::kSkipped);
+    CHECK(nas2.links.empty());
+  }
+}
+
+TEST_CASE("executor: a new chain from an image that was not saved there is not started") {
+  Plan plan = TwoZonePlan();
+  const std::string image = "5417ab20-3156-11ea-8b19-2b66f5e7a439";
+  Action save;
+  save.kind = ActionKind::kSaveImage;
+  save.zone = kZone;
+  save.destination = "usb";
+  save.snapshot = "zones/" + image + "@final";
+  save.argv = {"zfs", "send", save.snapshot};
+  save.file = "images/" + image + ".zfs";
+  save.stream.dataset = "zones/" + image;
+  save.stream.guid = 77;
+  save.stream.image_uuid = image;
+  plan.actions.insert(plan.actions.begin() + 1, save);  // after web01's snapshot
+  for (Action& a : plan.actions) {
+    if (a.kind == ActionKind::kSend) a.stream.image_uuid = image;
+  }
+  FakeHost host;
+  AnswerHappyPathFor(&host, kZone);
+  AnswerHappyPathFor(&host, kZone2);
+  host.Answer(save.argv, FakeHost::Streamed("", 1, "cannot send: dataset does not exist\n"));
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK(report.failed_destinations.empty());
+  // db01's send (index 10) starts a new chain from the image: skipped.
+  CHECK(report.results[10].outcome == Outcome::kSkipped);
+  CHECK(report.results[10].error ==
+        "image " + image +
+            " was not saved to usb (action [2]): a new chain from it could not be "
+            "restored without it");
+  CHECK(report.results[8].outcome == Outcome::kDone);  // db01's snapshot
+  CHECK(report.results[9].outcome == Outcome::kDone);  // and config
+  for (size_t i = 11; i < 15; ++i) CHECK(report.results[i].outcome == Outcome::kSkipped);
+  CHECK(usb.links.empty());
+}
+
+// Every position a command can fail at, with a zone's error or the
+// medium's, on a plan of two zones and two destinations: what apply then
+// runs keeps the invariants the isolation rules exist for.
+TEST_CASE("executor: wherever a command fails, only what depends on it is skipped") {
+  Plan plan = TwoZonePlan();
+  plan.destinations["nas"] = PlanDestination{"directory", "/mnt/nas", "none"};
+  // db01's config goes to nas, its send to usb: a zone on both.
+  for (Action& a : plan.actions) {
+    if (a.zone == kZone2 && a.kind == ActionKind::kSaveConfig) a.destination = "nas";
+  }
+  FakeHost probe;
+  AnswerHappyPathFor(&probe, kZone);
+  AnswerHappyPathFor(&probe, kZone2);
+  MemoryDestination usb0, nas0;
+  REQUIRE(Execute(plan, probe, {{"usb", &usb0}, {"nas", &nas0}}, nullptr, FixedClock()).ok());
+  const size_t calls = probe.calls().size();
+  for (size_t n = 1; n <= calls; ++n) {
+    for (const char* error : {"cannot do it: dataset is busy", "write: No space left on device"}) {
+      CAPTURE(n);
+      CAPTURE(error);
+      FakeHost host;
+      AnswerHappyPathFor(&host, kZone);
+      AnswerHappyPathFor(&host, kZone2);
+      host.FailCall(n, FakeHost::Failure(1, std::string(error) + "\n"));
+      MemoryDestination usb, nas;
+      ApplyReport report =
+          Execute(plan, host, {{"usb", &usb}, {"nas", &nas}}, nullptr, FixedClock());
+      std::set<std::string> stopped_zones, failed_destinations;
+      for (size_t i = 0; i < plan.actions.size(); ++i) {
+        const Action& a = plan.actions[i];
+        const Outcome o = report.results[i].outcome;
+        CAPTURE(i);
+        CHECK(o != Outcome::kNotAttempted);  // no interrupt: everything is decided
+        if (stopped_zones.count(a.zone) || failed_destinations.count(a.destination)) {
+          CHECK(o == Outcome::kSkipped);
+        } else {
+          // Nothing else is skipped: a skip has a cause before it.
+          CHECK(o != Outcome::kSkipped);
+        }
+        if (o == Outcome::kFailed || o == Outcome::kSkipped) stopped_zones.insert(a.zone);
+        if (o == Outcome::kFailed && !a.destination.empty() &&
+            std::string(error).find("No space") != std::string::npos) {
+          failed_destinations.insert(a.destination);
+        }
+      }
+      // A zone whose export did not complete is never pruned.
+      for (const std::string& zone : {kZone, kZone2}) {
+        bool exported = true;
+        for (size_t i = 0; i < plan.actions.size(); ++i) {
+          const Action& a = plan.actions[i];
+          if (a.zone != zone) continue;
+          if (a.kind == ActionKind::kSend || a.kind == ActionKind::kSaveConfig) {
+            exported = exported && report.results[i].outcome == Outcome::kDone;
+          }
+          if (a.kind == ActionKind::kDestroy || a.kind == ActionKind::kRemoveExport ||
+              a.kind == ActionKind::kMarkTip || a.kind == ActionKind::kHold) {
+            if (!exported) CHECK(report.results[i].outcome == Outcome::kSkipped);
+          }
+        }
+      }
+      CHECK(report.failed_destinations ==
+            std::vector<std::string>(failed_destinations.begin(), failed_destinations.end()));
+      CHECK(report.ok() == (report.Count(Outcome::kFailed) == 0));
+    }
+  }
 }
 
 }  // namespace zrecon

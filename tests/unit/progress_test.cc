@@ -109,4 +109,59 @@ TEST_CASE("progress: JSON lines carry start, progress and finish events") {
   CHECK(events[2]["error"] == "zfs send exited 1: boom");
 }
 
+TEST_CASE("progress: a skipped action and the run's summary, per zone") {
+  Plan plan = OneSend();
+  const std::string web = plan.actions[0].zone;
+  const std::string db = "0b7e9c4d-2f1a-4d3e-9a8b-6c5d4e3f2a10";
+  plan.zones[web] = PlanZone{"web01", "joyent", "img"};
+  plan.zones[db] = PlanZone{"db01", "joyent", "img"};
+  Action destroy;
+  destroy.kind = ActionKind::kDestroy;
+  destroy.zone = web;
+  destroy.snapshots = {"zones/u@zrecon-daily-20261101T000000Z"};
+  plan.actions.push_back(destroy);
+  Action snap;
+  snap.kind = ActionKind::kSnapshot;
+  snap.zone = db;
+  snap.snapshots = {"zones/d@zrecon-daily-20261126T000000Z"};
+  plan.actions.push_back(snap);
+  ApplyReport report;
+  report.results.resize(3);
+  report.results[0].outcome = Outcome::kFailed;
+  report.results[0].error = "usb:x: No space left on device";
+  report.results[1].outcome = Outcome::kSkipped;
+  report.results[1].error = "zone " + web + " stopped: action [1] of it did not complete";
+  report.results[2].outcome = Outcome::kDone;
+  report.failed_destinations = {"usb"};
+  CHECK(ZoneOutcome(plan, report, web) == Outcome::kFailed);
+  CHECK(ZoneOutcome(plan, report, db) == Outcome::kDone);
+  CHECK(ZoneOutcome(plan, report, "absent") == Outcome::kDone);
+  CHECK_FALSE(report.ok());
+
+  std::ostringstream out;
+  JsonLinesProgress p(out, [] { return 0.0; });
+  p.ActionSkipped(plan, 1, report.results[1]);
+  p.RunFinished(plan, report);
+  std::istringstream in(out.str());
+  std::string line;
+  std::vector<nlohmann::json> events;
+  while (std::getline(in, line)) events.push_back(nlohmann::json::parse(line));
+  REQUIRE(events.size() == 2);
+  CHECK(events[0] ==
+        nlohmann::json::parse(R"({"event": "skip", "index": 1, "kind": "destroy",
+      "zone": ")" + web + R"(", "reason": "zone )" +
+                              web + R"( stopped: action [1] of it did not complete"})"));
+  CHECK(events[1]["event"] == "summary");
+  CHECK(events[1]["outcome"] == "failed");
+  CHECK(events[1]["zones"] == nlohmann::json::parse(R"([{"zone": ")" + web + R"(", "alias": "web01",
+      "outcome": "failed"}, {"zone": ")" + db + R"(", "alias": "db01", "outcome": "done"}])"));
+  CHECK(events[1]["failed_destinations"] == nlohmann::json::parse(R"(["usb"])"));
+
+  std::ostringstream text;
+  TextProgress t(text, false, [] { return 0.0; });
+  t.ActionSkipped(plan, 1, report.results[1]);
+  CHECK(text.str() == "[2/3] skipped: destroy zones/u@zrecon-daily-20261101T000000Z\n      (zone " +
+                          web + " stopped: action [1] of it did not complete)\n");
+}
+
 }  // namespace zrecon

@@ -97,7 +97,16 @@ def point(plan_path, events_path, exit_code):
     actions = plan_actions(plan_path)
     total = len(actions)
     started, finished = {}, {}
+    summary = None
     for e in events(events_path):
+        if e.get("event") == "summary":
+            # The last line of a run that ended: its outcome, per zone.
+            summary = e
+            continue
+        if summary is not None:
+            fail(f"{events_path}: event {e} after the summary")
+        if e.get("event") == "skip":
+            fail(f"{events_path}: action {e.get('index')} skipped: {e.get('reason')}")
         index = e.get("index")
         if not isinstance(index, int) or not 0 <= index < total:
             fail(f"{events_path}: event {e} names no action of the plan ({total} actions)")
@@ -116,6 +125,8 @@ def point(plan_path, events_path, exit_code):
     if exit_code == 0:
         if len(finished) != total:
             fail(f"{events_path}: exit 0 but {len(finished)} of {total} actions finished")
+        if summary is None or summary.get("outcome") != "ok":
+            fail(f"{events_path}: exit 0 but the summary is {summary}")
         return "finished", f"all {total} actions"
     if not started:
         return "planning", "no action started"

@@ -13,6 +13,8 @@ Usage: plan_query.py PLAN.json COMMAND [ARGS]
   mentions TEXT         "INDEX KIND" of every action any of whose values
                         contains TEXT
   actions               every action as canonical JSON, one per line
+  zone-after INDEX      how many actions after action INDEX are of its zone
+                        (what apply skips when action INDEX fails)
 
 Exits 2 on a bad command line, 1 when the file is not a plan document.
 """
@@ -63,7 +65,7 @@ def main(argv):
     actions = doc["actions"]
     command, args = argv[2], argv[3:]
     arity = {"get": 1, "kinds": 0, "indices": 1, "field": 2, "argv": 1,
-             "mentions": 1, "actions": 0}
+             "mentions": 1, "actions": 0, "zone-after": 1}
     if arity.get(command) != len(args):
         fail(f"bad command line: {' '.join(argv[2:])}", code=2)
     if command == "get":
@@ -90,6 +92,12 @@ def main(argv):
         for i, a in enumerate(actions):
             if any(args[0] in s for s in strings_in(a)):
                 print(i, a.get("kind"))
+    elif command == "zone-after":
+        if not args[0].isdigit() or int(args[0]) >= len(actions):
+            fail(f"{argv[1]}: no action {args[0]} (the plan has {len(actions)})")
+        index = int(args[0])
+        zone = actions[index].get("zone")
+        print(sum(1 for a in actions[index + 1:] if a.get("zone") == zone))
     elif command == "actions":
         for a in actions:
             print(json.dumps(a, sort_keys=True))
