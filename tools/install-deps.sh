@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libssl-dev libzstd-dev libbenchmark-dev
   python3 python3-jsonschema python3-yaml
   zfs-fuse time procps zstd openssl strace   # strace: kill_test.sh; openssl: export_bench.sh
+  libxml2-utils   # xmllint: tests/cli/smf_test.py checks the SMF manifest
   clang-14 libclang-rt-14-dev llvm-14   # tools/fuzz.sh: libFuzzer, sanitizers, llvm-symbolizer
 )
 
