@@ -100,6 +100,9 @@ struct Subcommands {
   CLI::App* schema_cmd = nullptr;
   VerifyFlags verify;
   CLI::App* verify_cmd = nullptr;
+  StatusFlags status;
+  std::vector<std::string> status_catalogs;
+  CLI::App* status_cmd = nullptr;
 };
 
 void AddValidate(CLI::App* app, Subcommands* c) {
@@ -207,6 +210,24 @@ void AddReaders(CLI::App* app, Subcommands* c) {
   cmd->add_flag("--json", verify.json, "print one JSON document (README: Verifying exports)");
 }
 
+void AddStatus(CLI::App* app, Subcommands* c) {
+  CLI::App* cmd = c->status_cmd = app->add_subcommand(
+      "status",
+      "How fresh each protected zone's snapshots and exports are; exits as a Nagios check "
+      "(0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN)");
+  StatusFlags& status = c->status;
+  AddPlanningFlags(cmd, &status.planning, &c->status_catalogs, true);
+  cmd->add_option("--warn", status.warn,
+                  "WARNING when the newest snapshot or export of a class is older than this "
+                  "many of its periods")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--crit", status.crit, "CRITICAL beyond this many periods")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--json", status.json, "print one JSON document");
+}
+
 // CLI11 reports a mistyped subcommand as "a subcommand is required"; this
 // names what was typed and what it was probably meant to be. Returns the
 // exit code, or -1 to go on parsing.
@@ -260,6 +281,10 @@ int RunParsed(Subcommands& c) {
   if (c.inventory_cmd->parsed()) return RunInventory(c.inventory);
   if (c.schema_cmd->parsed()) return RunSchema(c.schema_name);
   if (c.verify_cmd->parsed()) return RunVerify(c.verify);
+  if (c.status_cmd->parsed()) {
+    if (!ParseCatalogPairs(c.status_catalogs, &c.status.planning.catalog_paths)) return 3;
+    return RunStatus(c.status);
+  }
   return kExitUsage;
 }
 
@@ -275,6 +300,7 @@ int Dispatch(int argc, char** argv) {
   AddRestore(&app, &c, argc, argv);
   AddUnprotect(&app, &c, argc, argv);
   AddReaders(&app, &c);
+  AddStatus(&app, &c);
   int early = CheckCommandWord(app, argc, argv);
   if (early >= 0) return early;
   try {

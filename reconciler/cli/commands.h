@@ -7,6 +7,7 @@
 
 #include "reconciler/cli/common.h"
 #include "reconciler/plan/plan.h"
+#include "reconciler/plan/planner.h"
 
 namespace zrecon {
 
@@ -38,8 +39,11 @@ struct Planned {
   Plan plan;
 };
 
-// Loads the policy, reads the host (live or recorded) and the catalogs,
-// builds the plan and its fingerprint.
+// Loads the policy, reads the host (live or recorded) and the catalogs into
+// *out, and points *input at them (out must outlive input's use).
+Status ReadPlanInputs(const PlanningFlags& flags, Planned* out, PlannerInput* input);
+
+// ReadPlanInputs, then builds the plan and its fingerprint.
 Status MakePlan(const PlanningFlags& flags, Planned* out);
 
 // Refuses to act for `expected_host` (a policy's or a plan's host, "" for
@@ -54,6 +58,16 @@ struct PlanFlags {
   bool verbose = false;
 };
 int RunPlan(const PlanFlags& flags);
+
+struct StatusFlags {
+  PlanningFlags planning;
+  double warn = 1.5;  // periods
+  double crit = 3.0;
+  bool json = false;
+};
+// Exits as a Nagios plugin: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
+// any error reading the policy, the host or the media).
+int RunStatus(const StatusFlags& flags);
 
 struct ApplyFlags {
   PlanningFlags planning;

@@ -11,7 +11,7 @@
 
 namespace zrecon {
 
-Status MakePlan(const PlanningFlags& flags, Planned* out) {
+Status ReadPlanInputs(const PlanningFlags& flags, Planned* out, PlannerInput* input) {
   Status s = LoadPolicyOrExplain(flags.policy, &out->policy);
   if (!s.ok()) return s;
   EpochSeconds now;
@@ -29,17 +29,22 @@ Status MakePlan(const PlanningFlags& flags, Planned* out) {
   std::string host_name = flags.host.empty() ? HostNameFor(out->policy) : flags.host;
   s = ReadCatalogs(out->policy, host_name, flags.catalog_paths, &out->catalogs);
   if (!s.ok()) return s;
+  *input = PlannerInput();
+  input->policy = &out->policy;
+  input->inventory = &out->inventory;
+  input->catalogs = &out->catalogs;
+  input->now = now;
+  input->host = host_name;
+  input->commands.zfs = flags.host_flags.zfs;
+  input->commands.vmadm = flags.host_flags.vmadm;
+  input->commands.dialect = dialect;
+  return Status::Ok();
+}
 
+Status MakePlan(const PlanningFlags& flags, Planned* out) {
   PlannerInput input;
-  input.policy = &out->policy;
-  input.inventory = &out->inventory;
-  input.catalogs = &out->catalogs;
-  input.now = now;
-  input.host = host_name;
-  input.commands.zfs = flags.host_flags.zfs;
-  input.commands.vmadm = flags.host_flags.vmadm;
-  input.commands.dialect = dialect;
-  s = BuildPlan(input, &out->plan);
+  Status s = ReadPlanInputs(flags, out, &input);
+  if (s.ok()) s = BuildPlan(input, &out->plan);
   if (!s.ok()) return s;
   out->plan.zrecon_version = ZRECON_VERSION;
   out->plan.fingerprint = Fingerprint(out->inventory, out->catalogs);
