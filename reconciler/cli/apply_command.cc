@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <iostream>
 #include <memory>
 
 #include "reconciler/apply/executor.h"
+#include "reconciler/apply/metrics.h"
 #include "reconciler/apply/progress.h"
+#include "reconciler/apply/run_log.h"
 #include "reconciler/apply/stale.h"
 #include "reconciler/cli/cli.h"
 #include "reconciler/cli/commands.h"
@@ -174,7 +177,47 @@ Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
 
 }  // namespace
 
+// What outlives a run: its line in the run log, and the metrics file with
+// the run and (for a run that planned from a policy) the host's protection
+// read again now. A failure to write either is reported, never a reason to
+// fail the run.
+void RecordRun(const ApplyFlags& flags, const Plan& plan, const ApplyReport& report,
+               EpochSeconds start, double duration, const std::string& early_error = "") {
+  if (flags.dry_run) return;
+  RunMetrics run;
+  run.start = start;
+  run.duration = duration;
+  run.plan = &plan;
+  run.report = &report;
+  run.failed_early = !early_error.empty();
+  if (!flags.run_log.empty()) {
+    Status s = AppendRunRecord(flags.run_log, RunRecord(run, early_error));
+    if (!s.ok()) std::cerr << "zrecon: " << s.message() << "\n";
+  }
+  if (flags.metrics_file.empty()) return;
+  CarriedMetrics carried;
+  Status s = ReadCarriedMetrics(flags.metrics_file, &carried);
+  if (!s.ok()) std::cerr << "zrecon: --metrics-file: " << s.message() << " (counters restart)\n";
+  HostHealth health;
+  bool have_health = false;
+  if (flags.plan_file.empty()) {
+    Planned read;
+    PlannerInput input;
+    s = ReadPlanInputs(flags.planning, &read, &input);
+    if (s.ok()) s = ComputeHealth(input, StatusThresholds(), &health);
+    have_health = s.ok();
+    if (!s.ok()) {
+      std::cerr << "zrecon: --metrics-file: host not read again: " << s.message() << "\n";
+    }
+  }
+  s = WriteMetricsFile(flags.metrics_file,
+                       RenderMetrics(&run, have_health ? &health : nullptr, carried));
+  if (!s.ok()) std::cerr << "zrecon: " << s.message() << "\n";
+}
+
 int RunApply(const ApplyFlags& flags) {
+  const EpochSeconds start = static_cast<EpochSeconds>(std::time(nullptr));
+  const double started = Monotonic();
   // Taken before planning: a plan made while another run changes the host
   // would be stale by the time it runs. A dry run changes nothing.
   std::unique_ptr<HostLock> lock;
@@ -184,21 +227,39 @@ int RunApply(const ApplyFlags& flags) {
   }
   Plan plan;
   Catalogs catalogs;
+  // A run that ends before its first action is a failed run, for the
+  // metrics as for the exit code; one with nothing to do a successful one.
+  auto ends_early = [&](const Status& failure) {
+    ApplyReport none;
+    none.results.resize(plan.actions.size());
+    RecordRun(flags, plan, none, start, Monotonic() - started,
+              failure.ok() ? "" : failure.message());
+  };
   Status s = LoadPlan(flags, &plan, &catalogs);
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) {
+    int code = Fail(s);
+    plan = Plan();
+    ends_early(s);
+    return code;
+  }
   if (!flags.json) {
     PlanTextOptions options;
     options.verbose = flags.verbose;
     std::cout << RenderPlanText(plan, options);
   }
   if (plan.ExceedsDestroyLimit() && !flags.allow_destroy) {
-    return Fail(Status::Error(
+    Status refused = Status::Error(
         "refusing to apply: the plan destroys " + std::to_string(plan.Summary().destroys) +
         " snapshots, more than limits.max_destroy (" + std::to_string(plan.max_destroy) +
         "); nothing was changed. Check the plan, then pass "
-        "--allow-destroy or raise the limit."));
+        "--allow-destroy or raise the limit.");
+    ends_early(refused);
+    return Fail(refused);
   }
-  if (plan.actions.empty()) return kExitOk;
+  if (plan.actions.empty()) {
+    ends_early(Status::Ok());
+    return kExitOk;
+  }
 
   // The one place where a dry run differs: which host and destinations.
   std::unique_ptr<Host> host;
@@ -212,7 +273,10 @@ int RunApply(const ApplyFlags& flags) {
   }
   OpenedDestinations destinations;
   s = OpenDestinations(plan, catalogs, flags.dry_run, &destinations);
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) {
+    ends_early(s);
+    return Fail(s);
+  }
 
   std::unique_ptr<ApplyObserver> observer;
   if (flags.json) {
@@ -226,6 +290,7 @@ int RunApply(const ApplyFlags& flags) {
   options.interrupt = flags.planning.host_flags.interrupt;
   ApplyReport report = Execute(plan, *host, destinations.by_name, observer.get(), options);
   if (!flags.json) PrintReport(plan, report);
+  RecordRun(flags, plan, report, start, Monotonic() - started);
   if (recording != nullptr) {
     std::cout << "\nDry run: nothing was changed. These commands would run:\n";
     for (const RecordingHost::Call& c : recording->calls()) {

@@ -141,6 +141,11 @@ void AddApply(CLI::App* app, Subcommands* c, int argc, char** argv) {
                 "allow a plan that destroys more snapshots than limits.max_destroy");
   cmd->add_flag("--json", apply.json, "progress as JSON lines");
   cmd->add_flag("-v,--verbose", apply.verbose, "also print the plan's notes");
+  cmd->add_option("--metrics-file", apply.metrics_file,
+                  "after the run, write Prometheus metrics of it and of the host's protection "
+                  "to this file (atomically; for node_exporter's textfile collector)");
+  cmd->add_option("--run-log", apply.run_log,
+                  "append one JSON line describing the run (outcome, per zone) to this file");
   AddStallFlag(cmd, &apply.planning.host_flags);
   AddLockFlag(cmd, &apply.lock, argc, argv);
 }
@@ -226,6 +231,9 @@ void AddStatus(CLI::App* app, Subcommands* c) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", status.json, "print one JSON document");
+  cmd->add_option("--metrics-file", status.metrics_file,
+                  "also write the levels and ages as Prometheus metrics to this file "
+                  "(atomically; use another file than apply's)");
 }
 
 // CLI11 reports a mistyped subcommand as "a subcommand is required"; this

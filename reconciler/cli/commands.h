@@ -64,6 +64,7 @@ struct StatusFlags {
   double warn = 1.5;  // periods
   double crit = 3.0;
   bool json = false;
+  std::string metrics_file;  // Prometheus textfile of the host's protection
 };
 // Exits as a Nagios plugin: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for
 // any error reading the policy, the host or the media).
@@ -77,6 +78,11 @@ struct ApplyFlags {
   bool json = false;  // progress as JSON lines
   bool verbose = false;
   HostLockFlags lock;
+  // Prometheus textfile (apply/metrics.h), written after the run; not for
+  // a dry run.
+  std::string metrics_file;
+  // One JSON line per run appended here (apply/run_log.h); not for a dry run.
+  std::string run_log;
 };
 int RunApply(const ApplyFlags& flags);
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "reconciler/apply/metrics.h"
 #include "reconciler/cli/cli.h"
 #include "reconciler/cli/commands.h"
 #include "reconciler/plan/managed.h"
@@ -111,6 +112,13 @@ int RunStatus(const StatusFlags& flags) {
   HostHealth health;
   Status s = ReadPlanInputs(flags.planning, &read, &input);
   if (s.ok()) s = ComputeHealth(input, thresholds, &health);
+  if (!flags.metrics_file.empty()) {
+    HostHealth unknown;
+    unknown.health = Health::kUnknown;
+    Status written = WriteMetricsFile(
+        flags.metrics_file, RenderMetrics(nullptr, s.ok() ? &health : &unknown, CarriedMetrics()));
+    if (!written.ok()) std::cerr << "zrecon: " << written.message() << "\n";
+  }
   if (!s.ok()) {
     // A monitoring system must see "cannot tell", not a state.
     if (flags.json) {

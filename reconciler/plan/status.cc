@@ -151,6 +151,7 @@ Health Worse(Health a, Health b) { return Rank(a) >= Rank(b) ? a : b; }
 
 Status ComputeHealth(const PlannerInput& in, const StatusThresholds& thresholds, HostHealth* out) {
   *out = HostHealth();
+  out->now = in.now;
   if (!(thresholds.warn > 0) || !(thresholds.crit >= thresholds.warn)) {
     return Status::Error("thresholds: --warn must be above 0 and --crit at least --warn, got " +
                          std::to_string(thresholds.warn) + " and " +

@@ -64,6 +64,7 @@ struct ZoneHealth {
 };
 
 struct HostHealth {
+  EpochSeconds now = 0;           // what the ages are measured from
   std::vector<ZoneHealth> zones;  // the protected zones, by uuid
   // What is wrong outside any one zone: a zone matched by two entries
   // (CRITICAL: plan refuses to run), a zone left out (WARNING).

@@ -96,7 +96,8 @@ class Host:
             f.write("version: 1\n")
         self.log = os.path.join(self.dir, "zrecon.log")
         self.props = {"schedule": "0,15,30,45 * * * *", "binary": self.zrecon,
-                      "policy": self.policy, "log": self.log}
+                      "policy": self.policy, "log": self.log, "metrics_file": "",
+                      "run_log": ""}
         self.broken = ""
 
     def method(self, action):
@@ -150,6 +151,21 @@ class MethodTest(unittest.TestCase):
         self.assertEqual(line, "0,15,30,45 * * * * '%s' apply -f '%s' >> '%s' 2>&1"
                          % (host.zrecon, host.policy, host.log))
         self.assertIn("runs at '0,15,30,45 * * * *'", r.stderr)
+
+    def test_a_metrics_file_and_a_run_log_are_passed_on(self):
+        host = Host(self)
+        host.props["metrics_file"] = "/var/lib/node_exporter/zrecon.prom"
+        host.props["run_log"] = "/var/log/zrecon-runs.jsonl"
+        self.ok(host, "start")
+        self.assertEqual(host.zrecon_line(),
+                         "0,15,30,45 * * * * '%s' apply -f '%s' --metrics-file "
+                         "'/var/lib/node_exporter/zrecon.prom' --run-log "
+                         "'/var/log/zrecon-runs.jsonl' >> '%s' 2>&1"
+                         % (host.zrecon, host.policy, host.log))
+        host.props["metrics_file"] = "zrecon.prom"
+        r = host.method("refresh")
+        self.assertEqual(r.returncode, EXIT_CONFIG)
+        self.assertIn("must be absolute paths", r.stderr)
 
     def test_start_start_refresh_stop_stop_keep_one_block_and_the_rest(self):
         host = Host(self)

@@ -116,6 +116,25 @@ class StatusTest(unittest.TestCase):
         self.assertIn("UNKNOWN: web01 (%s): destination usb is unreachable (%s does not exist)"
                       % (WEB01, usb), r.stdout)
 
+    def test_metrics_file(self):
+        metrics = os.path.join(self.dir, "zrecon_status.prom")
+        r = self.status(self.policy(SNAPSHOTS_ONLY), "2026-11-26T12:30:00Z", "--metrics-file",
+                        metrics)
+        self.assertEqual(r.returncode, 1)
+        with open(metrics) as f:
+            lines = f.read().splitlines()
+        self.assertIn("# TYPE zrecon_health gauge", lines)
+        self.assertIn("zrecon_health 1", lines)
+        self.assertIn('zrecon_snapshot_newest_timestamp_seconds{zone="%s",alias="web01",'
+                      'class="hourly",dataset="zones/%s"} 1795687200' % (WEB01, WEB01), lines)
+        self.assertEqual([n for n in os.listdir(self.dir) if n.startswith(".tmp")], [])
+        # A host that cannot be read: the file says UNKNOWN rather than the old level.
+        r = subprocess.run([ZRECON, "status", "-f", os.path.join(self.dir, "absent.yaml"),
+                            "--metrics-file", metrics], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 3)
+        with open(metrics) as f:
+            self.assertIn("zrecon_health 3", f.read().splitlines())
+
     def test_anything_that_cannot_be_read_is_unknown(self):
         r = subprocess.run([ZRECON, "status", "-f", os.path.join(self.dir, "absent.yaml"),
                             "--inventory", MIXED], capture_output=True, text=True)

@@ -80,12 +80,23 @@ plan_through_wrapper() {
 # ============================================================ up to T0+1d
 # The timeline of apply_test.sh, which checks these steps in detail.
 GENERATION=0
+METRICS=$WORK/zrecon.prom
+# metric NAME_AND_LABELS: its value in the metrics file ("" when absent).
+metric() { awk -v m="$1" '$1 == m { print $2 }' "$METRICS"; }
 for now in "$T0" "$T1H" "$T1D"; do
   GENERATION=$((GENERATION + 1))
   must write_generation "$GENERATION"
-  run "$ZRECON" apply -f "$POLICY" --now "$now"
+  run "$ZRECON" apply -f "$POLICY" --now "$now" --metrics-file "$METRICS" \
+    --run-log "$WORK/runs.jsonl"
   expect_applied "apply at $now"
 done
+expect_eq "$(metric zrecon_last_run_success) $(metric zrecon_runs_total) $(metric zrecon_failed_runs_total)" \
+  "1 3 0" "metrics after three applies: the last succeeded, 3 runs, none failed"
+LAST_SUCCESS=$(metric zrecon_last_success_timestamp_seconds)
+expect_match "$LAST_SUCCESS" '^[0-9]{10}' "metrics: the last success has a timestamp"
+expect_match "$(metric zrecon_exported_bytes_total)" '^[1-9][0-9]*$' "metrics: bytes exported"
+expect_eq "$(metric "zrecon_zone_health{zone=\"$A\",alias=\"web01\"}")" 0 \
+  "metrics: web01's protection is OK right after its export"
 expect_state "T0+1d" "$T1D" "zrecon-daily-$S1D" \
   "zrecon-hourly-$S0" "zrecon-hourly-$S1H" "zrecon-hourly-$S1D" \
   "zrecon-daily-$S0" "zrecon-daily-$S1D" "zrecon-weekly-$S0"
@@ -151,9 +162,26 @@ must write_generation 5
 plan_through_wrapper "$T9D" "$WORK/t9d.json"
 expect_eq "$(q "$WORK/t9d.json" field send snapshot | sed -n 2p)" "$ROOT_B@zrecon-daily-$S9D" \
   "T0+9d plan: the 2nd send is web02's root"
-with_fault send 2 "$ZRECON" apply -f "$POLICY" --now "$T9D" --zfs "$FAULTY"
+with_fault send 2 "$ZRECON" apply -f "$POLICY" --now "$T9D" --zfs "$FAULTY" \
+  --metrics-file "$METRICS" --run-log "$WORK/runs.jsonl"
 expect_failed_apply "send fault" "$WORK/t9d.json" send 2 "zfs send -i $ROOT_B@zrecon-daily-$S8D" \
   web02 web01
+expect_eq "$(metric zrecon_last_run_success) $(metric zrecon_failed_runs_total)" "0 1" \
+  "send fault: the metrics say the run failed"
+expect_eq "$(metric zrecon_last_success_timestamp_seconds)" "$LAST_SUCCESS" \
+  "send fault: the last success is kept from the run that had it"
+expect_eq "$(metric "zrecon_last_run_zone_success{zone=\"$A\",alias=\"web01\"}") $(metric "zrecon_last_run_zone_success{zone=\"$B\",alias=\"web02\"}")" \
+  "1 0" "send fault: per zone, web01 done and web02 not"
+expect_eq "$(/usr/bin/python3 -c '
+import json, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+last = runs[-1]
+print(len(runs), [r["outcome"] for r in runs], last["actions"]["failed"],
+      sorted((z["alias"], z["outcome"]) for z in last["zones"]),
+      "zfs_fault: injected failure" in last["zones"][[z["alias"] for z in last["zones"]].index("web02")]["errors"][0])
+' "$WORK/runs.jsonl")" \
+  "4 ['ok', 'ok', 'ok', 'failed'] 1 [('web01', 'done'), ('web02', 'failed')] True" \
+  "send fault: the run log has one line per run, the last naming web02's failure"
 EXPECTED=()
 for name in "hourly-$S1D" "hourly-$S8D" "hourly-$S9D" "daily-$S8D" "daily-$S9D" "weekly-$S8D"; do
   EXPECTED+=("$ROOT_A@zrecon-$name")

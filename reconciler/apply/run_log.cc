@@ -1,0 +1,80 @@
+#include "reconciler/apply/run_log.h"
+
+#include <fcntl.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cmath>
+#include <map>
+#include <vector>
+
+#include "reconciler/plan/plan_text.h"
+#include "reconciler/util/fd.h"
+#include "reconciler/util/time.h"
+
+namespace zrecon {
+
+std::string RunRecord(const RunMetrics& run, const std::string& error) {
+  using Json = nlohmann::ordered_json;
+  const Plan& plan = *run.plan;
+  const ApplyReport& report = *run.report;
+  const EpochSeconds end = run.start + static_cast<EpochSeconds>(std::llround(run.duration));
+  std::string outcome = !report.interrupted.empty()          ? "interrupted"
+                        : (report.ok() && !run.failed_early) ? "ok"
+                                                             : "failed";
+  Json actions = Json::object();
+  uint64_t stored = 0;
+  for (Outcome o : {Outcome::kDone, Outcome::kFailed, Outcome::kSkipped, Outcome::kNotAttempted}) {
+    actions[OutcomeName(o)] = report.Count(o);
+  }
+  for (const ActionResult& r : report.results) {
+    if (r.outcome == Outcome::kDone) stored += r.stored;
+  }
+  std::vector<std::string> order;
+  std::map<std::string, Json> errors;
+  for (size_t i = 0; i < plan.actions.size(); ++i) {
+    const Action& a = plan.actions[i];
+    if (a.zone.empty()) continue;
+    if (!errors.count(a.zone)) {
+      order.push_back(a.zone);
+      errors[a.zone] = Json::array();
+    }
+    if (i < report.results.size() && report.results[i].outcome == Outcome::kFailed) {
+      errors[a.zone].push_back("[" + std::to_string(i + 1) + "] " + ActionLabel(a.kind) + ": " +
+                               report.results[i].error);
+    }
+  }
+  Json zones = Json::array();
+  for (const std::string& uuid : order) {
+    auto z = plan.zones.find(uuid);
+    zones.push_back({{"zone", uuid},
+                     {"alias", z == plan.zones.end() ? std::string() : z->second.alias},
+                     {"outcome", OutcomeName(ZoneOutcome(plan, report, uuid))},
+                     {"errors", errors[uuid]}});
+  }
+  Json j = {{"start", FormatRfc3339(run.start)},
+            {"end", FormatRfc3339(end)},
+            {"duration_seconds", run.duration},
+            {"outcome", outcome}};
+  if (!error.empty()) j["error"] = error;
+  j["actions"] = actions;
+  j["exported_bytes"] = stored;
+  j["zones"] = zones;
+  j["failed_destinations"] = report.failed_destinations;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Status AppendRunRecord(const std::string& path, const std::string& record) {
+  Fd fd(OpenPath(path, O_WRONLY | O_CREAT | O_APPEND, 0644));
+  if (!fd.valid()) return SystemError("--run-log: cannot open", path, errno);
+  const std::string line = record + "\n";
+  if (int err = WriteFully(fd.get(), line.data(), line.size())) {
+    return SystemError("--run-log: cannot write", path, err);
+  }
+  if (int err = FsyncFd(fd.get())) return SystemError("--run-log: cannot fsync", path, err);
+  if (int err = fd.Close()) return SystemError("--run-log: cannot close", path, err);
+  return Status::Ok();
+}
+
+}  // namespace zrecon
