@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -112,7 +114,9 @@ namespace {
 
 // The plan to apply: the saved one, checked against the host and its
 // destinations read again, or one made now.
-Status LoadPlan(const ApplyFlags& flags, Plan* plan, Catalogs* catalogs) {
+// *notify is the policy's notify section as soon as the policy loaded, also
+// when what follows fails.
+Status LoadPlan(const ApplyFlags& flags, Plan* plan, Catalogs* catalogs, NotifySpec* notify) {
   if (!flags.plan_file.empty()) {
     std::string text;
     Status s = ReadFile(flags.plan_file, &text);
@@ -127,6 +131,7 @@ Status LoadPlan(const ApplyFlags& flags, Plan* plan, Catalogs* catalogs) {
   }
   Planned planned;
   Status s = MakePlan(flags.planning, &planned);
+  *notify = planned.policy.notify;
   if (s.ok()) {
     s = CheckHost(planned.policy.host ? *planned.policy.host : std::string(), flags.planning.host);
   }
@@ -181,8 +186,66 @@ Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
 // the run and (for a run that planned from a policy) the host's protection
 // read again now. A failure to write either is reported, never a reason to
 // fail the run.
-void RecordRun(const ApplyFlags& flags, const Plan& plan, const ApplyReport& report,
-               EpochSeconds start, double duration, const std::string& early_error = "") {
+// The JSON record as a command's stdin.
+class StringSource : public ByteSource {
+ public:
+  explicit StringSource(std::string data) : data_(std::move(data)) {}
+  Status Read(char* out, size_t capacity, size_t* got) override {
+    *got = std::min(capacity, data_.size() - pos_);
+    std::memcpy(out, data_.data() + pos_, *got);
+    pos_ += *got;
+    return Status::Ok();
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+// The policy's on_success or on_failure command, with the run's record on
+// stdin and its gist in the environment. Not interruptible by the signal
+// that ended the run: an interrupted run is worth a notification too; the
+// command's own time limit bounds it. Its failure is reported only.
+void Notify(const NotifySpec& notify, const RunMetrics& run, const std::string& record,
+            const std::string& host) {
+  const ApplyReport& report = *run.report;
+  const bool ok = report.ok() && !run.failed_early;
+  const std::vector<std::string>& argv = ok ? notify.on_success : notify.on_failure;
+  if (argv.empty()) return;
+  std::vector<std::string> failed;
+  std::vector<std::string> seen;
+  for (const Action& a : run.plan->actions) {
+    if (a.zone.empty() || std::find(seen.begin(), seen.end(), a.zone) != seen.end()) continue;
+    seen.push_back(a.zone);
+    Outcome o = ZoneOutcome(*run.plan, report, a.zone);
+    if (o == Outcome::kFailed || o == Outcome::kSkipped) failed.push_back(a.zone);
+  }
+  const std::string outcome = !report.interrupted.empty() ? "interrupted" : (ok ? "ok" : "failed");
+  const std::string summary =
+      run.failed_early
+          ? "failed before its first action"
+          : std::to_string(report.Count(Outcome::kDone)) + " done, " +
+                std::to_string(report.Count(Outcome::kFailed)) + " failed, " +
+                std::to_string(report.Count(Outcome::kSkipped)) + " skipped, " +
+                std::to_string(report.Count(Outcome::kNotAttempted)) + " not attempted";
+  ::setenv("ZRECON_OUTCOME", outcome.c_str(), 1);
+  ::setenv("ZRECON_HOST", host.c_str(), 1);
+  ::setenv("ZRECON_FAILED_ZONES", Join(failed, " ").c_str(), 1);
+  ::setenv("ZRECON_SUMMARY", summary.c_str(), 1);
+  PosixHost runner(notify.timeout_seconds, nullptr);
+  StringSource input(record + "\n");
+  CommandResult r;
+  Status s = runner.RunFromSource(argv, &input, &r);
+  if (s.ok() && r.exit_code != 0) s = Status::Error(DescribeFailure(argv, r));
+  if (!s.ok()) {
+    std::cerr << "zrecon: notify " << (ok ? "on_success" : "on_failure") << ": "
+              << Printable(s.message()) << "\n";
+  }
+}
+
+void RecordRun(const ApplyFlags& flags, const NotifySpec& notify, const Plan& plan,
+               const ApplyReport& report, EpochSeconds start, double duration,
+               const std::string& early_error = "") {
   if (flags.dry_run) return;
   RunMetrics run;
   run.start = start;
@@ -190,10 +253,12 @@ void RecordRun(const ApplyFlags& flags, const Plan& plan, const ApplyReport& rep
   run.plan = &plan;
   run.report = &report;
   run.failed_early = !early_error.empty();
+  const std::string record = RunRecord(run, early_error);
   if (!flags.run_log.empty()) {
-    Status s = AppendRunRecord(flags.run_log, RunRecord(run, early_error));
+    Status s = AppendRunRecord(flags.run_log, record);
     if (!s.ok()) std::cerr << "zrecon: " << s.message() << "\n";
   }
+  Notify(notify, run, record, plan.host.empty() ? MachineName() : plan.host);
   if (flags.metrics_file.empty()) return;
   CarriedMetrics carried;
   Status s = ReadCarriedMetrics(flags.metrics_file, &carried);
@@ -227,15 +292,16 @@ int RunApply(const ApplyFlags& flags) {
   }
   Plan plan;
   Catalogs catalogs;
+  NotifySpec notify;
   // A run that ends before its first action is a failed run, for the
   // metrics as for the exit code; one with nothing to do a successful one.
   auto ends_early = [&](const Status& failure) {
     ApplyReport none;
     none.results.resize(plan.actions.size());
-    RecordRun(flags, plan, none, start, Monotonic() - started,
+    RecordRun(flags, notify, plan, none, start, Monotonic() - started,
               failure.ok() ? "" : failure.message());
   };
-  Status s = LoadPlan(flags, &plan, &catalogs);
+  Status s = LoadPlan(flags, &plan, &catalogs, &notify);
   if (!s.ok()) {
     int code = Fail(s);
     plan = Plan();
@@ -290,7 +356,7 @@ int RunApply(const ApplyFlags& flags) {
   options.interrupt = flags.planning.host_flags.interrupt;
   ApplyReport report = Execute(plan, *host, destinations.by_name, observer.get(), options);
   if (!flags.json) PrintReport(plan, report);
-  RecordRun(flags, plan, report, start, Monotonic() - started);
+  RecordRun(flags, notify, plan, report, start, Monotonic() - started);
   if (recording != nullptr) {
     std::cout << "\nDry run: nothing was changed. These commands would run:\n";
     for (const RecordingHost::Call& c : recording->calls()) {

@@ -70,6 +70,16 @@ struct ZoneEntry {
   SourceLoc loc;
 };
 
+// Commands apply runs when a run ends (`notify:`): argv lists, no shell;
+// empty when not configured. They get the run's JSON record on stdin and
+// ZRECON_* environment variables (README: Notifications).
+struct NotifySpec {
+  std::vector<std::string> on_success;
+  std::vector<std::string> on_failure;  // also for an interrupted run
+  int timeout_seconds = 60;
+  SourceLoc loc;
+};
+
 struct DestinationSpec {
   std::string name;
   std::string type = "directory";
@@ -89,6 +99,7 @@ struct Policy {
   std::vector<ZoneEntry> zones;
   std::vector<ZoneMatch> exclude;
   int max_destroy = 200;
+  NotifySpec notify;
 
   const SnapshotClass* FindClass(const std::string& name) const;
   std::vector<std::string> ClassNames() const;

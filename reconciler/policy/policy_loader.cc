@@ -45,13 +45,14 @@ const char kStrTag[] = "tag:yaml.org,2002:str";
 // The vocabulary of the format, built once and never destroyed.
 struct Vocabulary {
   std::vector<std::string> top = {"version",  "host",  "naming",  "classes", "destinations",
-                                  "policies", "zones", "exclude", "limits"};
+                                  "policies", "zones", "exclude", "limits",  "notify"};
   std::vector<std::string> destination = {"type", "path", "compression"};
   std::vector<std::string> policy = {"keep", "datasets", "export"};
   std::vector<std::string> export_rule = {"destination", "class", "full_every", "keep_chains"};
   std::vector<std::string> zone = {"match", "policy", "keep"};
   std::vector<std::string> match = {"alias", "uuid", "alias_regex", "brand"};
   std::vector<std::string> limits = {"max_destroy"};
+  std::vector<std::string> notify = {"on_success", "on_failure", "timeout_seconds"};
   std::vector<std::string> destination_types = {"directory"};
   std::vector<std::string> compressions = {"none", "zstd"};
   std::vector<std::string> dataset_roles = {"zoneroot", "disks", "cores"};
@@ -252,6 +253,8 @@ class Loader {
   void LoadExclude(const Field& f, Policy* out);
   ZoneMatch LoadMatch(const Field& f);
   void LoadLimits(const Field& f, Policy* out);
+  void LoadNotify(const Field& f, Policy* out);
+  std::vector<std::string> LoadCommand(const Field& f);
   void WarnUnused(const Policy& policy);
 
   std::string file_;
@@ -473,6 +476,7 @@ void Loader::LoadTop(const Field& root, Policy* out) {
   if (const Field* f = find("zones")) LoadZones(*f, out);
   if (const Field* f = find("exclude")) LoadExclude(*f, out);
   if (const Field* f = find("limits")) LoadLimits(*f, out);
+  if (const Field* f = find("notify")) LoadNotify(*f, out);
   WarnUnused(*out);
 }
 
@@ -762,6 +766,34 @@ ZoneMatch Loader::LoadMatch(const Field& f) {
 void Loader::LoadLimits(const Field& f, Policy* out) {
   for (const Field& p : KnownPairs(f, Words().limits).pairs) {
     GetInt(p, 0, kMaxMaxDestroy, &out->max_destroy);
+  }
+}
+
+// An argv: a non-empty list of strings whose first is an absolute path
+// (nothing goes through a shell, and cron's PATH is not the operator's).
+std::vector<std::string> Loader::LoadCommand(const Field& f) {
+  std::vector<std::string> argv;
+  std::vector<Field> items = Items(f);
+  if (f.value.IsSequence() && items.empty()) {
+    Error(ValueAt(f), f.what + " must list the program and its arguments");
+  }
+  for (const Field& item : items) {
+    std::string arg;
+    if (GetString(item, &arg)) argv.push_back(arg);
+  }
+  if (!argv.empty() && (argv[0].empty() || argv[0][0] != '/')) {
+    Error(ValueAt(items[0]), f.what + " must start with an absolute path, got " +
+                                 Shown(argv[0]) + " (commands run without a shell)");
+  }
+  return argv;
+}
+
+void Loader::LoadNotify(const Field& f, Policy* out) {
+  out->notify.loc = At(f.key);
+  for (const Field& p : KnownPairs(f, Words().notify).pairs) {
+    if (p.name == "on_success") out->notify.on_success = LoadCommand(p);
+    if (p.name == "on_failure") out->notify.on_failure = LoadCommand(p);
+    if (p.name == "timeout_seconds") GetInt(p, 1, 3600, &out->notify.timeout_seconds);
   }
 }
 

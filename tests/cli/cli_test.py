@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 import jsonschema
@@ -609,6 +610,69 @@ class FakeHost:
 
     def flags(self):
         return ["--zfs", "./zfs", "--vmadm", "./vmadm"]
+
+
+class NotifyTest(TempDirTest):
+    """The policy's notify commands after an apply: argv without a shell,
+    the run's record on stdin, ZRECON_* in the environment, a time limit;
+    their failure never changes apply's exit code."""
+
+    def setUp(self):
+        super().setUp()
+        self.host = FakeHost(self.tmp)
+        self.host.illumos_zfs(os.path.join(MIXED, "zfs-list.txt"))
+        self.host.vmadm_lists(os.path.join(MIXED, "vmadm-list.txt"))
+        # Records what it was given: arguments, the environment, stdin.
+        self.hook = write_script(self.path("hook"), (
+            'printf "%s\\n" "$@" > "$0.args"\n'
+            'env | grep ^ZRECON_ | sort > "$0.env"\n'
+            'cat > "$0.stdin"\n'
+            'exit "${HOOK_EXIT:-0}"\n'))
+
+    def apply(self, notify, env=None):
+        write(self.path("policy.yaml"), SATISFIED_POLICY + notify)
+        return subprocess.run(
+            [ZRECON, "apply", "-f", "policy.yaml", "--now", NOW, "--host", "demo01",
+             *self.host.flags()], cwd=self.tmp, capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, ZRECON_LOCK=self.path("lock"), **(env or {})))
+
+    def given(self):
+        return (read(self.hook + ".args").splitlines(),
+                dict(line.split("=", 1) for line in read(self.hook + ".env").splitlines()),
+                json.loads(read(self.hook + ".stdin")))
+
+    def test_on_success_after_a_run_with_nothing_to_do(self):
+        result = self.apply("notify:\n  on_success: [%s, \"a b\", $HOME]\n"
+                            "  on_failure: [/bin/false]\n" % self.hook)
+        self.assertExit(result, 0)
+        args, env, record = self.given()
+        self.assertEqual(args, ["a b", "$HOME"], "arguments are passed literally")
+        self.assertEqual(env["ZRECON_OUTCOME"], "ok")
+        self.assertEqual(env["ZRECON_HOST"], "demo01")
+        self.assertEqual(env["ZRECON_FAILED_ZONES"], "")
+        self.assertEqual(record["outcome"], "ok")
+        self.assertEqual(record["actions"]["done"], 0)
+
+    def test_on_failure_when_the_host_cannot_be_read(self):
+        self.host.failing_vmadm()
+        result = self.apply("notify:\n  on_failure: [%s]\n" % self.hook)
+        self.assertExit(result, 1)
+        _, env, record = self.given()
+        self.assertEqual(env["ZRECON_OUTCOME"], "failed")
+        self.assertEqual(env["ZRECON_SUMMARY"], "failed before its first action")
+        self.assertIn("zone manager is down", record["error"])
+
+    def test_a_failing_or_hanging_command_is_reported_and_changes_nothing(self):
+        result = self.apply("notify:\n  on_success: [%s]\n" % self.hook, env={"HOOK_EXIT": "3"})
+        self.assertExit(result, 0)
+        self.assertIn("zrecon: notify on_success: ", result.stderr)
+        self.assertIn("exited 3", result.stderr)
+        sleeper = write_script(self.path("sleeper"), "exec sleep 30\n")
+        started = time.monotonic()
+        result = self.apply("notify:\n  on_success: [%s]\n  timeout_seconds: 1\n" % sleeper)
+        self.assertExit(result, 0)
+        self.assertLess(time.monotonic() - started, 20)
+        self.assertIn("timed out", result.stderr)
 
 
 class InventoryTest(TempDirTest):

@@ -171,6 +171,11 @@ TEST_CASE("policy_loader: the standard example loads exactly as written") {
   REQUIRE(p.exclude.size() == 1);
   CHECK(p.exclude[0].alias == std::optional<std::string>("scratch*"));
   CHECK(p.exclude[0].loc.ToString() == path + ":32:5");
+
+  CHECK(p.notify.on_failure ==
+        std::vector<std::string>{"/opt/custom/bin/zrecon-alert", "root@localhost"});
+  CHECK(p.notify.on_success.empty());
+  CHECK(p.notify.timeout_seconds == 60);
 }
 
 TEST_CASE("policy_loader: omitted keys take their documented defaults") {
@@ -197,6 +202,9 @@ TEST_CASE("policy_loader: omitted keys take their documented defaults") {
   REQUIRE(def.exports.size() == 1);
   CHECK(def.exports[0].keep_chains == 2);
   CHECK_FALSE(def.exports[0].full_every.has_value());
+  CHECK(p.notify.on_success.empty());
+  CHECK(p.notify.on_failure.empty());
+  CHECK(p.notify.timeout_seconds == 60);
 }
 
 TEST_CASE("policy_loader: file classes merge over the defaults and stay sorted") {
