@@ -782,8 +782,8 @@ std::vector<std::string> Loader::LoadCommand(const Field& f) {
     if (GetString(item, &arg)) argv.push_back(arg);
   }
   if (!argv.empty() && (argv[0].empty() || argv[0][0] != '/')) {
-    Error(ValueAt(items[0]), f.what + " must start with an absolute path, got " +
-                                 Shown(argv[0]) + " (commands run without a shell)");
+    Error(ValueAt(items[0]), f.what + " must start with an absolute path, got " + Shown(argv[0]) +
+                                 " (commands run without a shell)");
   }
   return argv;
 }
