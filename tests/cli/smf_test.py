@@ -332,6 +332,9 @@ class InstallTest(unittest.TestCase):
         self.assertTrue(os.access(installed(xpath(config)), os.X_OK))
         self.assertTrue(os.path.isfile(os.path.join(prefix, "share/zrecon/smf/zrecon.xml")))
         self.assertTrue(os.path.isfile(os.path.join(prefix, "share/zrecon/examples/standard.yaml")))
+        self.assertTrue(os.path.isfile(os.path.join(prefix, "share/man/man8/zrecon.8")))
+        self.assertTrue(os.path.isfile(os.path.join(prefix, "share/man/man5/zrecon-policy.5")))
+        self.assertTrue(os.path.isfile(os.path.join(prefix, "share/bash-completion/zrecon")))
 
 
 if __name__ == "__main__":
