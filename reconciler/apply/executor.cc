@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -150,6 +151,12 @@ class Executor {
  private:
   // Why action `a` must not run after the failures so far, or "".
   std::string BlockedBy(const Action& a) const {
+    // A zone's post_snapshot hook undoes what its pre_snapshot hook did
+    // (resumes a database): it runs whenever that one ran.
+    if (a.kind == ActionKind::kHook && a.hook == "post_snapshot" &&
+        pre_hooks_run_.count(a.zone) != 0) {
+      return "";
+    }
     auto zone = failed_zones_.find(a.zone);
     if (!a.zone.empty() && zone != failed_zones_.end()) {
       return "zone " + a.zone + " stopped: action [" + std::to_string(zone->second + 1) +
@@ -225,6 +232,13 @@ class Executor {
         Status s = FindDestination(a.destination, &dest);
         if (!s.ok()) return s;
         return dest->RemoveLooseFiles(a.zone, a.files);
+      }
+      case ActionKind::kHook: {
+        if (a.hook == "pre_snapshot") pre_hooks_run_.insert(a.zone);
+        CommandResult r;
+        Status s = host_.RunWithin(a.argv, a.timeout_seconds, &r);
+        if (s.ok() && r.exit_code != 0) s = Status::Error(DescribeFailure(a.argv, r));
+        return s.Prefixed(a.hook + " hook");
       }
     }
     return Status::Error("unknown action kind");
@@ -421,6 +435,7 @@ class Executor {
   std::map<std::string, size_t> failed_zones_;
   std::map<std::string, size_t> failed_destinations_;
   std::map<std::pair<std::string, std::string>, size_t> failed_images_;  // (destination, image)
+  std::set<std::string> pre_hooks_run_;  // zones whose pre_snapshot hook was attempted
   ApplyObserver* observer_;
   const Interrupt* interrupt_;
   ZfsCommands commands_;

@@ -38,6 +38,8 @@ std::string Subject(const Action& a) {
     case ActionKind::kRemoveLoose:
       return a.destination + ":" + a.zone + " (" + std::to_string(a.files.size()) +
              (a.files.size() == 1 ? " file)" : " files)");
+    case ActionKind::kHook:
+      return a.hook + " of zone " + a.zone;
   }
   return {};
 }

@@ -38,6 +38,13 @@ class Host {
   // captured as usual. A child that cannot write its output fails on its
   // own, with a non-zero exit code.
   virtual Status RunToFile(const Argv& argv, int fd, CommandResult* result) = 0;
+  // Like Run, with a time limit of its own (`seconds`) instead of the
+  // host's, for commands an operator supplies (snapshot hooks). A host that
+  // puts no time limit on commands (a recording, a fake) just runs it.
+  virtual Status RunWithin(const Argv& argv, int seconds, CommandResult* result) {
+    (void)seconds;
+    return Run(argv, result);
+  }
 };
 
 // "zfs list ... exited 1: <first stderr line>" for error messages.

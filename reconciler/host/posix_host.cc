@@ -642,6 +642,10 @@ Status PosixHost::Run(const Argv& argv, CommandResult* result) {
   return RunChild(argv, timeout_seconds_, interrupt_, stall_seconds_, Streams(), result);
 }
 
+Status PosixHost::RunWithin(const Argv& argv, int seconds, CommandResult* result) {
+  return RunChild(argv, seconds, interrupt_, stall_seconds_, Streams(), result);
+}
+
 Status PosixHost::RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) {
   Streams streams;
   streams.kind = Stream::kStdout;

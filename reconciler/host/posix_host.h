@@ -57,6 +57,7 @@ class PosixHost : public Host {
   Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) override;
   Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) override;
   Status RunToFile(const Argv& argv, int fd, CommandResult* result) override;
+  Status RunWithin(const Argv& argv, int seconds, CommandResult* result) override;
 
  private:
   int timeout_seconds_;

@@ -35,6 +35,9 @@ class TimeoutHost : public Host {
   Status RunToSink(const Argv& argv, ByteSink* sink, CommandResult* result) override;
   Status RunFromSource(const Argv& argv, ByteSource* source, CommandResult* result) override;
   Status RunToFile(const Argv& argv, int fd, CommandResult* result) override;
+  Status RunWithin(const Argv& argv, int seconds, CommandResult* result) override {
+    return bounded_->RunWithin(argv, seconds, result);
+  }
 
  private:
   Host& For(const Argv& argv) { return IsStreamTransfer(argv, zfs_) ? *transfers_ : *bounded_; }

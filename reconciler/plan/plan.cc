@@ -25,6 +25,7 @@ constexpr KindName kKindNames[] = {
     {ActionKind::kDestroy, "destroy"},
     {ActionKind::kRemoveExport, "remove_export"},
     {ActionKind::kRemoveLoose, "remove_loose"},
+    {ActionKind::kHook, "hook"},
 };
 
 std::string Count(int n, const char* singular, const char* plural) {
@@ -111,6 +112,8 @@ PlanSummary Plan::Summary() const {
         break;
       case ActionKind::kRemoveExport:
         ++s.removed_chains;
+        break;
+      case ActionKind::kHook:  // shown with the zone's snapshot, not counted
         break;
       case ActionKind::kRemoveLoose:
         s.loose_files += static_cast<int>(a.files.size());

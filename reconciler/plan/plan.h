@@ -35,6 +35,7 @@ enum class ActionKind {
   kDestroy,          // zfs destroy of `snapshots` (all of one dataset)
   kRemoveExport,     // delete an old chain's files from a destination (no argv)
   kRemoveLoose,      // delete files an interrupted apply left listed as loose (no argv)
+  kHook,             // a policy's command around a zone's snapshot (`hook`)
 };
 const char* ActionKindName(ActionKind kind);
 bool ParseActionKind(const std::string& text, ActionKind* out);
@@ -81,6 +82,9 @@ struct Action {
   StreamTarget stream;
   // remove_export: the chain being removed.
   std::string chain_id;
+  // hook: "pre_snapshot" or "post_snapshot", and its time limit.
+  std::string hook;
+  int timeout_seconds = 0;
 };
 
 // An action of `kind` for `zone` (its uuid and alias), with `reason`.

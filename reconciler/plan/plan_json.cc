@@ -67,6 +67,10 @@ Json EncodeAction(const Action& a) {
       j["destination"] = a.destination;
       j["files"] = a.files;
       break;
+    case ActionKind::kHook:
+      j["hook"] = a.hook;
+      j["timeout_seconds"] = a.timeout_seconds;
+      break;
   }
   return j;
 }
@@ -231,6 +235,18 @@ void DecodeAction(Reader& r, const Json& j, const std::string& path, Action* a) 
       a->files = r.Strings(j, path, "files");
       if (r.ok() && a->files.empty()) r.Fail(path + ".files", "must not be empty");
       break;
+    case ActionKind::kHook: {
+      a->hook = r.String(j, path, "hook");
+      int64_t timeout = r.Integer(j, path, "timeout_seconds");
+      if (r.ok() && a->hook != "pre_snapshot" && a->hook != "post_snapshot") {
+        r.Fail(path + ".hook", "expected \"pre_snapshot\" or \"post_snapshot\"");
+      }
+      if (r.ok() && (timeout < 1 || timeout > 3600)) {
+        r.Fail(path + ".timeout_seconds", "expected 1 to 3600");
+      }
+      a->timeout_seconds = static_cast<int>(timeout);
+      break;
+    }
   }
   if (r.ok() &&
       (a->kind == ActionKind::kSnapshot || a->kind == ActionKind::kDestroy ||

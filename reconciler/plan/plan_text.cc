@@ -25,6 +25,8 @@ char ActionSymbol(ActionKind kind) {
     case ActionKind::kRemoveExport:
     case ActionKind::kRemoveLoose:
       return '-';
+    case ActionKind::kHook:
+      return '!';
   }
   return '?';
 }
@@ -53,6 +55,8 @@ const char* ActionLabel(ActionKind kind) {
       return "remove chain";
     case ActionKind::kRemoveLoose:
       return "remove loose";
+    case ActionKind::kHook:
+      return "hook";
   }
   return "?";
 }
@@ -104,6 +108,9 @@ void RenderAction(const Action& a, std::string* out) {
       break;
     case ActionKind::kRemoveLoose:
       for (const std::string& f : a.files) subjects.push_back(a.destination + ":" + f);
+      break;
+    case ActionKind::kHook:
+      subjects = {a.hook + " (time limit " + std::to_string(a.timeout_seconds) + "s)"};
       break;
   }
   *out += head + (subjects.empty() ? "" : Printable(subjects[0])) + "\n";

@@ -151,7 +151,9 @@ class Planner {
 
   void PlanForZone(const SelectedZone& sel);
   bool SnapshotsRefused(const ZoneContext& z);
+  // The zone's snapshot actions, between its policy's hooks.
   void PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due);
+  void PlanSnapshotActions(ZoneContext& z, const std::vector<DueClass>& due);
   void PlanExports(ZoneContext& z);
   void NoteCatalogTips(ZoneContext& z);
   void PlanExportRule(ZoneContext& z, const ExportRule& rule);
@@ -324,6 +326,33 @@ bool Planner::SnapshotsRefused(const ZoneContext& z) {
 }
 
 void Planner::PlanSnapshots(ZoneContext& z, const std::vector<DueClass>& due) {
+  const size_t first = snapshots_.size();
+  PlanSnapshotActions(z, due);
+  if (snapshots_.size() == first) return;
+  // The policy's hooks around the zone's snapshot actions, through env(1)
+  // so that one command serves every zone of the policy.
+  const PolicyDef& def = *z.sel->policy;
+  const Zone& zone = *z.sel->zone;
+  std::vector<std::string> names;
+  for (const DueClass& d : due) names.push_back(naming_.Format(d.snapshot_class->name, in_.now));
+  auto hook = [&](const char* which, const std::vector<std::string>& command) {
+    Action a = ZoneAction(ActionKind::kHook, zone,
+                          std::string("hooks.") + which + " of policy " + def.name);
+    a.hook = which;
+    a.timeout_seconds = def.hook_timeout_seconds;
+    a.argv = {"/usr/bin/env", std::string("ZRECON_HOOK=") + which, "ZRECON_ZONE=" + zone.uuid,
+              "ZRECON_ALIAS=" + zone.alias, "ZRECON_SNAPSHOT_NAME=" + Join(names, " ")};
+    a.argv.insert(a.argv.end(), command.begin(), command.end());
+    return a;
+  };
+  if (!def.pre_snapshot.empty()) {
+    snapshots_.insert(snapshots_.begin() + static_cast<std::ptrdiff_t>(first),
+                      hook("pre_snapshot", def.pre_snapshot));
+  }
+  if (!def.post_snapshot.empty()) snapshots_.push_back(hook("post_snapshot", def.post_snapshot));
+}
+
+void Planner::PlanSnapshotActions(ZoneContext& z, const std::vector<DueClass>& due) {
   const Zone& zone = *z.sel->zone;
   std::string reason;
   for (const DueClass& d : due) reason += (reason.empty() ? "" : "; ") + d.reason;

@@ -60,6 +60,12 @@ struct PolicyDef {
   KeepCounts keep;
   std::vector<DatasetRole> datasets;  // default {kZoneRoot, kDisks}
   std::vector<ExportRule> exports;
+  // Commands run around each of a zone's snapshots (`hooks:`), argv lists,
+  // empty when not set: pre_snapshot before it (its failure skips the
+  // snapshot), post_snapshot after it, whatever happened once pre ran.
+  std::vector<std::string> pre_snapshot;
+  std::vector<std::string> post_snapshot;
+  int hook_timeout_seconds = 60;
   SourceLoc loc;
 };
 

@@ -47,7 +47,8 @@ struct Vocabulary {
   std::vector<std::string> top = {"version",  "host",  "naming",  "classes", "destinations",
                                   "policies", "zones", "exclude", "limits",  "notify"};
   std::vector<std::string> destination = {"type", "path", "compression"};
-  std::vector<std::string> policy = {"keep", "datasets", "export"};
+  std::vector<std::string> policy = {"keep", "datasets", "export", "hooks"};
+  std::vector<std::string> hooks = {"pre_snapshot", "post_snapshot", "timeout_seconds"};
   std::vector<std::string> export_rule = {"destination", "class", "full_every", "keep_chains"};
   std::vector<std::string> zone = {"match", "policy", "keep"};
   std::vector<std::string> match = {"alias", "uuid", "alias_regex", "brand"};
@@ -596,6 +597,13 @@ PolicyDef Loader::LoadPolicyDef(const Field& f) {
     }
     if (p.name == "datasets") def.datasets = LoadDatasets(p);
     if (p.name == "export") exports = &p;
+    if (p.name == "hooks") {
+      for (const Field& h : KnownPairs(p, Words().hooks).pairs) {
+        if (h.name == "pre_snapshot") def.pre_snapshot = LoadCommand(h);
+        if (h.name == "post_snapshot") def.post_snapshot = LoadCommand(h);
+        if (h.name == "timeout_seconds") GetInt(h, 1, 3600, &def.hook_timeout_seconds);
+      }
+    }
   }
   if (exports != nullptr) def.exports = LoadExports(*exports, def, keep);
   return def;
@@ -784,6 +792,10 @@ std::vector<std::string> Loader::LoadCommand(const Field& f) {
   if (!argv.empty() && (argv[0].empty() || argv[0][0] != '/')) {
     Error(ValueAt(items[0]), f.what + " must start with an absolute path, got " + Shown(argv[0]) +
                                  " (commands run without a shell)");
+  } else if (!argv.empty() && argv[0].find('=') != std::string::npos) {
+    // Hooks run through env(1), which would take it for an assignment.
+    Error(ValueAt(items[0]),
+          f.what + ": the program path must not contain '=', got " + Shown(argv[0]));
   }
   return argv;
 }

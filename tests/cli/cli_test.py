@@ -612,6 +612,33 @@ class FakeHost:
         return ["--zfs", "./zfs", "--vmadm", "./vmadm"]
 
 
+class HooksPlanTest(TempDirTest):
+    """A policy's snapshot hooks appear in the plan around each zone's
+    snapshot, as the plan schema describes them."""
+
+    def test_hooks_in_the_plan_json(self):
+        policy = SATISFIED_POLICY.replace(
+            "    keep: {hourly: 24, daily: 7, weekly: 4, monthly: 12}\n",
+            "    keep: {hourly: 24, daily: 7, weekly: 4, monthly: 12}\n"
+            "    hooks: {pre_snapshot: [/opt/custom/bin/freeze, --all], timeout_seconds: 9}\n")
+        write(self.path("policy.yaml"), policy)
+        result = run_zrecon("plan", "-f", self.path("policy.yaml"), "--inventory", MIXED,
+                            "--now", "2026-11-26T11:30:00Z", "--json")
+        self.assertExit(result, 0)
+        plan = json.loads(result.stdout)
+        schema = json.loads(run_zrecon("schema", "plan").stdout)
+        errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(plan)]
+        self.assertEqual(errors, [])
+        kinds = [a["kind"] for a in plan["actions"]]
+        self.assertEqual(kinds[:4], ["hook", "snapshot", "hook", "snapshot"])
+        hook = plan["actions"][0]
+        self.assertEqual(hook["hook"], "pre_snapshot")
+        self.assertEqual(hook["timeout_seconds"], 9)
+        self.assertEqual(hook["argv"][0], "/usr/bin/env")
+        self.assertEqual(hook["argv"][-2:], ["/opt/custom/bin/freeze", "--all"])
+        self.assertIn("ZRECON_ZONE=" + hook["zone"], hook["argv"])
+
+
 class NotifyTest(TempDirTest):
     """The policy's notify commands after an apply: argv without a shell,
     the run's record on stdin, ZRECON_* in the environment, a time limit;

@@ -209,5 +209,45 @@ expect_state "send fault, rerun" "$T9D" "zrecon-daily-$S9D" \
 expect_eq "$(catalog chains "$B" | cut -f1,5)" "$(lines "root/$S8D	2" "root+data/$S8D	2")" \
   "send fault, rerun: web02's links are recorded"
 
+# ============================================================ snapshot hooks
+# The policy's hooks around each zone's snapshot: pre_snapshot starts a
+# holder (as `FLUSH TABLES WITH READ LOCK` in a session kept open would) and
+# must return while it runs; post_snapshot sees the snapshot and ends it.
+HOOKS_LOG=$WORK/hooks.log
+write_script_file() { printf '%s\n' "#!/bin/sh" "$2" >"$1" && chmod 755 "$1"; }
+write_script_file "$WORK/pre-hook" '
+echo "pre $ZRECON_ZONE $ZRECON_SNAPSHOT_NAME" >>"$HOOKS_LOG"
+sleep 300 </dev/null >/dev/null 2>&1 &
+echo $! >"$HOOKS_LOG.holder.$ZRECON_ZONE"
+exit "${PRE_EXIT:-0}"'
+write_script_file "$WORK/post-hook" '
+first=${ZRECON_SNAPSHOT_NAME%% *}
+if zfs list -H -o name "$HOOK_POOL/$ZRECON_ZONE@$first" >/dev/null 2>&1; then seen=seen; else seen=missing; fi
+if kill "$(cat "$HOOKS_LOG.holder.$ZRECON_ZONE")" 2>/dev/null; then held=held; else held=gone; fi
+echo "post $ZRECON_ZONE $seen $held" >>"$HOOKS_LOG"'
+sed "s|^    datasets: \[zoneroot\]|&\n    hooks: {pre_snapshot: [$WORK/pre-hook], post_snapshot: [$WORK/post-hook], timeout_seconds: 20}|" \
+  "$POLICY" >"$WORK/hooked.yaml"
+export HOOKS_LOG HOOK_POOL=$POOL
+run "$ZRECON" plan -f "$WORK/hooked.yaml" --now "$T9D1H"
+expect_contains "$OUT" "! hook" "hooks: plan shows the hooks it would run"
+run "$ZRECON" apply -f "$WORK/hooked.yaml" --now "$T9D1H" --dry-run
+expect_rc 0
+expect_eq "$(cat "$HOOKS_LOG" 2>/dev/null)" "" "hooks: --dry-run runs none"
+run "$ZRECON" apply -f "$WORK/hooked.yaml" --now "$T9D1H"
+expect_applied "hooks: apply with pre and post snapshot hooks"
+expect_eq "$(cat "$HOOKS_LOG")" "$(lines "pre $A zrecon-hourly-$S9D1H" "post $A seen held" \
+  "pre $B zrecon-hourly-$S9D1H" "post $B seen held")" \
+  "hooks: per zone, pre then the snapshot then post, the holder alive until post ended it"
+: >"$HOOKS_LOG"
+T9D2H=2026-12-05T12:00:00Z
+PRE_EXIT=1 run "$ZRECON" apply -f "$WORK/hooked.yaml" --now "$T9D2H"
+expect_rc 1
+expect_eq "$(cat "$HOOKS_LOG")" "$(lines "pre $A zrecon-hourly-20261205T120000Z" "post $A missing held" \
+  "pre $B zrecon-hourly-20261205T120000Z" "post $B missing held")" \
+  "hooks: a failed pre hook skips the snapshot, the post hook still runs and ends the holder"
+expect_contains "$OUT" "pre_snapshot hook: " "hooks: the report names the failed hook"
+expect_eq "$(zfs list -H -t snapshot -o name -r "$POOL" | grep -c "@zrecon-hourly-20261205T120000Z")" 0 \
+  "hooks: no snapshot was taken after the failed pre hooks"
+
 fixture_down
 finish

@@ -596,11 +596,12 @@ TEST_CASE("executor: an interrupt raised before the run starts nothing, and is r
   CHECK(report.Count(Outcome::kNotAttempted) == plan.actions.size());
   CHECK(host.calls().empty());
   CHECK(usb.log.empty());
-  CHECK(json.str() == "{\"event\":\"interrupted\",\"reason\":\"interrupted by SIGTERM\"}\n"
-                      "{\"event\":\"summary\",\"outcome\":\"interrupted\",\"zones\":[{\"zone\":\"" +
-                          kZone +
-                          "\",\"alias\":\"web01\",\"outcome\":\"not "
-                          "attempted\"}],\"failed_destinations\":[]}\n");
+  CHECK(json.str() ==
+        "{\"event\":\"interrupted\",\"reason\":\"interrupted by SIGTERM\"}\n"
+        "{\"event\":\"summary\",\"outcome\":\"interrupted\",\"zones\":[{\"zone\":\"" +
+            kZone +
+            "\",\"alias\":\"web01\",\"outcome\":\"not "
+            "attempted\"}],\"failed_destinations\":[]}\n");
 }
 
 TEST_CASE("executor: a send that dies half way leaves no committed file") {
@@ -888,6 +889,71 @@ TEST_CASE("executor: wherever a command fails, only what depends on it is skippe
       CHECK(report.ok() == (report.Count(Outcome::kFailed) == 0));
     }
   }
+}
+
+namespace {
+
+Action Hook(const std::string& zone, const char* which, const std::string& program) {
+  Action a;
+  a.kind = ActionKind::kHook;
+  a.zone = zone;
+  a.hook = which;
+  a.timeout_seconds = 30;
+  a.argv = {"/usr/bin/env", std::string("ZRECON_HOOK=") + which, program};
+  return a;
+}
+
+// TwoZonePlan with web01's snapshot between its hooks.
+Plan HookedPlan() {
+  Plan plan = TwoZonePlan();
+  plan.actions.insert(plan.actions.begin(), Hook(kZone, "pre_snapshot", "/hooks/pre"));
+  plan.actions.insert(plan.actions.begin() + 2, Hook(kZone, "post_snapshot", "/hooks/post"));
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("executor: a failed pre_snapshot hook skips the snapshot; post_snapshot still runs") {
+  Plan plan = HookedPlan();
+  FakeHost host;
+  AnswerHappyPathFor(&host, kZone);
+  AnswerHappyPathFor(&host, kZone2);
+  host.Answer(plan.actions[0].argv, FakeHost::Failure(1, "mysql: cannot lock tables\n"));
+  host.Answer(plan.actions[2].argv, FakeHost::Output(""));
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK_FALSE(report.ok());
+  CHECK(report.results[0].outcome == Outcome::kFailed);
+  CHECK(report.results[0].error ==
+        "pre_snapshot hook: /usr/bin/env ZRECON_HOOK=pre_snapshot /hooks/pre exited 1: mysql: "
+        "cannot lock tables");
+  CHECK(report.results[1].outcome == Outcome::kSkipped);  // the snapshot
+  CHECK(report.results[2].outcome == Outcome::kDone);     // post_snapshot
+  for (size_t i = 3; i < 9; ++i) CHECK(report.results[i].outcome == Outcome::kSkipped);
+  for (size_t i = 9; i < plan.actions.size(); ++i) {
+    CHECK(report.results[i].outcome == Outcome::kDone);  // db01
+  }
+  for (const Argv& argv : host.calls())
+    CHECK(ShellJoin(argv).find("snapshot " + kDaily) == std::string::npos);
+}
+
+TEST_CASE("executor: hooks run in order around the snapshot; a failed post hook stops the zone") {
+  Plan plan = HookedPlan();
+  FakeHost host;
+  AnswerHappyPathFor(&host, kZone);
+  AnswerHappyPathFor(&host, kZone2);
+  host.Answer(plan.actions[0].argv, FakeHost::Output(""));
+  host.Answer(plan.actions[2].argv, FakeHost::Failure(2, "cannot unlock\n"));
+  MemoryDestination usb;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  REQUIRE(host.calls().size() >= 3);
+  CHECK(host.calls()[0] == plan.actions[0].argv);
+  CHECK(host.calls()[1] == plan.actions[1].argv);  // zfs snapshot
+  CHECK(host.calls()[2] == plan.actions[2].argv);
+  CHECK(report.results[1].outcome == Outcome::kDone);
+  CHECK(report.results[2].outcome == Outcome::kFailed);
+  CHECK(report.results[3].outcome == Outcome::kSkipped);  // web01's config and sends
+  CHECK(ZoneOutcome(plan, report, kZone2) == Outcome::kDone);
 }
 
 }  // namespace zrecon

@@ -99,6 +99,8 @@ class PlanSimulator {
         return RemoveExport(a);
       case ActionKind::kRemoveLoose:
         return RemoveLoose(a);
+      case ActionKind::kHook:  // an operator's command: nothing on the model changes
+        return Status::Ok();
     }
     return Status::Error("unknown action kind");
   }

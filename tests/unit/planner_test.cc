@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "reconciler/plan/plan_json.h"
+#include "reconciler/plan/plan_text.h"
 #include "reconciler/util/strings.h"
 #include "tests/unit/test_builders.h"
 
@@ -742,4 +743,50 @@ TEST_CASE("planner: a config shared by removed chains goes with the last removal
   CHECK(lists(removals[1]));
 }
 
+}  // namespace zrecon
+
+namespace zrecon {
+namespace {
+
+TEST_CASE("planner: a policy's hooks surround each zone's snapshot, through env") {
+  InventoryBuilder b;
+  b.Image(kImage).Zone(kZone, "joyent", "web01", kImage);
+  Inventory inv = b.Build();
+  Policy policy = StandardPolicy();
+  PolicyDef& def = policy.policies.at("standard");
+  def.pre_snapshot = {"/opt/custom/bin/quiesce", "--lock"};
+  def.post_snapshot = {"/opt/custom/bin/resume"};
+  def.hook_timeout_seconds = 30;
+  Plan plan = MakePlan(policy, inv, ReachableEmpty(), "2026-11-26T10:00:00Z");
+  REQUIRE(plan.actions.size() >= 3);
+  CHECK(Kinds(plan)[0] == "hook");
+  CHECK(Kinds(plan)[1] == "snapshot");
+  CHECK(Kinds(plan)[2] == "hook");
+  const Action& pre = plan.actions[0];
+  CHECK(pre.hook == "pre_snapshot");
+  CHECK(pre.zone == kZone);
+  CHECK(pre.timeout_seconds == 30);
+  CHECK(pre.argv == Argv{"/usr/bin/env", "ZRECON_HOOK=pre_snapshot", "ZRECON_ZONE=" + kZone,
+                         "ZRECON_ALIAS=web01",
+                         "ZRECON_SNAPSHOT_NAME=zrecon-hourly-20261126T100000Z "
+                         "zrecon-daily-20261126T100000Z",
+                         "/opt/custom/bin/quiesce", "--lock"});
+  CHECK(plan.actions[2].hook == "post_snapshot");
+  CHECK(plan.actions[2].argv.back() == "/opt/custom/bin/resume");
+  // The plan's text shows them; JSON carries them back.
+  CHECK(RenderPlanText(plan, PlanTextOptions()).find("! hook") != std::string::npos);
+  Plan decoded;
+  REQUIRE(DecodePlanJson(EncodePlanJson(plan), &decoded).ok());
+  CHECK(EncodePlanJson(decoded) == EncodePlanJson(plan));
+  CHECK(decoded.actions[0].hook == "pre_snapshot");
+  CHECK(decoded.actions[0].timeout_seconds == 30);
+
+  // Nothing due: no snapshot, no hooks.
+  b.Snap(kRoot, "zrecon-hourly-20261126T100000Z").Snap(kRoot, "zrecon-daily-20261126T100000Z");
+  Inventory done = b.Build();
+  Plan later = MakePlan(policy, done, ReachableEmpty(), "2026-11-26T10:30:00Z");
+  CHECK(OfKind(later, ActionKind::kHook).empty());
+}
+
+}  // namespace
 }  // namespace zrecon
