@@ -99,18 +99,13 @@ void RenderRun(const RunMetrics& run, const CarriedMetrics& carried, Writer* w) 
   for (Outcome o : {Outcome::kDone, Outcome::kFailed, Outcome::kSkipped, Outcome::kNotAttempted}) {
     w->Sample(static_cast<double>(report.Count(o)), {{"outcome", OutcomeName(o)}});
   }
-  std::map<std::string, std::string> zones;  // uuid -> alias, in order
-  for (const Action& a : plan.actions) {
-    if (a.zone.empty()) continue;
-    auto z = plan.zones.find(a.zone);
-    zones.emplace(a.zone, z == plan.zones.end() ? a.alias : z->second.alias);
-  }
+  std::vector<PlanZoneRef> zones = ZonesOf(plan);
   if (!zones.empty()) {
     w->Family("zrecon_last_run_zone_success", "gauge",
               "1 when the last zrecon apply did all of a zone's actions.");
-    for (const auto& [uuid, alias] : zones) {
-      w->Sample(ZoneOutcome(plan, report, uuid) == Outcome::kDone ? 1 : 0,
-                {{"zone", uuid}, {"alias", alias}});
+    for (const PlanZoneRef& z : zones) {
+      w->Sample(ZoneOutcome(plan, report, z.uuid) == Outcome::kDone ? 1 : 0,
+                {{"zone", z.uuid}, {"alias", z.alias}});
     }
   }
   if (!report.failed_destinations.empty()) {

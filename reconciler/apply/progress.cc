@@ -172,14 +172,10 @@ void JsonLinesProgress::ActionSkipped(const Plan& plan, size_t index, const Acti
 
 void JsonLinesProgress::RunFinished(const Plan& plan, const ApplyReport& report) {
   nlohmann::ordered_json zones = nlohmann::ordered_json::array();
-  std::vector<std::string> seen;
-  for (const Action& a : plan.actions) {
-    if (a.zone.empty() || std::find(seen.begin(), seen.end(), a.zone) != seen.end()) continue;
-    seen.push_back(a.zone);
-    auto z = plan.zones.find(a.zone);
-    zones.push_back({{"zone", a.zone},
-                     {"alias", z == plan.zones.end() ? a.alias : z->second.alias},
-                     {"outcome", OutcomeName(ZoneOutcome(plan, report, a.zone))}});
+  for (const PlanZoneRef& z : ZonesOf(plan)) {
+    zones.push_back({{"zone", z.uuid},
+                     {"alias", z.alias},
+                     {"outcome", OutcomeName(ZoneOutcome(plan, report, z.uuid))}});
   }
   std::string outcome =
       !report.interrupted.empty() ? "interrupted" : (report.ok() ? "ok" : "failed");

@@ -31,27 +31,20 @@ std::string RunRecord(const RunMetrics& run, const std::string& error) {
   for (const ActionResult& r : report.results) {
     if (r.outcome == Outcome::kDone) stored += r.stored;
   }
-  std::vector<std::string> order;
   std::map<std::string, Json> errors;
-  for (size_t i = 0; i < plan.actions.size(); ++i) {
+  for (size_t i = 0; i < plan.actions.size() && i < report.results.size(); ++i) {
     const Action& a = plan.actions[i];
-    if (a.zone.empty()) continue;
-    if (!errors.count(a.zone)) {
-      order.push_back(a.zone);
-      errors[a.zone] = Json::array();
-    }
-    if (i < report.results.size() && report.results[i].outcome == Outcome::kFailed) {
-      errors[a.zone].push_back("[" + std::to_string(i + 1) + "] " + ActionLabel(a.kind) + ": " +
-                               report.results[i].error);
-    }
+    if (report.results[i].outcome != Outcome::kFailed) continue;
+    errors[a.zone].push_back("[" + std::to_string(i + 1) + "] " + ActionLabel(a.kind) + ": " +
+                             report.results[i].error);
   }
   Json zones = Json::array();
-  for (const std::string& uuid : order) {
-    auto z = plan.zones.find(uuid);
-    zones.push_back({{"zone", uuid},
-                     {"alias", z == plan.zones.end() ? std::string() : z->second.alias},
-                     {"outcome", OutcomeName(ZoneOutcome(plan, report, uuid))},
-                     {"errors", errors[uuid]}});
+  for (const PlanZoneRef& z : ZonesOf(plan)) {
+    auto e = errors.find(z.uuid);
+    zones.push_back({{"zone", z.uuid},
+                     {"alias", z.alias},
+                     {"outcome", OutcomeName(ZoneOutcome(plan, report, z.uuid))},
+                     {"errors", e == errors.end() ? Json::array() : e->second}});
   }
   Json j = {{"start", FormatRfc3339(run.start)},
             {"end", FormatRfc3339(end)},

@@ -35,14 +35,10 @@ std::string MachineName() {
 
 // "web01, db01" for the zones of the plan whose outcome is `outcome`.
 std::vector<std::string> ZonesWith(const Plan& plan, const ApplyReport& report, Outcome outcome) {
-  std::vector<std::string> out, seen;
-  for (const Action& a : plan.actions) {
-    if (a.zone.empty() || std::find(seen.begin(), seen.end(), a.zone) != seen.end()) continue;
-    seen.push_back(a.zone);
-    if (ZoneOutcome(plan, report, a.zone) != outcome) continue;
-    auto z = plan.zones.find(a.zone);
-    std::string alias = z == plan.zones.end() ? a.alias : z->second.alias;
-    out.push_back(alias.empty() ? a.zone : Printable(alias));
+  std::vector<std::string> out;
+  for (const PlanZoneRef& z : ZonesOf(plan)) {
+    if (ZoneOutcome(plan, report, z.uuid) != outcome) continue;
+    out.push_back(z.alias.empty() ? z.uuid : Printable(z.alias));
   }
   return out;
 }
@@ -186,22 +182,6 @@ Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
 // the run and (for a run that planned from a policy) the host's protection
 // read again now. A failure to write either is reported, never a reason to
 // fail the run.
-// The JSON record as a command's stdin.
-class StringSource : public ByteSource {
- public:
-  explicit StringSource(std::string data) : data_(std::move(data)) {}
-  Status Read(char* out, size_t capacity, size_t* got) override {
-    *got = std::min(capacity, data_.size() - pos_);
-    std::memcpy(out, data_.data() + pos_, *got);
-    pos_ += *got;
-    return Status::Ok();
-  }
-
- private:
-  std::string data_;
-  size_t pos_ = 0;
-};
-
 // The policy's on_success or on_failure command, with the run's record on
 // stdin and its gist in the environment. Not interruptible by the signal
 // that ended the run: an interrupted run is worth a notification too; the
@@ -213,12 +193,9 @@ void Notify(const NotifySpec& notify, const RunMetrics& run, const std::string& 
   const std::vector<std::string>& argv = ok ? notify.on_success : notify.on_failure;
   if (argv.empty()) return;
   std::vector<std::string> failed;
-  std::vector<std::string> seen;
-  for (const Action& a : run.plan->actions) {
-    if (a.zone.empty() || std::find(seen.begin(), seen.end(), a.zone) != seen.end()) continue;
-    seen.push_back(a.zone);
-    Outcome o = ZoneOutcome(*run.plan, report, a.zone);
-    if (o == Outcome::kFailed || o == Outcome::kSkipped) failed.push_back(a.zone);
+  for (const PlanZoneRef& z : ZonesOf(*run.plan)) {
+    Outcome o = ZoneOutcome(*run.plan, report, z.uuid);
+    if (o == Outcome::kFailed || o == Outcome::kSkipped) failed.push_back(z.uuid);
   }
   const std::string outcome = !report.interrupted.empty() ? "interrupted" : (ok ? "ok" : "failed");
   const std::string summary =

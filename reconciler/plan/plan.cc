@@ -1,5 +1,6 @@
 #include "reconciler/plan/plan.h"
 
+#include <set>
 #include <utility>
 
 #include "reconciler/inventory/inventory.h"
@@ -81,6 +82,17 @@ Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason) {
   a.alias = zone.alias;
   a.reason = std::move(reason);
   return a;
+}
+
+std::vector<PlanZoneRef> ZonesOf(const Plan& plan) {
+  std::vector<PlanZoneRef> out;
+  std::set<std::string> seen;
+  for (const Action& a : plan.actions) {
+    if (a.zone.empty() || !seen.insert(a.zone).second) continue;
+    auto z = plan.zones.find(a.zone);
+    out.push_back({a.zone, z == plan.zones.end() ? a.alias : z->second.alias});
+  }
+  return out;
 }
 
 PlanSummary Plan::Summary() const {

@@ -87,6 +87,16 @@ struct Action {
   int timeout_seconds = 0;
 };
 
+// A zone the plan acts on: its uuid, and its alias as `Plan::zones`
+// records it (else as its first action names it).
+struct PlanZoneRef {
+  std::string uuid;
+  std::string alias;
+};
+struct Plan;
+// The zones the plan's actions name, in the order they first appear.
+std::vector<PlanZoneRef> ZonesOf(const Plan& plan);
+
 // An action of `kind` for `zone` (its uuid and alias), with `reason`.
 Action ZoneAction(ActionKind kind, const Zone& zone, std::string reason);
 

@@ -24,22 +24,6 @@ bool RestoreReport::ok() const {
 
 namespace {
 
-// The payload of vmadm create as its stdin.
-class StringSource : public ByteSource {
- public:
-  explicit StringSource(const std::string& data) : data_(data) {}
-  Status Read(char* out, size_t capacity, size_t* got) override {
-    *got = std::min(capacity, data_.size() - pos_);
-    std::memcpy(out, data_.data() + pos_, *got);
-    pos_ += *got;
-    return Status::Ok();
-  }
-
- private:
-  const std::string& data_;
-  size_t pos_ = 0;
-};
-
 class RestoreRun {
  public:
   RestoreRun(const RestorePlan& plan, Host& host, std::string host_dir, RestoreObserver* observer,

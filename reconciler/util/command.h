@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reconciler/util/status.h"
@@ -30,6 +31,17 @@ class ByteSource {
  public:
   virtual ~ByteSource() = default;
   virtual Status Read(char* buffer, size_t capacity, size_t* got) = 0;
+};
+
+// A string as a child's stdin (vmadm create's payload, a hook's record).
+class StringSource : public ByteSource {
+ public:
+  explicit StringSource(std::string data) : data_(std::move(data)) {}
+  Status Read(char* buffer, size_t capacity, size_t* got) override;
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
 };
 
 // How one step of a run (an apply action, a restore step) ended.

@@ -293,9 +293,9 @@ class StringSink : public ByteSink {
 
 // A ByteSource serving `data` in reads of at most `max_read` bytes. It fails
 // (with "bad sector") the Read that would go past `fail_at` bytes.
-class StringSource : public ByteSource {
+class ChunkedSource : public ByteSource {
  public:
-  explicit StringSource(std::string data, size_t max_read = SIZE_MAX, size_t fail_at = SIZE_MAX)
+  explicit ChunkedSource(std::string data, size_t max_read = SIZE_MAX, size_t fail_at = SIZE_MAX)
       : data_(std::move(data)), max_read_(max_read), fail_at_(fail_at) {}
 
   Status Read(char* buffer, size_t capacity, size_t* got) override {

@@ -73,8 +73,8 @@ TEST_CASE("fake_host: RunFromSource reads the whole source and keeps the bytes p
   FakeHost host;
   host.SetChunkSize(3);
   host.Answer(kReceive, FakeHost::Output("received 10B stream\n"));
-  StringSource first("0123456789");
-  StringSource second("abc");
+  ChunkedSource first("0123456789");
+  ChunkedSource second("abc");
   CommandResult r;
   REQUIRE(host.Run({"zfs", "list"}, &r).ok());
   REQUIRE(host.RunFromSource(kReceive, &first, &r).ok());
@@ -92,7 +92,7 @@ TEST_CASE("fake_host: RunFromSource reads the whole source and keeps the bytes p
 TEST_CASE("fake_host: a failing source stops the receive like PosixHost does") {
   FakeHost host;
   host.SetChunkSize(4);
-  StringSource source("0123456789", SIZE_MAX, 6);
+  ChunkedSource source("0123456789", SIZE_MAX, 6);
   CommandResult r;
   Status status = host.RunFromSource(kReceive, &source, &r);
   REQUIRE_FALSE(status.ok());
@@ -123,7 +123,7 @@ TEST_CASE("fake_host: injected failures apply to streaming calls too") {
   CHECK(not_started.message() == "cannot run zfs: No such file or directory");
   CHECK(never.writes() == 0);
 
-  StringSource source("abc");
+  ChunkedSource source("abc");
   REQUIRE(host.RunFromSource({"zfs", "receive", "backup/bad"}, &source, &r).ok());
   CHECK(r.exit_code == 1);
   CHECK(r.err == "cannot receive: destination exists\n");
@@ -133,7 +133,7 @@ TEST_CASE("fake_host: injected failures apply to streaming calls too") {
 TEST_CASE("fake_host: a receive that cannot start reads nothing") {
   FakeHost host;
   host.FailStart(1, "cannot run zfs: Permission denied");
-  StringSource source("abc");
+  ChunkedSource source("abc");
   CommandResult r;
   r.out = "stale";
   Status status = host.RunFromSource(kReceive, &source, &r);
@@ -209,7 +209,7 @@ TEST_CASE("fake_host: calls and kinds record every kind of call in order") {
   host.Queue(FakeHost::Output("tank\n"));
   host.Queue(FakeHost::Streamed("bytes"));
   StringSink sink;
-  StringSource source("bytes");
+  ChunkedSource source("bytes");
   CommandResult r;
   REQUIRE(host.Run({"zfs", "list"}, &r).ok());
   CHECK(r.out == "tank\n");

@@ -315,7 +315,7 @@ TEST_CASE("posix_host: RunFromSource delivers every byte, in order, while readin
   // both pipes would fill and neither side could move.
   const std::string data = Pattern(20000000);
   PosixHost host(120);
-  StringSource source(data);
+  ChunkedSource source(data);
   CommandResult r;
   Status status = host.RunFromSource({"cat"}, &source, &r);
   REQUIRE_MESSAGE(status.ok(), status.message());
@@ -328,13 +328,13 @@ TEST_CASE("posix_host: RunFromSource delivers every byte, in order, while readin
 
 TEST_CASE("posix_host: RunFromSource copes with short reads and an empty source") {
   PosixHost host(60);
-  StringSource odd(Pattern(1000003), 4099);
+  ChunkedSource odd(Pattern(1000003), 4099);
   CommandResult r;
   REQUIRE(host.RunFromSource(Sh("wc -c | tr -d ' '"), &odd, &r).ok());
   CHECK(r.out == "1000003\n");
   CHECK(odd.reads() > 200);
 
-  StringSource empty("");
+  ChunkedSource empty("");
   REQUIRE(host.RunFromSource(Sh("wc -c | tr -d ' '"), &empty, &r).ok());
   CHECK(r.out == "0\n");
   CHECK(r.exit_code == 0);
@@ -342,7 +342,7 @@ TEST_CASE("posix_host: RunFromSource copes with short reads and an empty source"
 
 TEST_CASE("posix_host: RunFromSource of a program that cannot be started reads nothing") {
   PosixHost host;
-  StringSource source("abc");
+  ChunkedSource source("abc");
   CommandResult r;
   Status status = host.RunFromSource({"/nonexistent/zfs", "receive", "zones/u"}, &source, &r);
   REQUIRE_FALSE(status.ok());
@@ -352,7 +352,7 @@ TEST_CASE("posix_host: RunFromSource of a program that cannot be started reads n
 
 TEST_CASE("posix_host: a child that exits early stops the feeding and reports its own error") {
   PosixHost host(60);
-  StringSource source(std::string(50000000, 'x'));
+  ChunkedSource source(std::string(50000000, 'x'));
   CommandResult r;
   auto start = std::chrono::steady_clock::now();
   Status status =
@@ -367,7 +367,7 @@ TEST_CASE("posix_host: a child that exits early stops the feeding and reports it
 
 TEST_CASE("posix_host: a child that stops reading but exits 0 fails the run") {
   PosixHost host(60);
-  StringSource source(std::string(50000000, 'x'));
+  ChunkedSource source(std::string(50000000, 'x'));
   CommandResult r;
   Status status = host.RunFromSource(Sh("head -c 10 >/dev/null"), &source, &r);
   REQUIRE_FALSE(status.ok());
@@ -380,7 +380,7 @@ TEST_CASE("posix_host: a child that stops reading but exits 0 fails the run") {
 TEST_CASE("posix_host: a failing source terminates the child instead of ending its input") {
   // Were stdin closed, cat would see a clean EOF and exit 0.
   PosixHost host(0);
-  StringSource source(Pattern(8 << 20), SIZE_MAX, 3 << 20);
+  ChunkedSource source(Pattern(8 << 20), SIZE_MAX, 3 << 20);
   CommandResult r;
   auto start = std::chrono::steady_clock::now();
   Status status = host.RunFromSource({"cat"}, &source, &r);
@@ -395,7 +395,7 @@ TEST_CASE("posix_host: after a source failure a child that ignores SIGTERM gets 
   // The source fails only once the child has read more than a pipe holds,
   // so the shell has run its trap before SIGTERM comes.
   PosixHost host(0);
-  StringSource source(Pattern(8 << 20), SIZE_MAX, 3 << 20);
+  ChunkedSource source(Pattern(8 << 20), SIZE_MAX, 3 << 20);
   CommandResult r;
   auto start = std::chrono::steady_clock::now();
   Status status = host.RunFromSource(Sh("trap '' TERM; exec cat >/dev/null"), &source, &r);
@@ -418,7 +418,7 @@ TEST_CASE("posix_host: the timeout applies to streaming runs") {
   CHECK(r.exit_code == 128 + SIGTERM);
   CHECK(sink.data().size() == 7);
 
-  StringSource source(std::string(1000, 'x'));
+  ChunkedSource source(std::string(1000, 'x'));
   Status from_source = host.RunFromSource(Sh("exec sleep 30"), &source, &r);
   REQUIRE_MESSAGE(from_source.ok(), from_source.message());
   CHECK(r.timed_out);
@@ -709,7 +709,7 @@ TEST_CASE("posix_host: the stall limit counts from the last byte, and only for s
   CHECK(sink.data() == "xxxxxxxx");
   // Once the whole input is fed, the child may take its time to finish (a
   // receive committing what it got).
-  StringSource input("all of it");
+  ChunkedSource input("all of it");
   status = host.RunFromSource(Sh("cat >/dev/null; sleep 1.5"), &input, &r);
   REQUIRE_MESSAGE(status.ok(), status.message());
   CHECK(r.exit_code == 0);

@@ -15,7 +15,7 @@ using Kind = RecordingHost::Call::Kind;
 TEST_CASE("recording_host: records every call in order and answers exit 0") {
   RecordingHost host;
   StringSink sink;
-  StringSource source("stream bytes");
+  ChunkedSource source("stream bytes");
   CommandResult r;
   r.exit_code = 7;
   r.out = "stale";
@@ -56,7 +56,7 @@ TEST_CASE("recording_host: records every call in order and answers exit 0") {
 TEST_CASE("recording_host: streams nothing") {
   RecordingHost host;
   StringSink sink;
-  StringSource source("stream bytes");
+  ChunkedSource source("stream bytes");
   CommandResult r;
   REQUIRE(host.RunToSink({"zfs", "send", "zones/u@a"}, &sink, &r).ok());
   REQUIRE(host.RunFromSource({"zfs", "receive", "zones/v"}, &source, &r).ok());

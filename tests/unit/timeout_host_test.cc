@@ -63,9 +63,9 @@ TEST_CASE("timeout_host: each call goes to the host its argv calls for, whatever
   StringSink stream;
   REQUIRE(host.RunToSink({"zfs", "send", "zones/a@s1"}, &stream, &r).ok());
   CHECK(stream.data() == "transfer");
-  StringSource payload("{}");
+  ChunkedSource payload("{}");
   REQUIRE(host.RunFromSource({"vmadm", "create"}, &payload, &r).ok());
-  StringSource file("stream bytes");
+  ChunkedSource file("stream bytes");
   REQUIRE(host.RunFromSource({"zfs", "receive", "zones/a-partial"}, &file, &r).ok());
   const int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   REQUIRE(null_fd >= 0);
