@@ -62,6 +62,13 @@ echo x >>"$FAKE_CRONTAB.writes"
 cp "$1" "$FAKE_CRONTAB"
 '''
 
+LOGADM = r'''#!/bin/sh
+# logadm stand-in: records each call's arguments, one line per call, in
+# $FAKE_LOGADM_CALLS; fails when $FAKE_LOGADM_FAIL is set.
+printf '%s\n' "$*" >>"$FAKE_LOGADM_CALLS"
+if [ -n "$FAKE_LOGADM_FAIL" ]; then echo "logadm: $FAKE_LOGADM_FAIL" >&2; exit 1; fi
+'''
+
 
 def svcprop_escape(value):
     """As svcprop prints an astring: shell metacharacters backslashed."""
@@ -99,6 +106,21 @@ class Host:
                       "policy": self.policy, "log": self.log, "metrics_file": "",
                       "run_log": ""}
         self.broken = ""
+        self.logadm_calls = os.path.join(self.dir, "logadm.calls")
+        self.logadm_fail = ""
+
+    def add_logadm(self):
+        path = os.path.join(self.bin, "logadm")
+        with open(path, "w") as f:
+            f.write(LOGADM)
+        os.chmod(path, 0o755)
+
+    def logadm(self):
+        try:
+            with open(self.logadm_calls) as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
 
     def method(self, action):
         with open(self.props_file, "w") as f:
@@ -106,7 +128,8 @@ class Host:
                 f.write("%s\t%s\n" % (name, svcprop_escape(value)))
         env = dict(os.environ, PATH=self.bin + ":" + os.environ["PATH"], SMF_FMRI=FMRI,
                    EXPECTED_FMRI=FMRI, FAKE_PROPS=self.props_file, FAKE_CRONTAB=self.crontab,
-                   FAKE_CRONTAB_BROKEN=self.broken, TMPDIR=self.dir)
+                   FAKE_CRONTAB_BROKEN=self.broken, FAKE_LOGADM_CALLS=self.logadm_calls,
+                   FAKE_LOGADM_FAIL=self.logadm_fail, TMPDIR=self.dir)
         return subprocess.run([METHOD, action], env=env, capture_output=True, text=True)
 
     def table(self):
@@ -166,6 +189,31 @@ class MethodTest(unittest.TestCase):
         r = host.method("refresh")
         self.assertEqual(r.returncode, EXIT_CONFIG)
         self.assertIn("must be absolute paths", r.stderr)
+
+    def test_the_run_log_rotation_is_registered_with_logadm_at_each_start(self):
+        # /etc/logadm.conf is rebuilt at every boot of a SmartOS global zone;
+        # the start method runs after each one. logadm -w replaces an entry
+        # of the same name, so each start writes the same one entry again.
+        host = Host(self)
+        host.props["run_log"] = "/var/log/zrecon-runs.jsonl"
+        r = self.ok(host, "start")
+        self.assertIn("no logadm here: /var/log/zrecon-runs.jsonl is not rotated", r.stderr)
+        host.add_logadm()
+        entry = "-w /var/log/zrecon-runs.jsonl -C 12 -s 10m -N"
+        r = self.ok(host, "start")
+        self.assertIn("logadm rotates /var/log/zrecon-runs.jsonl", r.stderr)
+        self.ok(host, "refresh")
+        self.ok(host, "stop")
+        self.assertEqual(host.logadm(), [entry, entry])
+        host.props["run_log"] = ""
+        self.ok(host, "start")
+        self.assertEqual(host.logadm(), [entry, entry], "no run log, nothing to rotate")
+        # A logadm that fails leaves the schedule in place and says so.
+        host.props["run_log"] = "/var/log/zrecon-runs.jsonl"
+        host.logadm_fail = "cannot write /etc/logadm.conf"
+        r = self.ok(host, "start")
+        self.assertIn("the run log is not rotated: logadm: cannot write", r.stderr)
+        self.assertEqual(host.blocks(), (1, 1))
 
     def test_start_start_refresh_stop_stop_keep_one_block_and_the_rest(self):
         host = Host(self)

@@ -164,6 +164,39 @@ zfs_kill_round chosen-release release after tips
 next_day $((GEN += 1))
 zfs_kill_round chosen-destroy destroy during destroy
 
+# A kill after a zone failed (issue 11): the day's first `zfs send` fails
+# after 64 KiB (lib/zfs_fault.sh, under the kill wrapper), so that zone's
+# later actions are skipped while the other zone goes on; the run is killed
+# after the other zone's first hold. The same checks hold: the failed zone's
+# chain tips stay on the host (nothing of its chains was pruned), nothing
+# half-written is named, and the rerun without faults converges.
+FAULT=$WORK/bin/zfs_fault
+install -m 755 "$SRC/tests/integration/lib/zfs_fault.sh" "$FAULT"
+next_day $((GEN += 1))
+run "$ZRECON" plan -f "$POLICY" --now "$T" --json
+expect_rc 0
+printf '%s\n' "$OUT" >"$RUNS/chosen-failed-zone.sends.json"
+FAILING=$(kq sends "$RUNS/chosen-failed-zone.sends.json" | awk -F'\t' 'NR == 1 { print $1 }')
+expect_match "$FAILING" '^[0-9a-f-]+$' "chosen-failed-zone: the plan sends a stream"
+rm -f "$ZFS_KILL_COUNTER" "$WORK/zfs_fault.count"
+KILL_PREFIX=(env ZFS_KILL_REAL="$FAULT" ZFS_KILL_SUBCOMMAND=hold ZFS_KILL_NTH=1
+  ZFS_KILL_WHEN=after ZFS_FAULT_REAL="$REAL_ZFS" ZFS_FAULT_SUBCOMMAND=send ZFS_FAULT_NTH=1
+  ZFS_FAULT_PARTIAL_BYTES=65536 ZFS_FAULT_COUNTER="$WORK/zfs_fault.count")
+KILL_ARGS=(--zfs "$FAULTY")
+export KILL_QUERY_FAILURES=1
+chosen_round chosen-failed-zone tips
+unset KILL_QUERY_FAILURES
+expect_match "$DETAIL" '; 1 failed, [1-9][0-9]* skipped$' \
+  "chosen-failed-zone: one action failed and the failed zone's later ones were skipped"
+expect_contains "$(<"$RUNS/chosen-failed-zone.jsonl")" "zfs_fault: injected failure of zfs send call 1" \
+  "chosen-failed-zone: the first send failed before the kill (its finish event says why)"
+expect_eq "$(/usr/bin/python3 -c 'import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e.get("event") == "skip" and e.get("zone") == sys.argv[2]:
+        print("skipped"); break' "$RUNS/chosen-failed-zone.jsonl" "$FAILING")" skipped \
+  "chosen-failed-zone: the failed zone's later actions were skipped before the kill"
+
 # expect_plan_removes_loose WHAT PREFIX: the manifests list loose files, one
 # of them starting with PREFIX ("zone<TAB>dir/"), and `zrecon plan --now $T`
 # shows exactly those as remove_loose actions, before any other action.
