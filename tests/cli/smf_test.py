@@ -325,9 +325,13 @@ class ManifestTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_valid_against_illumos_dtd_where_there_is_one(self):
-        dtd = os.environ.get("ZRECON_SMF_DTD", "/usr/share/lib/xml/dtd/service_bundle.dtd.1")
-        if not os.path.exists(dtd):
-            self.skipTest("no service_bundle.dtd.1 here (set ZRECON_SMF_DTD)")
+        dtd = os.environ.get("ZRECON_SMF_DTD")
+        if dtd:
+            self.assertTrue(os.path.isfile(dtd), "ZRECON_SMF_DTD names no file: " + dtd)
+        else:
+            dtd = "/usr/share/lib/xml/dtd/service_bundle.dtd.1"
+            if not os.path.exists(dtd):
+                self.skipTest("no service_bundle.dtd.1 here (set ZRECON_SMF_DTD)")
         r = subprocess.run(["xmllint", "--noout", "--dtdvalid", dtd, MANIFEST],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
