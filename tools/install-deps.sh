@@ -11,6 +11,7 @@ packages=(
   zfs-fuse time procps zstd openssl strace   # strace: kill_test.sh; openssl: export_bench.sh
   libxml2-utils   # xmllint: tests/cli/smf_test.py checks the SMF manifest
   mandoc          # tests/cli/man_test.py lints the manual pages
+  openssh-client openssh-sftp-server openssh-server   # ssh destinations: the transport, tests' sshd
   clang-14 libclang-rt-14-dev llvm-14   # tools/fuzz.sh: libFuzzer, sanitizers, llvm-symbolizer
 )
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "reconciler/util/fd.h"
+#include "reconciler/util/spawn.h"
 #include "reconciler/util/strings.h"
 
 extern char** environ;
@@ -41,127 +42,6 @@ constexpr size_t kChunk = 1 << 20;
 constexpr std::chrono::seconds kKillGrace(2);
 
 std::string ErrnoText(int error) { return std::strerror(error); }
-
-// Moves *fd above the standard descriptors and marks it close-on-exec. When
-// zrecon itself runs with stdin/stdout/stderr closed, pipe() and open() hand
-// out 0..2; a dup2 onto the same number would then be a no-op that leaves
-// FD_CLOEXEC set (older glibc), and the child would lose that stream. The
-// flag is set with fcntl rather than pipe2/O_CLOEXEC-only calls that older
-// illumos lacks.
-Status PrepareParentFd(Fd* fd) {
-  if (fd->get() <= STDERR_FILENO) {
-    int moved = ::fcntl(fd->get(), F_DUPFD, STDERR_FILENO + 1);
-    if (moved < 0) return Status::Error("cannot duplicate a descriptor: " + ErrnoText(errno));
-    fd->Reset(moved);
-  }
-  int flags = ::fcntl(fd->get(), F_GETFD);
-  if (flags < 0 || ::fcntl(fd->get(), F_SETFD, flags | FD_CLOEXEC) < 0) {
-    return Status::Error("cannot set close-on-exec: " + ErrnoText(errno));
-  }
-  return Status::Ok();
-}
-
-Status MakePipe(Fd* read_end, Fd* write_end) {
-  int fds[2];
-  if (::pipe(fds) < 0) return Status::Error("cannot create a pipe: " + ErrnoText(errno));
-  read_end->Reset(fds[0]);
-  write_end->Reset(fds[1]);
-  Status status = PrepareParentFd(read_end);
-  return status.ok() ? PrepareParentFd(write_end) : status;
-}
-
-Status OpenDevNull(Fd* fd) {
-  int raw;
-  do {
-    raw = ::open("/dev/null", O_RDONLY);
-  } while (raw < 0 && errno == EINTR);
-  if (raw < 0) return Status::Error("cannot open /dev/null: " + ErrnoText(errno));
-  fd->Reset(raw);
-  return PrepareParentFd(fd);
-}
-
-// The parent's descriptors that become the child's stdin, stdout and stderr;
-// each must be above 2 (see PrepareParentFd).
-struct ChildStdio {
-  int in;
-  int out;
-  int err;
-};
-
-// posix_spawn attribute and file-action objects, destroyed on every path.
-class SpawnSetup {
- public:
-  SpawnSetup() {
-    actions_ok_ = posix_spawn_file_actions_init(&actions_) == 0;
-    attr_ok_ = posix_spawnattr_init(&attr_) == 0;
-  }
-  ~SpawnSetup() {
-    if (actions_ok_) posix_spawn_file_actions_destroy(&actions_);
-    if (attr_ok_) posix_spawnattr_destroy(&attr_);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-
-  // Returns 0 or an errno value.
-  int Configure(const ChildStdio& stdio) {
-    if (!actions_ok_ || !attr_ok_) return ENOMEM;
-    const int targets[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-    const int sources[] = {stdio.in, stdio.out, stdio.err};
-    for (int i = 0; i < 3; ++i) {
-      if (int rc = posix_spawn_file_actions_adddup2(&actions_, sources[i], targets[i])) return rc;
-    }
-    std::vector<int> originals(std::begin(sources), std::end(sources));
-    std::sort(originals.begin(), originals.end());
-    originals.erase(std::unique(originals.begin(), originals.end()), originals.end());
-    for (int fd : originals) {
-      if (int rc = posix_spawn_file_actions_addclose(&actions_, fd)) return rc;
-    }
-    // An ignored SIGPIPE (as a CLI writing to pipes may set) would be
-    // inherited across exec, and `zfs send` into a closed pipe would then
-    // spin on EPIPE instead of dying. Blocked signals are inherited too.
-    sigset_t none, pipe_only;
-    sigemptyset(&none);
-    sigemptyset(&pipe_only);
-    sigaddset(&pipe_only, SIGPIPE);
-    if (int rc = posix_spawnattr_setsigmask(&attr_, &none)) return rc;
-    if (int rc = posix_spawnattr_setsigdefault(&attr_, &pipe_only)) return rc;
-    return posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  }
-
-  const posix_spawn_file_actions_t* actions() const { return &actions_; }
-  const posix_spawnattr_t* attr() const { return &attr_; }
-
- private:
-  posix_spawn_file_actions_t actions_;
-  posix_spawnattr_t attr_;
-  bool actions_ok_ = false;
-  bool attr_ok_ = false;
-};
-
-Status Spawn(const Argv& argv, const ChildStdio& stdio, pid_t* pid) {
-  std::vector<char*> c_argv;
-  c_argv.reserve(argv.size() + 1);
-  for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-  c_argv.push_back(nullptr);
-  SpawnSetup setup;
-  int rc = setup.Configure(stdio);
-  if (rc == 0) {
-    rc = posix_spawnp(pid, c_argv[0], setup.actions(), setup.attr(), c_argv.data(), environ);
-  }
-  if (rc != 0) return Status::Error("cannot run " + Printable(argv[0]) + ": " + ErrnoText(rc));
-  return Status::Ok();
-}
-
-Status CheckArgv(const Argv& argv) {
-  if (argv.empty() || argv[0].empty()) return Status::Error("cannot run an empty command");
-  for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i].find('\0') != std::string::npos) {
-      return Status::Error("cannot run " + Printable(argv[0]) + ": argument " + std::to_string(i) +
-                           " contains a NUL byte: " + Printable(argv[i]));
-    }
-  }
-  return Status::Ok();
-}
 
 Status SetNonBlocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
@@ -233,7 +113,7 @@ Status StartChild(const Argv& argv, Stream stream, int file, Child* child) {
   }
   if (status.ok() && stream == Stream::kStdout) GrowPipe(child->out.get());
   if (status.ok()) status = MakePipe(&child->err, &err);
-  if (status.ok()) status = Spawn(argv, {in.get(), out.get(), err.get()}, &child->pid);
+  if (status.ok()) status = SpawnChild(argv, {in.get(), out.get(), err.get()}, &child->pid);
   return status;
 }
 
