@@ -84,7 +84,7 @@ int RunRestore(const RestoreFlags& flags) {
   // missing or short file is refused before anything changes.
   const bool read_first = flags.verify_first || flags.dry_run;
   std::vector<std::string> problems;
-  s = CheckRestoreFiles(plan, source.where.dir, read_first, flags.host_flags.interrupt, &problems);
+  s = CheckRestoreFiles(plan, source.where, read_first, flags.host_flags.interrupt, &problems);
   if (!s.ok()) {
     Fail(s);
     for (const std::string& p : problems) std::cerr << "  " << Printable(p) << "\n";
@@ -109,7 +109,7 @@ int RunRestore(const RestoreFlags& flags) {
   RestoreOptions options;
   options.monotonic = Monotonic;
   options.interrupt = flags.host_flags.interrupt;
-  RestoreReport report = ExecuteRestore(plan, *host, source.where.dir, &progress, options);
+  RestoreReport report = ExecuteRestore(plan, *host, source.where, &progress, options);
   for (const std::string& c : report.cleanup) std::cout << "  cleanup: " << Printable(c) << "\n";
   if (!report.interrupted.empty()) {
     std::cout << "\nRestore STOPPED, " << report.interrupted

@@ -26,13 +26,9 @@ namespace {
 
 class RestoreRun {
  public:
-  RestoreRun(const RestorePlan& plan, Host& host, std::string host_dir, RestoreObserver* observer,
+  RestoreRun(const RestorePlan& plan, Host& host, HostDirectory where, RestoreObserver* observer,
              const RestoreOptions& options)
-      : plan_(plan),
-        host_(host),
-        host_dir_(std::move(host_dir)),
-        observer_(observer),
-        options_(options) {
+      : plan_(plan), host_(host), where_(std::move(where)), observer_(observer), options_(options) {
     if (!options_.sleep) {
       options_.sleep = [](int s) { std::this_thread::sleep_for(std::chrono::seconds(s)); };
     }
@@ -169,7 +165,7 @@ class RestoreRun {
       r = CommandResult();
       if (step.kind == RestoreStepKind::kReceive) {
         std::unique_ptr<StoredStream> source;
-        s = OpenStoredStream(host_dir_, step.stored, &source);
+        s = OpenStoredStream(*where_.tree, where_.host, step.stored, &source);
         if (!s.ok()) return s;
         s = host_.RunFromSource(step.argv, source.get(), &r);
         result->bytes = source->raw_bytes();
@@ -213,16 +209,16 @@ class RestoreRun {
 
   const RestorePlan& plan_;
   Host& host_;
-  std::string host_dir_;
+  HostDirectory where_;
   RestoreObserver* observer_;
   RestoreOptions options_;
 };
 
 }  // namespace
 
-RestoreReport ExecuteRestore(const RestorePlan& plan, Host& host, const std::string& host_dir,
+RestoreReport ExecuteRestore(const RestorePlan& plan, Host& host, const HostDirectory& where,
                              RestoreObserver* observer, const RestoreOptions& options) {
-  return RestoreRun(plan, host, host_dir, observer, options).Run();
+  return RestoreRun(plan, host, where, observer, options).Run();
 }
 
 }  // namespace zrecon

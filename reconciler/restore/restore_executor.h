@@ -7,6 +7,7 @@
 
 #include "reconciler/host/host.h"
 #include "reconciler/restore/restore_plan.h"
+#include "reconciler/storage/verify.h"
 #include "reconciler/util/interrupt.h"
 
 namespace zrecon {
@@ -44,11 +45,11 @@ struct RestoreOptions {
 };
 
 // Runs the steps in order through `host`, feeding receives from the export
-// files under `host_dir` (decompressing zstd, and checking each file's
+// files of host directory `where` (decompressing zstd, and checking each file's
 // SHA-256 and size again as it is read). Stops at the first failure; when a
 // receive failed, runs the plan's cleanup so no half-received -partial
 // dataset stays behind. Never throws.
-RestoreReport ExecuteRestore(const RestorePlan& plan, Host& host, const std::string& host_dir,
+RestoreReport ExecuteRestore(const RestorePlan& plan, Host& host, const HostDirectory& where,
                              RestoreObserver* observer, const RestoreOptions& options);
 
 }  // namespace zrecon

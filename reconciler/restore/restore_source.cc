@@ -61,19 +61,19 @@ Status FindZone(const DestinationCatalog& cat, const std::string& wanted,
 
 // A small stored file (a config, an imgadm record), checked against its
 // record before it is read, and read without following a symlink.
-Status ReadChecked(const std::string& host_dir, const StoredFile& stored, std::string* text) {
+Status ReadChecked(const HostDirectory& where, const StoredFile& stored, std::string* text) {
   std::vector<std::string> problems;
-  Status s = VerifyStoredFiles(host_dir, {stored}, &problems);
+  Status s = VerifyStoredFiles(where, {stored}, &problems);
   if (s.ok() && !problems.empty()) s = Status::Error(Join(problems, "; "));
   if (!s.ok()) return s;
-  std::string what = ReadStoredFile(host_dir, stored.file, text);
+  std::string what = where.tree->ReadFile(where.host + "/" + stored.file, text);
   return what.empty() ? Status::Ok() : Status::Error(Printable(stored.file) + ": " + what);
 }
 
 Status ReadConfig(RestoreSource* out) {
   const std::string& file = out->point.config_file;
   for (const ConfigRecord& c : out->zone->configs) {
-    if (c.stored.file == file) return ReadChecked(out->where.dir, c.stored, &out->config_json);
+    if (c.stored.file == file) return ReadChecked(out->where, c.stored, &out->config_json);
   }
   return Status::Error("the catalog names config " + file + " for @" + out->point.snapshot +
                        " but has no record of it");
@@ -94,7 +94,7 @@ Status ReadImageRecords(const RestoreRequest& request, RestoreSource* out) {
     auto it = out->catalog.images.find(image);
     if (it == out->catalog.images.end() || it->second.imgadm_record.file.empty()) continue;
     std::string record;
-    Status s = ReadChecked(out->where.dir, it->second.imgadm_record, &record);
+    Status s = ReadChecked(out->where, it->second.imgadm_record, &record);
     if (!s.ok()) return s;
     out->image_records[image] = std::move(record);
   }
@@ -107,7 +107,7 @@ Status LoadRestoreSource(const RestoreRequest& request, RestoreSource* out) {
   out->request = request;
   Status s = ChooseHost(request, &out->where);
   if (!s.ok()) return s;
-  s = ReadDirectoryCatalog("--from", out->where.path, out->where.host, &out->catalog);
+  s = ReadTreeCatalog("--from", *out->where.tree, out->where.host, &out->catalog);
   if (s.ok() && !out->catalog.reachable) s = Status::Error(out->catalog.unreachable_reason);
   if (!s.ok()) return s.Prefixed(request.from);
   s = FindZone(out->catalog, request.zone, &out->zone);
@@ -148,10 +148,10 @@ Status ObserveRestoreTarget(const RestoreSource& source, const RestoreTarget& ta
   return s;
 }
 
-Status CheckRestoreFiles(const RestorePlan& plan, const std::string& host_dir, bool read_contents,
+Status CheckRestoreFiles(const RestorePlan& plan, const HostDirectory& where, bool read_contents,
                          const Interrupt* interrupt, std::vector<std::string>* problems) {
   problems->clear();
-  Status s = VerifyStoredFiles(host_dir, plan.files_to_verify, problems, interrupt, read_contents);
+  Status s = VerifyStoredFiles(where, plan.files_to_verify, problems, interrupt, read_contents);
   if (!s.ok()) return s.Prefixed("refusing to restore");
   if (problems->empty()) return Status::Ok();
   return Status::Error("refusing to restore: " + std::to_string(problems->size()) +

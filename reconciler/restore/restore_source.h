@@ -83,7 +83,7 @@ Status ObserveRestoreTarget(const RestoreSource& source, const RestoreTarget& ta
 // of its recorded size, and with `read_contents` also its SHA-256. Fails
 // when `interrupt` (optional) is raised while reading, or, listing every
 // bad file, when any is; nothing has changed then.
-Status CheckRestoreFiles(const RestorePlan& plan, const std::string& host_dir, bool read_contents,
+Status CheckRestoreFiles(const RestorePlan& plan, const HostDirectory& where, bool read_contents,
                          const Interrupt* interrupt, std::vector<std::string>* problems);
 
 }  // namespace zrecon

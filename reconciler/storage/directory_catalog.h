@@ -4,6 +4,7 @@
 #include <string>
 
 #include "reconciler/catalog/catalog.h"
+#include "reconciler/storage/destination_tree.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {
@@ -32,6 +33,11 @@ namespace zrecon {
 // reported do not depend on readdir order. Portable POSIX only.
 Status ReadDirectoryCatalog(const std::string& destination_name, const std::string& path,
                             const std::string& host, DestinationCatalog* out);
+
+// The same for any destination type, from its tree: unreachable when
+// tree.CheckRoot() says why.
+Status ReadTreeCatalog(const std::string& destination_name, DestinationTree& tree,
+                       const std::string& host, DestinationCatalog* out);
 
 }  // namespace zrecon
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "reconciler/util/fd.h"
+#include "reconciler/storage/destination_tree.h"
 
 namespace zrecon {
 
@@ -46,30 +46,16 @@ struct HostLayout {
   std::vector<LayoutProblem> problems;
 };
 
-// Lists <path>/<host> into *out (replaced): the host directory, each
-// entry of it, images/ and its *.json entries, and each zone's
-// manifest.json are inspected with lstat, and any symlink among them is a
-// problem, as is a host directory or images/ that is not a directory, a
-// manifest that is not a regular file, or a directory that cannot be
-// listed. `host` must be a single path component.
+// Lists host directory `host` of `tree` into *out (replaced): the host
+// directory, each entry of it, images/ and its *.json entries, and each
+// zone's manifest.json are inspected with lstat, and any symlink among them
+// is a problem, as is a host directory or images/ that is not a directory,
+// a manifest that is not a regular file, or a directory that cannot be
+// listed. `host` must be a single path component. Problems' files are
+// relative to the host directory.
+void ListHostLayout(DestinationTree& tree, const std::string& host, HostLayout* out);
+// The same for the directory destination at `path`.
 void ListHostLayout(const std::string& path, const std::string& host, HostLayout* out);
-
-// Opens `relative` (a path of ordinary components below `host_dir`, the
-// directory <path>/<host>) for reading, one component at a time without
-// following a symlink, and checks it is a regular file. Returns "" with
-// *size set (and *out open, when `out` is not null; with a null `out` the
-// file itself is only inspected, never opened), or what is wrong:
-// "missing", "is a symlink to ...", "reached through <dir>, a symlink to
-// ...", "<dir> is not a directory", "not a regular file", "cannot open: ...".
-// `host_dir` itself is reached the same way from its parent, which is
-// followed as given.
-std::string OpenStoredFile(const std::string& host_dir, const std::string& relative, Fd* out,
-                           uint64_t* size);
-
-// Reads a whole stored file (a manifest, a config) the way OpenStoredFile
-// opens it; "" or what is wrong.
-std::string ReadStoredFile(const std::string& host_dir, const std::string& relative,
-                           std::string* text);
 
 }  // namespace zrecon
 

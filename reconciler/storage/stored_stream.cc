@@ -8,8 +8,6 @@
 #include <utility>
 #include <vector>
 
-#include "reconciler/storage/directory_layout.h"
-#include "reconciler/util/fd.h"
 #include "reconciler/util/sha256.h"
 
 namespace zrecon {
@@ -18,24 +16,21 @@ namespace {
 
 constexpr size_t kChunk = 1 << 20;
 
-class LocalStoredStream : public StoredStream {
+class TreeStoredStream : public StoredStream {
  public:
-  LocalStoredStream(std::string host_dir, const StoredFile& stored)
-      : host_dir_(std::move(host_dir)),
-        path_(host_dir_ + "/" + stored.file),
-        stored_(stored),
-        buffer_(kChunk) {}
-  ~LocalStoredStream() override {
+  TreeStoredStream(std::string path, const StoredFile& stored)
+      : path_(std::move(path)), stored_(stored), buffer_(kChunk) {}
+  ~TreeStoredStream() override {
     if (dctx_ != nullptr) ZSTD_freeDCtx(dctx_);
   }
 
   // Opened as every reader of a destination opens a stored file: no
-  // symlink followed below the destination (directory_layout.h), and
-  // close-on-exec, so zfs receive, spawned while it is open, does not
-  // inherit it.
-  Status Open() {
+  // symlink followed below the destination (destination_tree.h); a local
+  // file is close-on-exec, so zfs receive, spawned while it is open, does
+  // not inherit it.
+  Status Open(DestinationTree& tree, const std::string& host) {
     uint64_t size = 0;
-    std::string what = OpenStoredFile(host_dir_, stored_.file, &fd_, &size);
+    std::string what = tree.Open(host + "/" + stored_.file, &raw_source_, &size);
     if (!what.empty()) return Status::Error(path_ + ": " + what);
     if (stored_.compression == "zstd") {
       dctx_ = ZSTD_createDCtx();
@@ -92,13 +87,8 @@ class LocalStoredStream : public StoredStream {
       *got = 0;
       return end_status_;
     }
-    for (;;) {
-      ssize_t n = ::read(fd_.get(), out, capacity);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::Error("cannot read " + path_ + ": " + std::strerror(errno));
-      *got = static_cast<size_t>(n);
-      break;
-    }
+    Status st = raw_source_->Read(out, capacity, got);
+    if (!st.ok()) return st;
     if (*got > 0) {
       hash_.Update(out, *got);
       raw_ += *got;
@@ -123,10 +113,9 @@ class LocalStoredStream : public StoredStream {
     return Status::Ok();
   }
 
-  std::string host_dir_;
   std::string path_;
   StoredFile stored_;
-  Fd fd_;
+  std::unique_ptr<ByteSource> raw_source_;
   ZSTD_DCtx* dctx_ = nullptr;
   std::vector<char> buffer_;
   size_t pos_ = 0, len_ = 0;
@@ -141,10 +130,10 @@ class LocalStoredStream : public StoredStream {
 
 }  // namespace
 
-Status OpenStoredStream(const std::string& host_dir, const StoredFile& stored,
+Status OpenStoredStream(DestinationTree& tree, const std::string& host, const StoredFile& stored,
                         std::unique_ptr<StoredStream>* out) {
-  auto stream = std::make_unique<LocalStoredStream>(host_dir, stored);
-  Status s = stream->Open();
+  auto stream = std::make_unique<TreeStoredStream>(tree.PathOf(host + "/" + stored.file), stored);
+  Status s = stream->Open(tree, host);
   if (s.ok()) *out = std::move(stream);
   return s;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "reconciler/catalog/catalog.h"
+#include "reconciler/storage/destination_tree.h"
 #include "reconciler/util/command.h"
 #include "reconciler/util/status.h"
 
@@ -29,11 +30,10 @@ class StoredStream : public ByteSource {
   virtual Status CheckRest() = 0;
 };
 
-// Opens `stored` below `host_dir` (<path>/<host>) as every reader of a
-// directory destination does (OpenStoredFile: no symlink followed), close-
-// on-exec so that a child spawned meanwhile does not inherit it. Fails,
+// Opens `stored` in host directory `host` of `tree` as every reader of a
+// destination does (DestinationTree::Open: no symlink followed). Fails,
 // naming the file, when it cannot be opened or its compression is unknown.
-Status OpenStoredStream(const std::string& host_dir, const StoredFile& stored,
+Status OpenStoredStream(DestinationTree& tree, const std::string& host, const StoredFile& stored,
                         std::unique_ptr<StoredStream>* out);
 
 }  // namespace zrecon

@@ -54,21 +54,19 @@ bool Exists(const std::string& path) {
 // Reads a file in blocks, never whole: streams are as large as datasets.
 // Stops early, returning "interrupted", once `interrupt` (optional) is
 // raised.
-std::string HashFile(const Fd& fd, const Interrupt* interrupt, std::string* hex, uint64_t* bytes) {
+std::string HashFile(ByteSource& in, const Interrupt* interrupt, std::string* hex,
+                     uint64_t* bytes) {
   std::unique_ptr<char[]> block(new char[kReadBlock]);
   Sha256 sha;
   *bytes = 0;
   for (;;) {
     if (interrupt != nullptr && interrupt->raised()) return "interrupted";
-    ssize_t n = ::read(fd.get(), block.get(), kReadBlock);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      return "cannot read at byte " + std::to_string(*bytes) + ": " + std::strerror(err);
-    }
+    size_t n = 0;
+    Status st = in.Read(block.get(), kReadBlock, &n);
+    if (!st.ok()) return "cannot read at byte " + std::to_string(*bytes) + ": " + st.message();
     if (n == 0) break;
-    sha.Update(block.get(), static_cast<size_t>(n));
-    *bytes += static_cast<uint64_t>(n);
+    sha.Update(block.get(), n);
+    *bytes += n;
   }
   *hex = sha.HexDigest();
   return "";
@@ -78,8 +76,8 @@ std::string HashFile(const Fd& fd, const Interrupt* interrupt, std::string* hex,
 // once however many records name it.
 class FileChecker {
  public:
-  explicit FileChecker(std::string host_dir, const Interrupt* interrupt = nullptr)
-      : host_dir_(std::move(host_dir)), interrupt_(interrupt) {}
+  explicit FileChecker(const HostDirectory& where, const Interrupt* interrupt = nullptr)
+      : tree_(*where.tree), host_(where.host), interrupt_(interrupt) {}
 
   // "" when `stored` verifies (with `read` false: is there, of its size),
   // else what is wrong.
@@ -113,7 +111,7 @@ class FileChecker {
   Observed& Observe(const std::string& file) {
     auto [it, inserted] = cache_.emplace(file, Observed());
     Observed& o = it->second;
-    if (inserted) o.error = OpenStoredFile(host_dir_, file, nullptr, &o.size);
+    if (inserted) o.error = tree_.Open(JoinPath(host_, file), nullptr, &o.size);
     return o;
   }
 
@@ -123,9 +121,9 @@ class FileChecker {
     o.hashed = true;
     uint64_t bytes = 0;
     uint64_t size = 0;
-    Fd fd;
-    o.error = OpenStoredFile(host_dir_, file, &fd, &size);
-    if (o.error.empty()) o.error = HashFile(fd, interrupt_, &o.sha256, &bytes);
+    std::unique_ptr<ByteSource> in;
+    o.error = tree_.Open(JoinPath(host_, file), &in, &size);
+    if (o.error.empty()) o.error = HashFile(*in, interrupt_, &o.sha256, &bytes);
     ++files_read_;
     bytes_read_ += bytes;
     // A file that grows or shrinks under the reader is being written.
@@ -136,7 +134,8 @@ class FileChecker {
     return o;
   }
 
-  std::string host_dir_;
+  DestinationTree& tree_;
+  std::string host_;
   const Interrupt* interrupt_;
   std::map<std::string, Observed> cache_;
   uint64_t files_read_ = 0;
@@ -169,7 +168,7 @@ void LoadZone(const LoadedHost& host, const std::string& name, LoadedZone* out) 
   r.uuid = name;
   r.manifest = name + "/" + kZoneManifestName;
   std::string text;
-  std::string what = ReadStoredFile(host.where.dir, r.manifest, &text);
+  std::string what = host.where.tree->ReadFile(JoinPath(host.where.host, r.manifest), &text);
   if (what.empty()) {
     Status st = DecodeZoneManifest(text, &out->manifest);
     if (!st.ok()) what = "invalid manifest: " + st.message();
@@ -198,7 +197,7 @@ void LoadImage(const LoadedHost& host, const std::string& json_name, ImageReport
   r->uuid = json_name.substr(0, json_name.size() - std::strlen(kJsonSuffix));
   r->manifest = std::string(kImagesDir) + "/" + json_name;
   std::string text;
-  std::string what = ReadStoredFile(host.where.dir, r->manifest, &text);
+  std::string what = host.where.tree->ReadFile(JoinPath(host.where.host, r->manifest), &text);
   if (what.empty()) {
     Status st = DecodeImageManifest(text, &r->image);
     if (!st.ok()) what = "invalid manifest: " + st.message();
@@ -218,7 +217,7 @@ void LoadImage(const LoadedHost& host, const std::string& json_name, ImageReport
 void LoadHost(const HostDirectory& where, LoadedHost* out) {
   out->where = where;
   HostLayout layout;
-  ListHostLayout(where.path, where.host, &layout);
+  ListHostLayout(*where.tree, where.host, &layout);
   for (const LayoutProblem& p : layout.problems) AddProblem(&out->problems, p.file, p.what);
   out->readable = layout.present && (layout.problems.empty() || !layout.problems[0].file.empty());
   for (const std::string& name : layout.image_manifests) {
@@ -380,27 +379,29 @@ bool IsHidden(const Known& known, const std::string& file) {
 
 // Classifies every non-directory below `relative` (real directories only:
 // a symlinked directory is an entry like a file). Nothing is removed.
-void Walk(const std::string& host_dir, const std::string& relative, const Known& known, int depth,
+void Walk(const HostDirectory& where, const std::string& relative, const Known& known, int depth,
           HostReport* out) {
   std::vector<std::string> names;
-  Status st = ListDirectory(JoinPath(host_dir, relative), &names);
+  Status st = where.tree->List(JoinPath(where.host, relative), &names);
   if (!st.ok()) {
     AddProblem(&out->problems, relative, st.message());
     return;
   }
+  std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
     std::string file = JoinPath(relative, name);
-    struct stat info;
-    if (::lstat(JoinPath(host_dir, file).c_str(), &info) != 0) continue;  // gone meanwhile
+    std::string what;
+    EntryKind kind = where.tree->Inspect(JoinPath(where.host, file), &what);
+    if (kind == EntryKind::kMissing || kind == EntryKind::kError) continue;  // gone meanwhile
     if (IsHidden(known, file)) continue;
     auto loose = known.loose.find(file);
-    if (loose != known.loose.end() && !S_ISREG(info.st_mode)) {
+    if (loose != known.loose.end() && kind != EntryKind::kRegular) {
       AddProblem(&out->problems, file,
                  "listed in loose_files of " + loose->second +
                      " but not a regular file: apply refuses to remove it");
-    } else if (S_ISDIR(info.st_mode)) {
+    } else if (kind == EntryKind::kDirectory) {
       if (depth < kMaxWalkDepth) {
-        Walk(host_dir, file, known, depth + 1, out);
+        Walk(where, file, known, depth + 1, out);
       } else {
         AddProblem(&out->problems, file, "nested too deep to be checked for unknown files");
       }
@@ -507,7 +508,7 @@ void VerifyHost(const LoadedHost& host, const std::vector<std::string>& wanted,
     if (Selected(zone.report, wanted)) zones.push_back(&zone);
   }
   if (!wanted.empty() && zones.empty()) return;
-  FileChecker files(host.where.dir);
+  FileChecker files(host.where);
   std::set<std::string> needed = ImagesNeeded(zones);
   for (const auto& [uuid, image] : host.images) {
     if (!wanted.empty() && needed.count(uuid) == 0) continue;
@@ -530,9 +531,9 @@ void VerifyHost(const LoadedHost& host, const std::vector<std::string>& wanted,
   if (host.readable) {
     Known known = KnownFiles(host);
     if (wanted.empty()) {
-      Walk(host.where.dir, "", known, 0, &r);
+      Walk(host.where, "", known, 0, &r);
     } else {
-      for (const LoadedZone* zone : zones) Walk(host.where.dir, zone->report.uuid, known, 1, &r);
+      for (const LoadedZone* zone : zones) Walk(host.where, zone->report.uuid, known, 1, &r);
     }
   }
   std::sort(r.unknown_files.begin(), r.unknown_files.end());
@@ -581,13 +582,15 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out) {
   if (IsHostDirectory(dir, names)) {
     HostDirectory h;
     status = SplitHostDirectory(dir, &h);
+    h.tree = LocalDestinationTree(h.path);
     if (status.ok()) out->push_back(std::move(h));
     return status;
   }
   std::string path = StripTrailingSlashes(dir);
+  std::shared_ptr<DestinationTree> tree = LocalDestinationTree(path);
   for (const std::string& name : names) {
     if (!CouldBeHost(name) || !IsDirectory(JoinPath(path, name))) continue;
-    out->push_back(HostDirectory{path, name, JoinPath(path, name)});
+    out->push_back(HostDirectory{path, name, JoinPath(path, name), tree});
   }
   if (out->empty()) {
     return Status::Error(dir +
@@ -597,25 +600,66 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out) {
   return Status::Ok();
 }
 
-Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFile>& files,
+Status FindTreeHosts(std::shared_ptr<DestinationTree> tree, const std::string& label,
+                     std::vector<HostDirectory>* out) {
+  out->clear();
+  std::string unreachable = tree->CheckRoot();
+  if (!unreachable.empty()) return Status::Error(unreachable);
+  std::vector<std::string> names;
+  Status status = tree->List("", &names);
+  if (!status.ok()) return status;
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string what;
+    if (!CouldBeHost(name) || tree->Inspect(name, &what) != EntryKind::kDirectory) continue;
+    out->push_back(HostDirectory{label, name, tree->PathOf(name), tree});
+  }
+  if (out->empty()) {
+    return Status::Error(label +
+                         " holds no host directory (expected <host>/images/ or "
+                         "<host>/<zone>/manifest.json below it)");
+  }
+  return Status::Ok();
+}
+
+Status VerifyStoredFiles(const HostDirectory& where, const std::vector<StoredFile>& files,
                          std::vector<std::string>* problems, const Interrupt* interrupt,
                          bool read_contents) {
-  Status status = CheckDirectory(host_dir);
-  if (!status.ok()) return status;
-  FileChecker checker(host_dir, interrupt);
+  std::string what;
+  switch (where.tree->Inspect(where.host, &what)) {
+    case EntryKind::kDirectory:
+    case EntryKind::kSymlink:  // each file says "reached through the host directory, a symlink"
+      break;
+    case EntryKind::kMissing:
+      return Status::Error(where.dir + " does not exist");
+    case EntryKind::kError:
+      return Status::Error(where.dir + ": " + what);
+    default:
+      return Status::Error(where.dir + " is not a directory");
+  }
+  FileChecker checker(where, interrupt);
   for (const StoredFile& f : files) {
-    std::string what = checker.Check(f, read_contents);
+    std::string wrong = checker.Check(f, read_contents);
     if (interrupt != nullptr && interrupt->raised()) return Status::Error(interrupt->Describe());
-    if (!what.empty()) problems->push_back(Printable(f.file) + ": " + what);
+    if (!wrong.empty()) problems->push_back(Printable(f.file) + ": " + wrong);
   }
   return Status::Ok();
 }
 
 Status VerifyDestination(const std::string& dir, const VerifyOptions& options, VerifyReport* out) {
-  *out = VerifyReport();
   std::vector<HostDirectory> found;
   Status status = FindHosts(dir, &found);
-  if (status.ok()) status = SelectHost(dir, options.host, &found);
+  if (!status.ok()) {
+    *out = VerifyReport();
+    return status;
+  }
+  return VerifyHosts(std::move(found), dir, options, out);
+}
+
+Status VerifyHosts(std::vector<HostDirectory> found, const std::string& dir,
+                   const VerifyOptions& options, VerifyReport* out) {
+  *out = VerifyReport();
+  Status status = SelectHost(dir, options.host, &found);
   if (!status.ok()) return status;
   std::vector<LoadedHost> hosts(found.size());
   for (size_t i = 0; i < found.size(); ++i) LoadHost(found[i], &hosts[i]);

@@ -3,10 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "reconciler/catalog/catalog.h"
+#include "reconciler/storage/destination_tree.h"
 #include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
 
@@ -25,7 +27,9 @@ namespace zrecon {
 struct HostDirectory {
   std::string path;  // the destination
   std::string host;  // a single path component
-  std::string dir;   // path + "/" + host
+  std::string dir;   // path + "/" + host (a URL for a remote destination)
+  // How the destination is read; shared by the hosts of one destination.
+  std::shared_ptr<DestinationTree> tree;
 };
 
 // The host directories `dir` holds. `dir` is either a destination (each
@@ -37,6 +41,13 @@ struct HostDirectory {
 // mount point must not pass as an empty, healthy destination).
 Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out);
 
+// The host directories of a destination read through `tree` (a remote
+// one): each subdirectory of its root that could be a host. `label` names
+// the destination in messages. Fails when the root cannot be read or holds
+// no host directory.
+Status FindTreeHosts(std::shared_ptr<DestinationTree> tree, const std::string& label,
+                     std::vector<HostDirectory>* out);
+
 // Checks each of `files` (relative to `host_dir`) against its record: a
 // regular file inside the destination, of the recorded size, whose SHA-256
 // matches. Appends one "<file>: <what is wrong>" line per bad file to
@@ -46,7 +57,7 @@ Status FindHosts(const std::string& dir, std::vector<HostDirectory>* out);
 // is raised, which stops the reading within a block; a file's read error is
 // a problem. With `read_contents` false nothing is read: each file is only
 // checked to be there, regular, inside the destination and of its size.
-Status VerifyStoredFiles(const std::string& host_dir, const std::vector<StoredFile>& files,
+Status VerifyStoredFiles(const HostDirectory& where, const std::vector<StoredFile>& files,
                          std::vector<std::string>* problems, const Interrupt* interrupt = nullptr,
                          bool read_contents = true);
 
@@ -148,6 +159,9 @@ struct VerifyOptions {
 // `options.host` is not one of them, or an entry of `options.zones`
 // matches no zone directory name or alias.
 Status VerifyDestination(const std::string& dir, const VerifyOptions& options, VerifyReport* out);
+// The same for the hosts FindTreeHosts found; `label` names the destination.
+Status VerifyHosts(std::vector<HostDirectory> found, const std::string& label,
+                   const VerifyOptions& options, VerifyReport* out);
 
 }  // namespace zrecon
 

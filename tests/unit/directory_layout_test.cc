@@ -129,9 +129,10 @@ TEST_CASE("directory_layout: one symlink rule for plan, restore and verify") {
       }
 
       std::vector<std::string> problems;
-      REQUIRE(VerifyStoredFiles(host_dir, stored, &problems, nullptr, false).ok());
+      HostDirectory where{dest, kHost, host_dir, LocalDestinationTree(dest)};
+      REQUIRE(VerifyStoredFiles(where, stored, &problems, nullptr, false).ok());
       std::vector<std::string> read_problems;
-      REQUIRE(VerifyStoredFiles(host_dir, stored, &read_problems).ok());
+      REQUIRE(VerifyStoredFiles(where, stored, &read_problems).ok());
       CHECK(problems == read_problems);
       bool holds_stored = false;
       for (const StoredFile& f : stored) {
@@ -148,15 +149,20 @@ TEST_CASE("directory_layout: one symlink rule for plan, restore and verify") {
   }
 }
 
-TEST_CASE("directory_layout: OpenStoredFile says what is wrong, and opens only regular files") {
+TEST_CASE("directory_layout: DestinationTree::Open says what is wrong, opens only regular files") {
   TempDir dir("zrecon-layout");
   std::string dest = CopyFixture(dir);
   std::string host_dir = dest + "/" + kHost;
   std::string stream = std::string("images/") + kImage + ".zfs";
-  Fd fd;
+  std::unique_ptr<DestinationTree> tree = LocalDestinationTree(dest);
+  auto OpenStoredFile = [&](const std::string&, const std::string& relative,
+                            std::unique_ptr<ByteSource>* out, uint64_t* size) {
+    return tree->Open(std::string(kHost) + "/" + relative, out, size);
+  };
+  std::unique_ptr<ByteSource> fd;
   uint64_t size = 0;
   CHECK(OpenStoredFile(host_dir, stream, &fd, &size) == "");
-  CHECK(fd.valid());
+  CHECK(fd != nullptr);
   CHECK(size == fs::file_size(host_dir + "/" + stream));
   CHECK(OpenStoredFile(host_dir, "images/absent.zfs", &fd, &size) == "missing");
   CHECK(OpenStoredFile(host_dir, "absent/x.zfs", &fd, &size) == "missing");

@@ -17,6 +17,12 @@ namespace zrecon {
 
 namespace {
 
+// The host directory `dir` of a local destination (its parent).
+HostDirectory Where(const std::string& dir) {
+  std::string parent = dir.substr(0, dir.rfind('/'));
+  return HostDirectory{parent, dir.substr(dir.rfind('/') + 1), dir, LocalDestinationTree(parent)};
+}
+
 void WriteFile(const std::string& path, const std::string& data) {
   std::ofstream out(path, std::ios::binary);
   out << data;
@@ -91,7 +97,7 @@ TEST_CASE("restore_executor: receives are fed the files, zstd ones decompressed"
   create.input = "{\"uuid\": \"u\"}\n";
   plan.steps.push_back(create);
   FakeHost host;
-  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, NoSleep());
   REQUIRE(report.ok());
   // Compare digests: a mismatch must not print megabytes.
   CHECK(Sha256::Hex(host.Received(1)) == Sha256::Hex(plain));
@@ -109,7 +115,7 @@ TEST_CASE("restore_executor: a file that changed since it was verified fails, an
   plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
   WriteFile(dir.path() + "/a.zfs", "0riginal bytes");  // one flipped byte
   FakeHost host;
-  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, NoSleep());
   CHECK_FALSE(report.ok());
   CHECK(report.results[0].error.find("sha256") != std::string::npos);
   CHECK(report.results[1].outcome == Outcome::kNotAttempted);
@@ -123,7 +129,7 @@ TEST_CASE("restore_executor: no cleanup once every receive is done (a rerun cont
   RestorePlan plan = ReceivesThenRename(dir.path(), {{"a.zfs", "bytes"}});
   FakeHost host;
   host.Answer(plan.steps[1].argv, FakeHost::Failure(1, "cannot rename: I/O error\n"));
-  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, NoSleep());
   CHECK_FALSE(report.ok());
   CHECK(report.cleanup.empty());
   CHECK(host.calls().size() == 2);
@@ -140,7 +146,7 @@ TEST_CASE("restore_executor: an interrupt between steps stops without cleanup") 
   });
   RestoreOptions options = NoSleep();
   options.interrupt = &interrupt;
-  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, options);
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, options);
   CHECK_FALSE(report.ok());
   CHECK(report.interrupted == "interrupted by SIGTERM");
   CHECK(host.CommandLines() == std::vector<std::string>{"zfs receive -u zones/u-partial"});
@@ -162,7 +168,7 @@ TEST_CASE("restore_executor: a receive stopped by an interrupt is cleaned up") {
   host.FailStart(1, "zfs receive -u zones/u-partial: interrupted by SIGINT");
   RestoreOptions options = NoSleep();
   options.interrupt = &interrupt;
-  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, options);
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, options);
   CHECK(report.interrupted == "interrupted by SIGINT");
   CHECK(report.results[0].outcome == Outcome::kFailed);
   CHECK(report.results[0].error == "zfs receive -u zones/u-partial: interrupted by SIGINT");
@@ -186,7 +192,7 @@ TEST_CASE("restore_executor: an interrupt ends the busy retries") {
     interrupt.Raise(SIGINT);
   };
   options.interrupt = &interrupt;
-  RestoreReport report = ExecuteRestore(plan, host, "/nonexistent", nullptr, options);
+  RestoreReport report = ExecuteRestore(plan, host, Where("/nonexistent"), nullptr, options);
   CHECK(report.interrupted == "interrupted by SIGINT");
   CHECK(report.results[0].outcome == Outcome::kFailed);
   CHECK(host.calls().size() == 2);
@@ -206,7 +212,8 @@ TEST_CASE("restore_executor: busy destroys are retried, tolerated answers pass")
   host.FailCall(2, FakeHost::Failure(1, "cannot destroy 'z': dataset is busy\n"));
   host.FailCall(3, FakeHost::Failure(1, "cannot destroy 'z': dataset is busy\n"));
   int slept = 0;
-  RestoreReport report = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep(&slept));
+  RestoreReport report =
+      ExecuteRestore(plan, host, Where("/nonexistent"), nullptr, NoSleep(&slept));
   CHECK(report.ok());
   CHECK(host.calls().size() == 4);
   CHECK(slept == 2);
@@ -214,7 +221,7 @@ TEST_CASE("restore_executor: busy destroys are retried, tolerated answers pass")
   FakeHost other;
   other.Answer(destroy.argv, FakeHost::Failure(1, "cannot destroy 'z': permission denied\n"));
   plan.steps = {destroy};
-  CHECK_FALSE(ExecuteRestore(plan, other, "/nonexistent", nullptr, NoSleep()).ok());
+  CHECK_FALSE(ExecuteRestore(plan, other, Where("/nonexistent"), nullptr, NoSleep()).ok());
   CHECK(other.calls().size() == 1);
 }
 
@@ -238,7 +245,7 @@ TEST_CASE("restore_executor: copy properties sets each local one on the received
               FakeHost::Failure(1,
                                 "cannot unmount 'zones/cores/u-partial': not "
                                 "currently mounted\n"));
-  RestoreReport report = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+  RestoreReport report = ExecuteRestore(plan, host, Where("/nonexistent"), nullptr, NoSleep());
   CHECK(report.ok());
   // volblocksize can only be chosen at creation; a mountpoint change may
   // mount the dataset (zfs-fuse): it stays unmounted until its rename.
@@ -254,7 +261,7 @@ TEST_CASE("restore_executor: copy properties sets each local one on the received
     none.Answer(copy.argv,
                 FakeHost::Failure(1, "cannot open 'zones/cores/u': dataset does not exist\n"));
     plan.steps[0].tolerate = {"does not exist"};
-    CHECK(ExecuteRestore(plan, none, "/nonexistent", nullptr, NoSleep()).ok());
+    CHECK(ExecuteRestore(plan, none, Where("/nonexistent"), nullptr, NoSleep()).ok());
     CHECK(none.CommandLines().size() == 1);
   }
   SUBCASE("a set that fails stops the restore, naming it") {
@@ -264,14 +271,14 @@ TEST_CASE("restore_executor: copy properties sets each local one on the received
                    FakeHost::Failure(1,
                                      "cannot set property: size is less than "
                                      "current used or reserved space\n"));
-    RestoreReport r = ExecuteRestore(plan, failing, "/nonexistent", nullptr, NoSleep());
+    RestoreReport r = ExecuteRestore(plan, failing, Where("/nonexistent"), nullptr, NoSleep());
     CHECK_FALSE(r.ok());
     CHECK(r.results[0].error.find("zfs set quota=5 zones/cores/u-partial") != std::string::npos);
   }
   SUBCASE("output zrecon cannot read is refused") {
     FakeHost odd;
     odd.Answer(copy.argv, FakeHost::Output("quota 5\n"));
-    RestoreReport r = ExecuteRestore(plan, odd, "/nonexistent", nullptr, NoSleep());
+    RestoreReport r = ExecuteRestore(plan, odd, Where("/nonexistent"), nullptr, NoSleep());
     CHECK_FALSE(r.ok());
     CHECK(r.results[0].error.find("unexpected line \"quota 5\"") != std::string::npos);
     CHECK(odd.CommandLines().size() == 1);
@@ -294,7 +301,7 @@ TEST_CASE("restore_executor: the volumes vmadm created are read back before anyt
     FakeHost host;
     host.Answer(check.argv, vm("{\"zfs_filesystem\": \"zones/u/disk0\"}, {\"media\": \"cdrom\", "
                                "\"path\": \"/x.iso\"}, {\"zfs_filesystem\": \"zones/u/disk1\"}"));
-    RestoreReport r = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+    RestoreReport r = ExecuteRestore(plan, host, Where("/nonexistent"), nullptr, NoSleep());
     CHECK(r.ok());
     CHECK(host.CommandLines() == std::vector<std::string>{"vmadm get u", "vmadm stop -F u"});
   }
@@ -302,7 +309,7 @@ TEST_CASE("restore_executor: the volumes vmadm created are read back before anyt
     FakeHost host;
     host.Answer(check.argv, vm("{\"zfs_filesystem\": \"zones/u/disk0\"}, "
                                "{\"zfs_filesystem\": \"zones/u/disk2\"}"));
-    RestoreReport r = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+    RestoreReport r = ExecuteRestore(plan, host, Where("/nonexistent"), nullptr, NoSleep());
     CHECK_FALSE(r.ok());
     CHECK(r.results[0].error ==
           "vmadm created the zone's disks as zones/u/disk0, zones/u/disk2, but the media's "
@@ -314,7 +321,7 @@ TEST_CASE("restore_executor: the volumes vmadm created are read back before anyt
   SUBCASE("a vmadm get zrecon cannot read stops the restore") {
     FakeHost host;
     host.Answer(check.argv, vm("{\"size\": 10}"));
-    RestoreReport r = ExecuteRestore(plan, host, "/nonexistent", nullptr, NoSleep());
+    RestoreReport r = ExecuteRestore(plan, host, Where("/nonexistent"), nullptr, NoSleep());
     CHECK_FALSE(r.ok());
     CHECK(r.results[0].error == "vmadm get u: disks.0 has no zfs_filesystem");
     CHECK(host.CommandLines() == std::vector<std::string>{"vmadm get u"});
@@ -330,7 +337,7 @@ TEST_CASE("restore_executor: register image writes imgadm's record, creating its
   reg.input = "{\n  \"manifest\": {}\n}\n";
   plan.steps.push_back(reg);
   FakeHost host;
-  RestoreReport report = ExecuteRestore(plan, host, dir.path(), nullptr, NoSleep());
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, NoSleep());
   REQUIRE(report.ok());
   std::ifstream in(reg.file);
   std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -220,7 +220,7 @@ TEST_CASE("restore_source: CheckRestoreFiles lists every file that does not matc
   }
   REQUIRE(plan.files_to_verify.size() == 4);
   std::vector<std::string> problems;
-  CHECK(CheckRestoreFiles(plan, m.host_dir, true, nullptr, &problems).ok());
+  CHECK(CheckRestoreFiles(plan, source.where, true, nullptr, &problems).ok());
   CHECK(problems.empty());
 
   const StoredFile& short_file = plan.files_to_verify[1];
@@ -231,13 +231,13 @@ TEST_CASE("restore_source: CheckRestoreFiles lists every file that does not matc
   REQUIRE(WriteFileAtomically(m.host_dir + "/" + flipped.file, text).ok());
 
   // Sizes only: the flipped byte passes until the file is read.
-  Status s = CheckRestoreFiles(plan, m.host_dir, false, nullptr, &problems);
+  Status s = CheckRestoreFiles(plan, source.where, false, nullptr, &problems);
   CHECK(s.message() ==
         "refusing to restore: 1 file does not match the catalog; nothing was changed");
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].rfind(short_file.file + ": size mismatch", 0) == 0);
 
-  s = CheckRestoreFiles(plan, m.host_dir, true, nullptr, &problems);
+  s = CheckRestoreFiles(plan, source.where, true, nullptr, &problems);
   CHECK(s.message() ==
         "refusing to restore: 2 files do not match the catalog; nothing was changed");
   REQUIRE(problems.size() == 2);

@@ -619,6 +619,11 @@ TEST_CASE("verify: FindHosts refuses what is not a destination") {
   CHECK(VerifyError(dir / "mnt") == st.message());
 }
 
+// Host directory kHost of the directory destination `dest`.
+HostDirectory HostIn(const std::string& dest) {
+  return HostDirectory{dest, kHost, dest + "/" + kHost, LocalDestinationTree(dest)};
+}
+
 TEST_CASE("verify: VerifyStoredFiles checks a list of records for restore") {
   TempDir dir("zrecon-verify");
   std::string dest = BuildDestination(dir);
@@ -629,17 +634,17 @@ TEST_CASE("verify: VerifyStoredFiles checks a list of records for restore") {
   std::vector<StoredFile> files = {chain.links[0].stream, chain.links[1].stream,
                                    chain.links[1].stream};
   std::vector<std::string> problems;
-  REQUIRE(VerifyStoredFiles(host_dir, files, &problems).ok());
+  REQUIRE(VerifyStoredFiles(HostIn(dest), files, &problems).ok());
   CHECK(problems.empty());
 
   fs::resize_file(HostFile(dest, chain.links[1].stream.file), 0);
   files.push_back(StoredFile{"../escape.zfs", 1, chain.links[0].stream.sha256, "none"});
-  REQUIRE(VerifyStoredFiles(host_dir, files, &problems).ok());
+  REQUIRE(VerifyStoredFiles(HostIn(dest), files, &problems).ok());
   std::string size = chain.links[1].stream.file + ": size mismatch: recorded 300 bytes, file has 0";
   CHECK(problems == std::vector<std::string>{
                         size, size, "../escape.zfs: not a relative path of ordinary components"});
 
-  CHECK_FALSE(VerifyStoredFiles(dir / "absent", files, &problems).ok());
+  CHECK_FALSE(VerifyStoredFiles(HostIn(dir / "absent"), files, &problems).ok());
 }
 
 TEST_CASE("verify: VerifyStoredFiles stops when interrupted, naming the signal") {
@@ -651,9 +656,9 @@ TEST_CASE("verify: VerifyStoredFiles stops when interrupted, naming the signal")
   std::vector<StoredFile> files = {chain.links[0].stream, chain.links[1].stream};
   std::vector<std::string> problems;
   Interrupt interrupt;
-  REQUIRE(VerifyStoredFiles(dest + "/" + kHost, files, &problems, &interrupt).ok());
+  REQUIRE(VerifyStoredFiles(HostIn(dest), files, &problems, &interrupt).ok());
   interrupt.Raise(SIGINT);
-  Status st = VerifyStoredFiles(dest + "/" + kHost, files, &problems, &interrupt);
+  Status st = VerifyStoredFiles(HostIn(dest), files, &problems, &interrupt);
   REQUIRE_FALSE(st.ok());
   CHECK(st.message() == "interrupted by SIGINT");
   CHECK(problems.empty());
