@@ -53,8 +53,8 @@ _zrecon() {
     plan) options="$planning --inventory --catalog --json --out --detailed-exitcode -v --verbose" ;;
     apply) options="$planning --dry-run --allow-destroy --json -v --verbose --metrics-file --run-log --stall-timeout --lock-file" ;;
     status) options="$planning --inventory --catalog --warn --crit --json --metrics-file" ;;
-    verify) options="--from --host --zone --json" ;;
-    restore) options="--from --zone --host --at --pool --dry-run --start --verify-first --no-space-check --imgadm-db --force $host --stall-timeout --lock-file" ;;
+    verify) options="--from --destination -f --file --host --zone --json" ;;
+    restore) options="--from --destination -f --file --zone --host --at --pool --dry-run --start --verify-first --no-space-check --imgadm-db --force $host --stall-timeout --lock-file" ;;
     unprotect) options="-f --file --dry-run $host --lock-file" ;;
     inventory) options="--save $host" ;;
     schema) options="policy plan manifest" ;;

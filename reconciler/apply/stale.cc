@@ -4,7 +4,7 @@
 
 #include "reconciler/host/observe.h"
 #include "reconciler/plan/fingerprint.h"
-#include "reconciler/storage/directory_catalog.h"
+#include "reconciler/storage/destination_factory.h"
 
 namespace zrecon {
 
@@ -28,7 +28,7 @@ Status ReadAgainAndCheck(const Plan& plan, Host& host, Catalogs* catalogs) {
   Catalogs read;
   for (const auto& [name, d] : plan.destinations) {
     DestinationCatalog cat;
-    s = ReadDirectoryCatalog(name, d.path, plan.host, &cat);
+    s = ReadDestinationCatalog(name, DestinationAddress{d.type, d.path, d.ssh}, plan.host, &cat);
     if (!s.ok()) return s.Prefixed("destination " + name);
     read[name] = std::move(cat);
   }

@@ -19,7 +19,7 @@
 #include "reconciler/host/recording_host.h"
 #include "reconciler/plan/plan_json.h"
 #include "reconciler/plan/plan_text.h"
-#include "reconciler/storage/directory_destination.h"
+#include "reconciler/storage/destination_factory.h"
 #include "reconciler/storage/recording_destination.h"
 #include "reconciler/util/files.h"
 #include "reconciler/util/strings.h"
@@ -165,8 +165,9 @@ Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
       out->recorded.push_back(r.get());
       dest = std::move(r);
     } else {
-      dest =
-          std::make_unique<DirectoryDestination>(name, d->second.path, plan.host, catalogs[name]);
+      const PlanDestination& pd = d->second;
+      dest = NewDestination(name, DestinationAddress{pd.type, pd.path, pd.ssh}, plan.host,
+                            catalogs[name]);
     }
     Status s = dest->Prepare();
     if (!s.ok()) return s.Prefixed("destination " + name);

@@ -150,12 +150,23 @@ void AddApply(CLI::App* app, Subcommands* c, int argc, char** argv) {
   AddLockFlag(cmd, &apply.lock, argc, argv);
 }
 
+// --from, or --destination with the policy it is declared in.
+void AddSourceFlags(CLI::App* cmd, SourceFlags* source) {
+  CLI::Option* from = cmd->add_option(
+      "--from", source->from,
+      "the destination: a path (or one host's directory in it), or ssh://[user@]host[:port]/path");
+  CLI::Option* named = cmd->add_option("--destination", source->destination,
+                                       "the destination of this name in the policy (-f)");
+  cmd->add_option("-f,--file", source->policy, "policy file, for --destination")
+      ->default_str(kDefaultPolicyPath);
+  from->excludes(named);
+}
+
 void AddRestore(CLI::App* app, Subcommands* c, int argc, char** argv) {
   CLI::App* cmd = c->restore_cmd = app->add_subcommand(
       "restore", "Recover a zone from export files (each verified as it is received)");
   RestoreFlags& restore = c->restore;
-  cmd->add_option("--from", restore.from, "the destination path (or a host directory in it)")
-      ->required();
+  AddSourceFlags(cmd, &restore.source);
   cmd->add_option("--zone", restore.zone, "zone uuid or alias")->required();
   cmd->add_option("--host", restore.host, "whose exports, when --from holds several hosts");
   cmd->add_option("--at", restore.at, "exported snapshot to restore to (default: newest)");
@@ -208,8 +219,7 @@ void AddReaders(CLI::App* app, Subcommands* c) {
   CLI::App* cmd = c->verify_cmd = app->add_subcommand(
       "verify", "Check exported files against their manifests: sizes, SHA-256, complete chains");
   VerifyFlags& verify = c->verify;
-  cmd->add_option("--from", verify.from, "destination path, or one host's directory in it")
-      ->required();
+  AddSourceFlags(cmd, &verify.source);
   cmd->add_option("--host", verify.host, "only this host's directory");
   cmd->add_option("--zone", verify.zones, "only this zone, by uuid or alias (repeatable)");
   cmd->add_flag("--json", verify.json, "print one JSON document (README: Verifying exports)");
@@ -264,6 +274,15 @@ int CheckCommandWord(const CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
+// verify and restore read from exactly one of --from and --destination.
+bool SourceGiven(const char* command, const SourceFlags& source) {
+  if (!source.from.empty() || !source.destination.empty()) return true;
+  std::cerr << "zrecon " << command
+            << ": say where to read from: --from PATH, --from ssh://[user@]host[:port]/path, or "
+               "--destination NAME (of the policy -f)\n";
+  return false;
+}
+
 int RunParsed(Subcommands& c) {
   if (c.validate_cmd->parsed()) {
     if (c.validate.files.empty()) c.validate.files.push_back(kDefaultPolicyPath);
@@ -283,12 +302,15 @@ int RunParsed(Subcommands& c) {
     return ExitCodeFor(RunUnprotect(c.unprotect));
   }
   if (c.restore_cmd->parsed()) {
+    if (!SourceGiven("restore", c.restore.source)) return kExitUsage;
     c.restore.host_flags.interrupt = CatchInterrupts();
     return ExitCodeFor(RunRestore(c.restore));
   }
   if (c.inventory_cmd->parsed()) return RunInventory(c.inventory);
   if (c.schema_cmd->parsed()) return RunSchema(c.schema_name);
-  if (c.verify_cmd->parsed()) return RunVerify(c.verify);
+  if (c.verify_cmd->parsed()) {
+    return SourceGiven("verify", c.verify.source) ? RunVerify(c.verify) : kExitUsage;
+  }
   if (c.status_cmd->parsed()) {
     if (!ParseCatalogPairs(c.status_catalogs, &c.status.planning.catalog_paths)) return 3;
     return RunStatus(c.status);

@@ -87,7 +87,7 @@ struct ApplyFlags {
 int RunApply(const ApplyFlags& flags);
 
 struct RestoreFlags {
-  std::string from;  // destination path or one host's directory in it
+  SourceFlags source;
   std::string host;  // which host's exports, when `from` holds several
   std::string zone;  // uuid or alias
   std::string at;    // snapshot to restore to ("" = newest exported)
@@ -125,7 +125,7 @@ int RunInventory(const InventoryFlags& flags);
 int RunSchema(const std::string& name);
 
 struct VerifyFlags {
-  std::string from;                // destination path or one host's directory in it
+  SourceFlags source;
   std::string host;                // only this host's directory ("" = all)
   std::vector<std::string> zones;  // only these zones, by uuid or alias
   bool json = false;               // one document (README, "Verifying exports")

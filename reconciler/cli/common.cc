@@ -17,8 +17,9 @@
 #include "reconciler/host/timeout_host.h"
 #include "reconciler/inventory/parsers.h"
 #include "reconciler/policy/policy_loader.h"
-#include "reconciler/storage/directory_catalog.h"
+#include "reconciler/storage/destination_factory.h"
 #include "reconciler/util/files.h"
+#include "reconciler/util/strings.h"
 
 namespace zrecon {
 
@@ -141,14 +142,43 @@ Status ReadCatalogs(const Policy& policy, const std::string& host_name,
   Catalogs out;
   for (const auto& [name, dest] : policy.destinations) {
     auto override_it = paths.find(name);
-    const std::string& path = override_it == paths.end() ? dest.path : override_it->second;
+    DestinationAddress address{dest.type, dest.path, dest.Ssh()};
+    if (override_it != paths.end())
+      address = DestinationAddress{"directory", override_it->second, {}};
     DestinationCatalog cat;
-    Status s = ReadDirectoryCatalog(name, path, host_name, &cat);
+    Status s = ReadDestinationCatalog(name, address, host_name, &cat);
     if (!s.ok()) return s.Prefixed("destination " + name);
     out[name] = std::move(cat);
   }
   *catalogs = std::move(out);
   return Status::Ok();
+}
+
+Status ResolveSource(const SourceFlags& flags, DestinationAddress* address, std::string* label) {
+  if (!flags.destination.empty()) {
+    Policy policy;
+    Status s = LoadPolicyOrExplain(flags.policy, &policy);
+    if (!s.ok()) return s;
+    auto it = policy.destinations.find(flags.destination);
+    if (it == policy.destinations.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, d] : policy.destinations) names.push_back(name);
+      return Status::Error("--destination " + flags.destination + ": " + flags.policy +
+                           " has no destination of that name (it has: " +
+                           (names.empty() ? std::string("none") : Join(names, ", ")) + ")");
+    }
+    const DestinationSpec& d = it->second;
+    *address = DestinationAddress{d.type, d.path, d.Ssh()};
+    *label = d.type == "ssh" ? d.Ssh().Url() : d.path;
+    return Status::Ok();
+  }
+  if (flags.from.empty()) {
+    return Status::Error(
+        "say where to read from: --from PATH, --from ssh://[user@]host/path, or "
+        "--destination NAME (of the policy -f)");
+  }
+  *label = flags.from;
+  return AddressFromArgument(flags.from, address);
 }
 
 std::string HostNameFor(const Policy& policy) {

@@ -13,6 +13,7 @@
 #include "reconciler/inventory/inventory.h"
 #include "reconciler/policy/diagnostics.h"
 #include "reconciler/policy/policy.h"
+#include "reconciler/storage/destination_factory.h"
 #include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
 #include "reconciler/util/time.h"
@@ -57,6 +58,18 @@ std::unique_ptr<Host> MakeExecutionHost(const HostFlags& flags, const std::strin
 // Loads and validates a policy; on failure returns the diagnostics as one
 // multi-line message (file:line:col: ...).
 Status LoadPolicyOrExplain(const std::string& path, Policy* policy);
+
+// Where verify and restore read: --from (a path, a host directory in it, or
+// an ssh:// URL), or --destination NAME of the policy -f.
+struct SourceFlags {
+  std::string from;
+  std::string destination;
+  std::string policy = kDefaultPolicyPath;
+};
+
+// Where verify or restore reads from: --from (a path or a URL) or
+// --destination NAME of the policy -f. *label names it in messages.
+Status ResolveSource(const SourceFlags& flags, DestinationAddress* address, std::string* label);
 
 // Reads DIR/zfs-list.txt (illumos format) and the zones from
 // DIR/vmadm-lookup.json (`vmadm lookup -j`) or DIR/vmadm-list.txt (the

@@ -52,7 +52,8 @@ int RunRestore(const RestoreFlags& flags) {
     if (!s.ok()) return Fail(s);
   }
   RestoreRequest request;
-  request.from = flags.from;
+  Status resolved = ResolveSource(flags.source, &request.source, &request.from);
+  if (!resolved.ok()) return Fail(resolved);
   request.host = flags.host;
   request.zone = flags.zone;
   request.at = flags.at;

@@ -230,13 +230,18 @@ int RunVerify(const VerifyFlags& flags) {
   options.host = flags.host;
   options.zones = flags.zones;
   VerifyReport report;
-  Status s = VerifyDestination(flags.from, options, &report);
+  DestinationAddress address;
+  std::string label;
+  std::vector<HostDirectory> hosts;
+  Status s = ResolveSource(flags.source, &address, &label);
+  if (s.ok()) s = FindHostsOf(address, label, &hosts);
+  if (s.ok()) s = VerifyHosts(std::move(hosts), label, options, &report);
   if (!s.ok()) {
     std::cerr << "zrecon: " << s.message() << "\n";
     return kExitError;
   }
   if (flags.json) {
-    PrintJson(flags.from, report);
+    PrintJson(label, report);
   } else {
     PrintText(report);
   }

@@ -8,6 +8,7 @@
 
 #include "reconciler/host/zfs_dialect.h"
 #include "reconciler/util/command.h"
+#include "reconciler/util/ssh_location.h"
 #include "reconciler/util/time.h"
 
 namespace zrecon {
@@ -119,9 +120,10 @@ struct PlanSummary {
 // Where a destination named in the plan is, so that a saved plan can be
 // applied without the policy.
 struct PlanDestination {
-  std::string type = "directory";
+  std::string type = "directory";  // "directory" | "ssh"
   std::string path;
   std::string compression = "none";
+  SshLocation ssh;  // type ssh: where (ssh.path == path)
 };
 
 // Identity of a zone the plan exports, recorded in destination manifests.

@@ -275,6 +275,14 @@ std::string EncodePlanJson(const Plan& plan) {
   Json destinations = Json::object();
   for (const auto& [name, d] : plan.destinations) {
     destinations[name] = {{"type", d.type}, {"path", d.path}, {"compression", d.compression}};
+    if (d.type == "ssh") {
+      Json& e = destinations[name];
+      e["host"] = d.ssh.host;
+      if (d.ssh.port != 0) e["port"] = d.ssh.port;
+      if (!d.ssh.user.empty()) e["user"] = d.ssh.user;
+      if (!d.ssh.identity.empty()) e["identity"] = d.ssh.identity;
+      if (!d.ssh.known_hosts.empty()) e["known_hosts"] = d.ssh.known_hosts;
+    }
   }
   j["destinations"] = std::move(destinations);
   Json zones = Json::object();
@@ -338,6 +346,25 @@ void DecodeHeader(Reader& r, const Json& j, Plan* p) {
   p->notes = r.Strings(j, "$", "notes");
 }
 
+void DecodeSshLocation(Reader& r, const Json& j, const std::string& path, PlanDestination* d) {
+  d->ssh.path = d->path;
+  d->ssh.host = r.String(j, path, "host");
+  auto optional = [&](const char* key, std::string* out) {
+    if (r.ok() && j.contains(key)) *out = r.String(j, path, key);
+  };
+  optional("user", &d->ssh.user);
+  optional("identity", &d->ssh.identity);
+  optional("known_hosts", &d->ssh.known_hosts);
+  if (r.ok() && j.contains("port")) {
+    int64_t port = r.Integer(j, path, "port");
+    if (r.ok() && (port < 1 || port > 65535)) r.Fail(path + ".port", "out of range");
+    d->ssh.port = static_cast<int>(port);
+  }
+  if (!r.ok()) return;
+  Status st = CheckSshLocation(d->ssh);
+  if (!st.ok()) r.Fail(path, st.message());
+}
+
 void DecodeDestinations(Reader& r, const Json& j, Plan* p) {
   const Json* dests = r.Get(j, "$", "destinations");
   if (dests == nullptr) return;
@@ -352,7 +379,10 @@ void DecodeDestinations(Reader& r, const Json& j, Plan* p) {
     d.type = r.String(*it, path, "type");
     d.path = r.String(*it, path, "path");
     d.compression = r.String(*it, path, "compression");
-    if (r.ok() && d.type != "directory") r.Fail(path + ".type", "expected \"directory\"");
+    if (r.ok() && d.type != "directory" && d.type != "ssh") {
+      r.Fail(path + ".type", "expected \"directory\" or \"ssh\"");
+    }
+    if (r.ok() && d.type == "ssh") DecodeSshLocation(r, *it, path, &d);
     if (r.ok() && (d.path.empty() || d.path[0] != '/')) {
       r.Fail(path + ".path", "expected an absolute path");
     }

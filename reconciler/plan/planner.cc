@@ -238,7 +238,8 @@ Status Planner::Run(Plan* plan) {
   }
   plan->destinations.clear();
   for (const auto& [name, dest] : policy_.destinations) {
-    plan->destinations[name] = PlanDestination{dest.type, dest.path, dest.compression};
+    plan->destinations[name] = PlanDestination{dest.type, dest.path, dest.compression,
+                                               dest.type == "ssh" ? dest.Ssh() : SshLocation()};
   }
   plan->zones.clear();
   for (const Action& a : plan->actions) {

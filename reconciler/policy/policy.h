@@ -8,6 +8,7 @@
 
 #include "reconciler/policy/diagnostics.h"
 #include "reconciler/util/duration.h"
+#include "reconciler/util/ssh_location.h"
 
 namespace zrecon {
 
@@ -88,10 +89,19 @@ struct NotifySpec {
 
 struct DestinationSpec {
   std::string name;
-  std::string type = "directory";
-  std::string path;                  // absolute
+  std::string type = "directory";    // "directory" | "ssh"
+  std::string path;                  // absolute (on the remote host for ssh)
   std::string compression = "none";  // "none" | "zstd"
+  // type ssh: where, as whom, and the local files ssh reads (no secret).
+  std::string host;
+  int port = 0;  // 0: ssh's default
+  std::string user;
+  std::string identity;
+  std::string known_hosts;
   SourceLoc loc;
+
+  // Where a destination of type ssh is.
+  SshLocation Ssh() const { return SshLocation{user, host, port, path, identity, known_hosts}; }
 };
 
 struct Policy {

@@ -18,11 +18,19 @@
 #include <utility>
 
 #include "reconciler/policy/naming.h"
+#include "reconciler/util/ssh_location.h"
 #include "reconciler/util/strings.h"
 
 namespace zrecon {
 
 namespace {
+
+// A value that holds a secret instead of naming where one is: a PEM or
+// OpenSSH private key pasted in. Paths and host names never look so.
+bool LooksLikeSecret(const std::string& value) {
+  return value.find("PRIVATE KEY") != std::string::npos ||
+         value.find("-----BEGIN") != std::string::npos || value.find('\n') != std::string::npos;
+}
 
 constexpr int kMaxKeep = 100000;
 constexpr int kMinKeepChains = 1;
@@ -46,7 +54,8 @@ const char kStrTag[] = "tag:yaml.org,2002:str";
 struct Vocabulary {
   std::vector<std::string> top = {"version",  "host",  "naming",  "classes", "destinations",
                                   "policies", "zones", "exclude", "limits",  "notify"};
-  std::vector<std::string> destination = {"type", "path", "compression"};
+  std::vector<std::string> destination = {"type", "path", "compression", "host",
+                                          "port", "user", "identity",    "known_hosts"};
   std::vector<std::string> policy = {"keep", "datasets", "export", "hooks"};
   std::vector<std::string> hooks = {"pre_snapshot", "post_snapshot", "timeout_seconds"};
   std::vector<std::string> export_rule = {"destination", "class", "full_every", "keep_chains"};
@@ -54,7 +63,7 @@ struct Vocabulary {
   std::vector<std::string> match = {"alias", "uuid", "alias_regex", "brand"};
   std::vector<std::string> limits = {"max_destroy"};
   std::vector<std::string> notify = {"on_success", "on_failure", "timeout_seconds"};
-  std::vector<std::string> destination_types = {"directory"};
+  std::vector<std::string> destination_types = {"directory", "ssh"};
   std::vector<std::string> compressions = {"none", "zstd"};
   std::vector<std::string> dataset_roles = {"zoneroot", "disks", "cores"};
 };
@@ -241,6 +250,7 @@ class Loader {
                                   std::set<std::string>* declared);
   void LoadDestinations(const Field& f, Policy* out);
   DestinationSpec LoadDestination(const Field& f);
+  void CheckDestinationType(const KnownMapping& mapping, DestinationSpec* d);
   void LoadPolicies(const Field& f, Policy* out);
   PolicyDef LoadPolicyDef(const Field& f);
   KeepSection LoadKeep(const Field& f);
@@ -566,9 +576,52 @@ DestinationSpec Loader::LoadDestination(const Field& f) {
       } else if (d.path.find_first_not_of('/') == std::string::npos) {
         Error(ValueAt(p), "path must not be the root directory");
       }
+    } else if (p.name == "port") {
+      GetInt(p, 1, 65535, &d.port);
+    } else if (p.name == "host" || p.name == "user" || p.name == "identity" ||
+               p.name == "known_hosts") {
+      std::string* field = p.name == "host"       ? &d.host
+                           : p.name == "user"     ? &d.user
+                           : p.name == "identity" ? &d.identity
+                                                  : &d.known_hosts;
+      if (GetString(p, field) && LooksLikeSecret(*field)) {
+        Error(ValueAt(p), p.name +
+                              " holds what looks like a private key: a policy never holds a "
+                              "secret; name the key file (identity: /path/to/key) instead");
+        field->clear();
+      }
     }
   }
+  CheckDestinationType(mapping, &d);
   return d;
+}
+
+// The keys of type ssh, refused for a directory; for ssh, the location as
+// a whole (host name, user, local files) is checked as ssh will use it.
+void Loader::CheckDestinationType(const KnownMapping& mapping, DestinationSpec* d) {
+  const std::set<std::string> ssh_only = {"host", "port", "user", "identity", "known_hosts"};
+  if (d->type != "ssh") {
+    for (const Field& p : mapping.pairs) {
+      if (ssh_only.count(p.name)) {
+        Error(At(p.key), "destination " + Shown(d->name) + ": " + p.name +
+                             " is only for type ssh (this one is " + d->type + ")");
+      }
+    }
+    return;
+  }
+  const Field* host = nullptr;
+  for (const Field& p : mapping.pairs) {
+    if (p.name == "host") host = &p;
+  }
+  if (host == nullptr) {
+    Error(d->loc, "destination " + Shown(d->name) + " of type ssh needs a host");
+    return;
+  }
+  SshLocation location{d->user, d->host, d->port, d->path, d->identity, d->known_hosts};
+  Status st = CheckSshLocation(location);
+  if (!d->path.empty() && !d->host.empty() && !st.ok()) {
+    Error(d->loc, "destination " + Shown(d->name) + ": " + st.message());
+  }
 }
 
 void Loader::LoadPolicies(const Field& f, Policy* out) {

@@ -14,7 +14,7 @@ namespace {
 
 Status ChooseHost(const RestoreRequest& request, HostDirectory* out) {
   std::vector<HostDirectory> hosts;
-  Status s = FindHosts(request.from, &hosts);
+  Status s = FindHostsOf(request.source, request.from, &hosts);
   if (!s.ok()) return s;
   const HostDirectory* chosen = nullptr;
   for (const HostDirectory& h : hosts) {

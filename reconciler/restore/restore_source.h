@@ -10,6 +10,7 @@
 #include "reconciler/host/host.h"
 #include "reconciler/host/observe.h"
 #include "reconciler/restore/restore_plan.h"
+#include "reconciler/storage/destination_factory.h"
 #include "reconciler/storage/verify.h"
 #include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
@@ -27,11 +28,12 @@ namespace zrecon {
 //   ExecuteRestore      (restore_executor.h)
 
 struct RestoreRequest {
-  std::string from;  // a destination, or one host's directory in it
-  std::string host;  // which host directory; "" = the only one there
-  std::string zone;  // uuid, or an alias naming one zone
-  std::string at;    // snapshot to restore to; "" = the newest
-  std::string pool;  // target pool; "" = the exporting host's
+  std::string from;           // names the source in messages (a path, a URL, a destination)
+  DestinationAddress source;  // where it is
+  std::string host;           // which host directory; "" = the only one there
+  std::string zone;           // uuid, or an alias naming one zone
+  std::string at;             // snapshot to restore to; "" = the newest
+  std::string pool;           // target pool; "" = the exporting host's
   std::string imgadm_db = "/var/imgadm";
 };
 

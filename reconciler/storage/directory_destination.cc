@@ -58,14 +58,10 @@ Status RemoveTempFiles(int dir, const std::string& path, int depth) {
 
 DirectoryDestination::DirectoryDestination(std::string name, std::string path, std::string host,
                                            DestinationCatalog catalog)
-    : name_(std::move(name)),
-      path_(std::move(path)),
-      host_(std::move(host)),
-      catalog_(std::move(catalog)) {
-  catalog_.name = name_;
-}
+    : ManifestDestination(std::move(name), std::move(host), std::move(catalog)),
+      path_(std::move(path)) {}
 
-std::string DirectoryDestination::HostDir() const { return path_ + "/" + host_; }
+std::string DirectoryDestination::HostDir() const { return path_ + "/" + host(); }
 
 // <path> is followed as given: it is the operator's mount point, perhaps
 // through a symlink. Below it nothing is (OpenBelow). Once prepared, the
@@ -73,21 +69,21 @@ std::string DirectoryDestination::HostDir() const { return path_ + "/" + host_; 
 // medium unmounted mid-run leaves an empty mount point, and the exports
 // must not go on into the filesystem under it.
 Status DirectoryDestination::OpenHostDir(const std::string& relative, bool create, Fd* out) const {
-  if (!IsSingleComponent(host_)) {
-    return Status::Error("invalid host directory name " + Quoted(host_));
+  if (!IsSingleComponent(host())) {
+    return Status::Error("invalid host directory name " + Quoted(host()));
   }
   Fd top(OpenAt(AT_FDCWD, path_, O_RDONLY | O_DIRECTORY));
   if (!top.valid()) {
-    return SystemError("destination " + name_ + " is unreachable: cannot open", path_, errno);
+    return SystemError("destination " + name() + " is unreachable: cannot open", path_, errno);
   }
   const std::string host_path = HostDir();
   Fd host_dir;
-  Status st = OpenSubdirectory(top.get(), host_, host_path, create && !prepared_, &host_dir);
+  Status st = OpenSubdirectory(top.get(), host(), host_path, create && !prepared_, &host_dir);
   if (st.ok() && prepared_) {
     struct stat info;
     if (!host_dir.valid() || ::fstat(host_dir.get(), &info) != 0 || info.st_dev != host_dev_ ||
         info.st_ino != host_ino_) {
-      st = Status::Error("destination " + name_ + ": " + host_path +
+      st = Status::Error("destination " + name() + ": " + host_path +
                          " is no longer the directory this run prepared (was the medium "
                          "unmounted or replaced?); nothing more is written there");
     }
@@ -116,30 +112,9 @@ Status DirectoryDestination::Prepare() {
   return st;
 }
 
-// Every file is gone before the list is updated: a crash in between leaves
-// names of missing files, which the next plan lists and this skips.
-Status DirectoryDestination::RemoveLooseFiles(const std::string& zone_uuid,
-                                              const std::vector<std::string>& files) {
-  Status st = CheckLooseFiles(catalog_, zone_uuid, files);
-  for (auto it = files.begin(); it != files.end() && st.ok(); ++it) {
-    st = CheckRemovableFile(zone_uuid, *it);
-    if (st.ok()) st = RemoveFile(*it, zone_uuid, true);
-  }
-  if (st.ok()) st = ForgetLooseFiles(zone_uuid, files);
-  return st.Prefixed("cannot remove the loose files of zone " + Quoted(zone_uuid));
-}
-
-Status DirectoryDestination::ForgetLooseFiles(const std::string& zone_uuid,
-                                              const std::vector<std::string>& files) {
-  ZoneManifest m;
-  bool changed = false;
-  Status st = ZoneWithoutLooseFiles(catalog_, zone_uuid, files, &m, &changed);
-  return st.ok() && changed ? WriteZoneManifest(m) : st;
-}
-
 Status DirectoryDestination::Create(const std::string& file, const std::string& compression,
                                     std::unique_ptr<StreamFile>* out) {
-  Status st = CheckNewFile(catalog_, file, compression);
+  Status st = CheckNewFile(catalog(), file, compression);
   LocalStreamTarget target;
   if (st.ok()) {
     st = OpenHostDir(RelativeParent(file), true, &target.dir);
@@ -149,11 +124,11 @@ Status DirectoryDestination::Create(const std::string& file, const std::string& 
   target.file = file;
   target.compression = compression;
   target.serial = next_temp_++;
-  target.recorded = [this, file] { return CatalogRecordsFile(catalog_, file); };
+  target.recorded = [this, file] { return CatalogRecordsFile(catalog(), file); };
   return CreateLocalStreamFile(std::move(target), out);
 }
 
-Status DirectoryDestination::CheckCommitted(const StoredFile& stored) const {
+Status DirectoryDestination::CheckCommitted(const StoredFile& stored) {
   std::string path = JoinPath(HostDir(), stored.file);
   Fd dir;
   Status st = IsSafeRelativePath(stored.file)
@@ -178,77 +153,26 @@ Status DirectoryDestination::CheckCommitted(const StoredFile& stored) const {
   return Status::Ok();
 }
 
-Status DirectoryDestination::WriteZoneManifest(const ZoneManifest& manifest) {
+Status DirectoryDestination::PutZoneManifest(const ZoneManifest& manifest) {
   Fd dir;
   Status st = OpenHostDir(manifest.uuid, true, &dir);
-  if (st.ok()) {
-    std::string file = HostDir() + "/" + manifest.uuid + "/" + kZoneManifestName;
-    st = WriteFileAtomically(file, EncodeZoneManifest(manifest));
-  }
-  if (st.ok()) catalog_.zones[manifest.uuid] = manifest;
-  return st;
+  if (!st.ok()) return st;
+  return WriteFileAtomically(HostDir() + "/" + manifest.uuid + "/" + kZoneManifestName,
+                             EncodeZoneManifest(manifest));
 }
 
-Status DirectoryDestination::JournalFile(const ZoneManifest& zone, const std::string& file) {
-  ZoneManifest m;
-  bool changed = false;
-  Status st = ZoneWithLooseFile(catalog_, host_, zone, file, &m, &changed);
-  return st.ok() && changed ? WriteZoneManifest(m) : st;
-}
-
-Status DirectoryDestination::RecordImage(const ImageManifest& image) {
-  ImageManifest m;
-  Status st = ImageToRecord(catalog_, image, &m);
-  if (st.ok()) st = CheckCommitted(m.stream);
+Status DirectoryDestination::PutImageManifest(const ImageManifest& manifest) {
   Fd dir;
-  if (st.ok()) st = OpenHostDir(kImagesDir, true, &dir);
-  if (st.ok()) {
-    std::string file = HostDir() + "/" + kImagesDir + "/" + m.uuid + ".json";
-    st = WriteFileAtomically(file, EncodeImageManifest(m));
-  }
-  if (st.ok()) catalog_.images[m.uuid] = m;
-  return st;
-}
-
-Status DirectoryDestination::RecordImageRecord(const std::string& image_uuid,
-                                               const StoredFile& record,
-                                               const std::string& imgadm_type) {
-  ImageManifest m;
-  Status st = ImageWithRecord(catalog_, image_uuid, record, imgadm_type, &m);
-  if (st.ok() && record.size == 0) {
-    st = Status::Error("refusing to record imgadm's record of image " + Quoted(image_uuid) + ": " +
-                       record.file + " is empty");
-  }
-  if (st.ok()) st = CheckCommitted(m.imgadm_record);
-  Fd dir;
-  if (st.ok()) st = OpenHostDir(kImagesDir, true, &dir);
-  if (st.ok()) {
-    std::string file = HostDir() + "/" + kImagesDir + "/" + m.uuid + ".json";
-    st = WriteFileAtomically(file, EncodeImageManifest(m));
-  }
-  if (st.ok()) catalog_.images[m.uuid] = m;
-  return st;
-}
-
-Status DirectoryDestination::RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) {
-  ZoneManifest m;
-  Status st = ZoneWithConfig(catalog_, host_, zone, config, &m);
-  if (st.ok()) st = CheckCommitted(config.stored);
-  return st.ok() ? WriteZoneManifest(m) : st;
-}
-
-Status DirectoryDestination::RecordLink(const ZoneManifest& zone, const Chain& chain,
-                                        const ChainLink& link) {
-  ZoneManifest m;
-  Status st = ZoneWithLink(catalog_, host_, zone, chain, link, &m);
-  if (st.ok()) st = CheckCommitted(link.stream);
-  return st.ok() ? WriteZoneManifest(m) : st;
+  Status st = OpenHostDir(kImagesDir, true, &dir);
+  if (!st.ok()) return st;
+  return WriteFileAtomically(HostDir() + "/" + kImagesDir + "/" + manifest.uuid + ".json",
+                             EncodeImageManifest(manifest));
 }
 
 // A loose file (`regular_only`) is a name a manifest journaled, not one it
 // records: whatever else now has that name was not written by zrecon.
 Status DirectoryDestination::RemoveFile(const std::string& file, const std::string& zone_uuid,
-                                        bool regular_only) const {
+                                        bool regular_only) {
   Fd dir;
   Status st = OpenHostDir(RelativeParent(file), false, &dir);
   if (!st.ok() || !dir.valid()) return st;
@@ -274,20 +198,6 @@ Status DirectoryDestination::RemoveFile(const std::string& file, const std::stri
     if (::unlinkat(parent.get(), BaseName(sub).c_str(), AT_REMOVEDIR) != 0) break;
   }
   return Status::Ok();
-}
-
-Status DirectoryDestination::RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
-                                         const std::vector<std::string>& files) {
-  ZoneManifest m;
-  bool changed = false;
-  Status st = ZoneWithoutChain(catalog_, zone_uuid, chain_id, files, &m, &changed);
-  // The manifest first: a crash in between leaves journaled files, never a
-  // manifest naming missing ones.
-  if (st.ok() && changed) st = WriteZoneManifest(m);
-  for (size_t i = 0; i < files.size() && st.ok(); ++i) {
-    st = RemoveFile(files[i], zone_uuid, false);
-  }
-  return st.ok() ? ForgetLooseFiles(zone_uuid, files) : st;
 }
 
 }  // namespace zrecon

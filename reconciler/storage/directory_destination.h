@@ -9,6 +9,7 @@
 
 #include "reconciler/catalog/catalog.h"
 #include "reconciler/storage/destination.h"
+#include "reconciler/storage/manifest_destination.h"
 #include "reconciler/util/fd.h"
 #include "reconciler/util/status.h"
 
@@ -33,15 +34,12 @@ namespace zrecon {
 //
 // StreamFiles returned by Create must not outlive the destination. Not
 // thread-safe: one caller at a time.
-class DirectoryDestination : public Destination {
+class DirectoryDestination : public ManifestDestination {
  public:
   // `catalog` is what ReadDirectoryCatalog returned for (name, path, host)
   // when the plan was made; catalog() starts from it and follows Record*.
   DirectoryDestination(std::string name, std::string path, std::string host,
                        DestinationCatalog catalog);
-
-  const std::string& name() const override { return name_; }
-  const DestinationCatalog& catalog() const override { return catalog_; }
 
   // Fails when <path> is not a directory (an unmounted disk must not turn
   // into writes on the root filesystem). Creates <path>/<host> (0755) if
@@ -51,11 +49,6 @@ class DirectoryDestination : public Destination {
   // unmounted or replaced mid-run).
   Status Prepare() override;
 
-  // A listed name that is not a regular file, or is reached through a
-  // symlink, fails, naming it; the zone's list then stays as it was.
-  Status RemoveLooseFiles(const std::string& zone_uuid,
-                          const std::vector<std::string>& files) override;
-
   // Fails for an unsafe `file` (or one with a component starting with
   // ".tmp", reserved for temporary files), a compression other than "none" or "zstd",
   // a file the catalog records, or a path below <path>/<host> that crosses
@@ -63,37 +56,24 @@ class DirectoryDestination : public Destination {
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override;
 
-  Status JournalFile(const ZoneManifest& zone, const std::string& file) override;
+  // (A loose file listed that is not a regular file, or is reached through
+  // a symlink, fails RemoveLooseFiles, naming it; the list then stays.)
 
-  // Each Record* also checks that the stream (or config) file it names was
-  // committed: a regular file of the recorded size. A file can be recorded
-  // only once; so can an image. Nothing changes on failure.
-  Status RecordImage(const ImageManifest& image) override;
-  Status RecordImageRecord(const std::string& image_uuid, const StoredFile& record,
-                           const std::string& imgadm_type) override;
-  Status RecordConfig(const ZoneManifest& zone, const ConfigRecord& config) override;
-  Status RecordLink(const ZoneManifest& zone, const Chain& chain, const ChainLink& link) override;
-
-  // Idempotent: an unknown zone or chain leaves the manifest alone (then
-  // nothing is journaled) and missing files are fine. Every file must lie in
-  // the zone's directory and not be the stream of a link that remains.
-  // Directories left empty below the zone directory are removed; the zone
-  // directory and its manifest stay.
-  Status RemoveChain(const std::string& zone_uuid, const std::string& chain_id,
-                     const std::vector<std::string>& files) override;
+ protected:
+  Status Ready() override { return Status::Ok(); }
+  Status CheckCommitted(const StoredFile& stored) override;
+  Status PutZoneManifest(const ZoneManifest& manifest) override;
+  Status PutImageManifest(const ImageManifest& manifest) override;
+  // Idempotent: missing files are fine. Directories left empty below the
+  // zone directory are removed; the zone directory and its manifest stay.
+  Status RemoveFile(const std::string& file, const std::string& zone_uuid,
+                    bool regular_only) override;
 
  private:
   std::string HostDir() const;
   Status OpenHostDir(const std::string& relative, bool create, Fd* out) const;
-  Status CheckCommitted(const StoredFile& stored) const;
-  Status WriteZoneManifest(const ZoneManifest& manifest);
-  Status RemoveFile(const std::string& file, const std::string& zone_uuid, bool regular_only) const;
-  Status ForgetLooseFiles(const std::string& zone_uuid, const std::vector<std::string>& files);
 
-  std::string name_;
   std::string path_;
-  std::string host_;
-  DestinationCatalog catalog_;
   unsigned next_temp_ = 0;
   // Set by Prepare: the host directory every later call must find.
   bool prepared_ = false;

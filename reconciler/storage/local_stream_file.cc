@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,6 +18,7 @@
 #include <utility>
 
 #include "reconciler/catalog/catalog.h"
+#include "reconciler/storage/zstd_encoder.h"
 #include "reconciler/util/files.h"
 #include "reconciler/util/paths.h"
 #include "reconciler/util/sha256.h"
@@ -31,8 +31,6 @@ constexpr mode_t kFileMode = 0644;
 // Large enough that syscalls and thread hand-offs cost nothing measurable,
 // small enough that two per open stream do not matter.
 constexpr size_t kBlockSize = 4 << 20;
-constexpr int kZstdLevel = 3;
-constexpr unsigned kMaxZstdWorkers = 4;
 
 bool LinkUnsupported(int err) {
   return err == EPERM || err == ENOTSUP || err == EOPNOTSUPP || err == EXDEV || err == ENOSYS ||
@@ -44,7 +42,7 @@ bool LinkUnsupported(int err) {
 // the next: SHA-256 (~1.2 GB/s with SHA-NI) and the kernel copy each run
 // near the 1 GB/s the export path must sustain, so only overlapping them
 // reaches it.
-class BlockWriter {
+class BlockWriter : public EncoderOutput {
  public:
   BlockWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {
     blocks_[0].reset(new char[kBlockSize]);
@@ -55,11 +53,11 @@ class BlockWriter {
   BlockWriter& operator=(const BlockWriter&) = delete;
 
   // The free part of the current block; never empty between calls.
-  char* space() { return blocks_[current_].get() + used_; }
-  size_t space_size() const { return kBlockSize - used_; }
+  char* space() override { return blocks_[current_].get() + used_; }
+  size_t space_size() const override { return kBlockSize - used_; }
 
   // `n` bytes were put at space(); hands the block over once full.
-  Status Fill(size_t n) {
+  Status Fill(size_t n) override {
     used_ += n;
     return used_ == kBlockSize ? Submit() : Status::Ok();
   }
@@ -257,44 +255,13 @@ class FileFollower {
   Sha256 sha_;
 };
 
-struct ZstdContextFree {
-  void operator()(ZSTD_CCtx* cctx) const { ZSTD_freeCCtx(cctx); }
-};
-using ZstdContext = std::unique_ptr<ZSTD_CCtx, ZstdContextFree>;
-
-// Worker threads compress while the caller's thread feeds input and hashes
-// output; a library built without threads reports an upper bound of 0.
-unsigned ZstdWorkers() {
-  unsigned cores = std::thread::hardware_concurrency();
-  ZSTD_bounds bounds = ZSTD_cParam_getBounds(ZSTD_c_nbWorkers);
-  if (cores < 2 || ZSTD_isError(bounds.error) || bounds.upperBound <= 0) return 0;
-  return std::min({cores - 1, kMaxZstdWorkers, static_cast<unsigned>(bounds.upperBound)});
-}
-
-Status NewZstdContext(const std::string& path, ZstdContext* out) {
-  ZstdContext cctx(ZSTD_createCCtx());
-  if (!cctx) return Status::Error("cannot compress " + path + ": cannot allocate a zstd context");
-  size_t rc = ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, kZstdLevel);
-  // The frame checksum lets `zstd -t` check a copy without the manifest.
-  if (!ZSTD_isError(rc)) rc = ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
-  if (ZSTD_isError(rc)) {
-    return Status::Error("cannot compress " + path + ": " + ZSTD_getErrorName(rc));
-  }
-  if (unsigned workers = ZstdWorkers()) {
-    // On failure the context stays single-threaded, which is correct too.
-    ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_nbWorkers, static_cast<int>(workers));
-  }
-  *out = std::move(cctx);
-  return Status::Ok();
-}
-
 // A stream file being written under a temporary name in its final
 // directory. The first error removes the temporary file and sticks.
 class DirectoryStreamFile : public StreamFile {
  public:
   DirectoryStreamFile(std::function<bool()> recorded, std::string file, std::string path,
-                      std::string dir_path, Fd dir, std::string temp, Fd out, ZstdContext cctx,
-                      std::string compression)
+                      std::string dir_path, Fd dir, std::string temp, Fd out,
+                      std::unique_ptr<ZstdEncoder> cctx, std::string compression)
       : recorded_(std::move(recorded)),
         file_(std::move(file)),
         path_(std::move(path)),
@@ -315,7 +282,7 @@ class DirectoryStreamFile : public StreamFile {
     if (committed_) return Status::Error("cannot write " + path_ + ": already committed");
     if (direct_) return Status::Error("cannot write " + path_ + ": it is written directly");
     bytes_in_ += size;
-    Status st = cctx_ ? Compress(data, size, ZSTD_e_continue) : writer_.Append(data, size);
+    Status st = cctx_ ? cctx_->Encode(data, size, false, &writer_) : writer_.Append(data, size);
     return st.ok() ? st : Fail(st);
   }
 
@@ -352,22 +319,8 @@ class DirectoryStreamFile : public StreamFile {
   uint64_t bytes_in() const override { return direct_ ? direct_->hashed() : bytes_in_; }
 
  private:
-  Status Compress(const char* data, size_t size, ZSTD_EndDirective mode) {
-    ZSTD_inBuffer in{data, size, 0};
-    for (;;) {
-      ZSTD_outBuffer out{writer_.space(), writer_.space_size(), 0};
-      size_t left = ZSTD_compressStream2(cctx_.get(), &out, &in, mode);
-      if (ZSTD_isError(left)) {
-        return Status::Error("cannot compress " + path_ + ": " + ZSTD_getErrorName(left));
-      }
-      Status st = writer_.Fill(out.pos);
-      if (!st.ok()) return st;
-      if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size) return Status::Ok();
-    }
-  }
-
   Status FinishWrites() {
-    Status st = cctx_ ? Compress(nullptr, 0, ZSTD_e_end) : Status::Ok();
+    Status st = cctx_ ? cctx_->Encode(nullptr, 0, true, &writer_) : Status::Ok();
     return st.ok() ? writer_.Flush() : st;
   }
 
@@ -434,7 +387,7 @@ class DirectoryStreamFile : public StreamFile {
   Fd dir_;
   std::string temp_;
   Fd out_;
-  ZstdContext cctx_;
+  std::unique_ptr<ZstdEncoder> cctx_;
   std::string compression_;
   BlockWriter writer_;
   std::unique_ptr<FileFollower> direct_;  // set once in direct mode
@@ -448,9 +401,9 @@ class DirectoryStreamFile : public StreamFile {
 
 Status CreateLocalStreamFile(LocalStreamTarget target, std::unique_ptr<StreamFile>* out) {
   const std::string path = JoinPath(target.dir_path, BaseName(target.file));
-  ZstdContext cctx;
+  std::unique_ptr<ZstdEncoder> cctx;
   if (target.compression == "zstd") {
-    Status st = NewZstdContext(path, &cctx);
+    Status st = ZstdEncoder::Create(path, &cctx);
     if (!st.ok()) return st;
   }
   std::string temp = std::string(kTempPrefix) + "." + BaseName(target.file) + "." +

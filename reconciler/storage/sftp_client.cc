@@ -30,7 +30,9 @@ constexpr uint8_t kReaddir = 12;
 constexpr uint8_t kRemove = 13;
 constexpr uint8_t kMkdir = 14;
 constexpr uint8_t kRmdir = 15;
+constexpr uint8_t kStat = 17;
 constexpr uint8_t kRename = 18;
+constexpr uint8_t kReadlink = 19;
 constexpr uint8_t kStatus = 101;
 constexpr uint8_t kHandle = 102;
 constexpr uint8_t kData = 103;
@@ -366,21 +368,48 @@ Status SftpClient::Call(uint8_t type, const std::string& body, const std::string
 // SftpClient: operations
 
 Status SftpClient::Lstat(const std::string& path, SftpAttrs* attrs, SftpCode* code) {
+  return StatWith(kLstat, "lstat", path, attrs, code);
+}
+
+Status SftpClient::Stat(const std::string& path, SftpAttrs* attrs, SftpCode* code) {
+  return StatWith(kStat, "stat", path, attrs, code);
+}
+
+Status SftpClient::Readlink(const std::string& path, std::string* target) {
   std::string body;
   PutString(&body, path);
   uint8_t reply;
   std::string payload;
-  Status st = Request(kLstat, body, &reply, &payload);
+  Status st = Request(kReadlink, body, &reply, &payload);
+  if (!st.ok()) return st;
+  if (reply == kStatus) return StatusError("readlink", path, payload, nullptr);
+  if (reply != kName) return Broken("readlink " + Printable(path) + ": unexpected reply type");
+  Fields f(payload);
+  uint32_t count = f.U32();
+  *target = f.String();
+  if (f.bad() || count < 1) return Broken("readlink " + Printable(path) + ": malformed name");
+  return Status::Ok();
+}
+
+Status SftpClient::StatWith(uint8_t type, const char* op, const std::string& path, SftpAttrs* attrs,
+                            SftpCode* code) {
+  std::string body;
+  PutString(&body, path);
+  uint8_t reply;
+  std::string payload;
+  Status st = Request(type, body, &reply, &payload);
   if (!st.ok()) return st;
   if (reply == kAttrs) {
     Fields f(payload);
     *attrs = f.Attrs();
-    if (f.bad()) return Broken("lstat " + Printable(path) + ": malformed attributes");
+    if (f.bad()) return Broken(std::string(op) + " " + Printable(path) + ": malformed attributes");
     *code = SftpCode::kOk;
     return Status::Ok();
   }
-  if (reply != kStatus) return Broken("lstat " + Printable(path) + ": unexpected reply type");
-  Status err = StatusError("lstat", path, payload, code);
+  if (reply != kStatus) {
+    return Broken(std::string(op) + " " + Printable(path) + ": unexpected reply type");
+  }
+  Status err = StatusError(op, path, payload, code);
   return *code == SftpCode::kNoSuchFile ? Status::Ok() : err;
 }
 

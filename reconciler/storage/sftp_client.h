@@ -126,6 +126,10 @@ class SftpClient {
 
   // lstat: *code kOk with *attrs, or kNoSuchFile (not an error).
   Status Lstat(const std::string& path, SftpAttrs* attrs, SftpCode* code);
+  // The same following a symlink (stat).
+  Status Stat(const std::string& path, SftpAttrs* attrs, SftpCode* code);
+  // What symlink `path` says.
+  Status Readlink(const std::string& path, std::string* target);
   // The entries of a directory but "." and "..", sorted by name.
   Status ListDirectory(const std::string& path, std::vector<SftpEntry>* out);
   // mkdir; an existing directory is fine (*created false), an existing
@@ -173,6 +177,8 @@ class SftpClient {
   // `tolerated`, else an error naming `op` and `path`.
   Status Call(uint8_t type, const std::string& body, const std::string& op, const std::string& path,
               SftpCode* code = nullptr);
+  Status StatWith(uint8_t type, const char* op, const std::string& path, SftpAttrs* attrs,
+                  SftpCode* code);
   Status RemoveName(uint8_t type, const char* op, const std::string& path, bool missing_ok);
   Status OpenHandle(const std::string& path, uint32_t flags, std::string* handle);
   Status CloseHandle(const std::string& handle, const std::string& path);

@@ -78,7 +78,8 @@ class PolicySchemaTest(unittest.TestCase):
                 if "properties" in node and node.get("additionalProperties") is not False:
                     open_objects.append(where)
                 for key, sub in node.items():
-                    walk(sub, where + "/" + key)
+                    if key != "if":  # a condition, not a shape
+                        walk(sub, where + "/" + key)
             elif isinstance(node, list):
                 for i, sub in enumerate(node):
                     walk(sub, "%s/%d" % (where, i))
@@ -117,13 +118,23 @@ class PolicySchemaTest(unittest.TestCase):
             ("destinations", {"d": {"path": "/"}}),
             ("destinations", {"d": {"path": "///"}}),
             ("destinations", {"d": {"path": "/a\0b"}}),
+            ("destinations", {"d": {"path": "/x", "host": "vault"}}),
+            ("destinations", {"d": {"type": "ssh", "path": "/x"}}),
+            ("destinations", {"d": {"type": "ssh", "host": "-oProxyCommand=x", "path": "/x"}}),
+            ("destinations", {"d": {"type": "ssh", "host": "h", "path": "/x",
+                                    "identity": "key.pem"}}),
+            ("destinations", {"d": {"type": "ssh", "host": "h", "path": "/x", "port": 0}}),
         ]
         for key, value in bad:
             with self.subTest(key=key, value=value):
                 doc = dict(base, **{key: value})
                 self.assertFalse(self.validator.is_valid(doc))
         good = [("naming", "{time}_{class}.x:y"), ("classes", {"hourly": "0100000h"}),
-                ("destinations", {"d": {"path": "//mnt"}})]
+                ("destinations", {"d": {"path": "//mnt"}}),
+                ("destinations", {"d": {"type": "ssh", "host": "vault.example", "port": 2222,
+                                        "user": "backup", "path": "/srv/zrecon",
+                                        "identity": "/opt/zrecon/id_ed25519",
+                                        "known_hosts": "/opt/zrecon/known_hosts"}})]
         for key, value in good:
             with self.subTest(key=key, value=value):
                 self.assertTrue(self.validator.is_valid(dict(base, **{key: value})))

@@ -41,6 +41,7 @@ struct Medium {
   RestoreRequest Request(const std::string& zone = "web01") const {
     RestoreRequest r;
     r.from = dest;
+    r.source.path = dest;
     r.zone = zone;
     r.imgadm_db = imgadm_db;
     return r;
