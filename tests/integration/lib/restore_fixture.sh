@@ -10,6 +10,9 @@
 # snapshots' guids, and each zone's identity, then checks the catalog holds
 # exactly those snapshots.
 #
+# DRILL_DESTINATION_DIR (default usb) names USB's directory in WORK; a test
+# may redefine write_drill_policy (an ssh destination at $USB, say).
+#
 # Sets: WORK USB HOSTDIR POLICY IMG IMG_GUID LX_IMG LX_IMG_GUID W L D0 D1
 # (short snapshot names; drill-app is an lx zone, made from LX_IMG)
 # and, under $WORK/expected, the recorded state:
@@ -210,7 +213,7 @@ drill_up() {
     \"image_uuid\": \"$IMG\", \"alias\": \"drill-web\", \"max_physical_memory\": 512, \"quota\": 5}"
   must on_host "$POOL" vmadm create <<<"{\"brand\": \"lx\", \"uuid\": \"$L\",
     \"image_uuid\": \"$LX_IMG\", \"alias\": \"drill-app\", \"delegate_dataset\": true}"
-  USB=$WORK/usb
+  USB=$WORK/${DRILL_DESTINATION_DIR:-usb}
   HOSTDIR=$USB/$(hostname)
   POLICY=$WORK/policy.yaml
   mkdir -p "$USB"

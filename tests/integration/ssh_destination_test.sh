@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# An ssh destination against a real OpenSSH sshd, started here on 127.0.0.1
+# with its own host key, port and authorized key, writing to a directory on
+# this machine whose name is hostile to any shell (spaces, quotes, $(...),
+# ;, a newline would be refused by the policy). On a zfs-fuse sandbox host
+# with the vmadm simulator (lib/restore_fixture.sh's drill):
+#  1. apply at T0 and T0+1d exports both zones over ssh: the catalog checks
+#     of the drill hold on the remote files; nothing ran the names through a
+#     shell (no file "pwned" appears anywhere);
+#  2. `zrecon verify` passes, by --destination (the policy's key and
+#     known_hosts) and by ssh:// URL (ssh's own configuration);
+#  3. drill-web and its image are lost; `zrecon restore --destination`
+#     brings it back from the remote, streamed into zfs receive;
+#  4. sshd stops: plan and apply go on without the destination (snapshots
+#     taken, no export, the chain tip kept, the reason named); sshd is back
+#     and the next apply exports what was missed;
+#  5. a policy with a key sshd does not know: the destination is
+#     unreachable, "Permission denied" named, no secret printed.
+# Skips (77) without root, zfs-fuse or openssh-server.
+# shellcheck disable=SC2317  # functions called through run() and the EXIT trap
+set -uo pipefail
+
+SRC=${ZRECON_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+# shellcheck source=tests/integration/lib/assert.sh
+. "$SRC/tests/integration/lib/assert.sh"
+# shellcheck source=tests/integration/lib/apply_fixture.sh
+. "$SRC/tests/integration/lib/apply_fixture.sh"
+# shellcheck source=tests/integration/lib/restore_fixture.sh
+. "$SRC/tests/integration/lib/restore_fixture.sh"
+# shellcheck source=tests/integration/lib/sshd_fixture.sh
+. "$SRC/tests/integration/lib/sshd_fixture.sh"
+
+POOL=sshdest
+DIR=/var/tmp/zrecon-sshdest
+# shellcheck disable=SC2016  # literally: the name must survive any shell
+DRILL_DESTINATION_DIR='off site;$(touch pwned) `touch pwned2` '"'"'q"'
+
+cleanup() {
+  sshd_down
+  fixture_cleanup
+}
+
+fixture_preflight
+sshd_preflight
+trap cleanup EXIT
+sshd_up
+
+write_drill_policy() {
+  cat >"$POLICY" <<YAML
+version: 1
+destinations:
+  offsite:
+    type: ssh
+    host: 127.0.0.1
+    port: $SSHD_PORT
+    user: root
+    path: $(json_string "$USB")
+    identity: $SSHD_DIR/client_key
+    known_hosts: $SSHD_DIR/known_hosts
+policies:
+  drill:
+    keep: {daily: 7}
+    datasets: [zoneroot, cores]
+    export:
+      - {destination: offsite, class: daily}
+zones:
+  - match: {alias: "drill-*"}
+    policy: drill
+YAML
+}
+
+# ------------------------------------------------------------ 1. exports over ssh
+drill_up
+expect_eq "$(find / -xdev \( -name pwned -o -name pwned2 \) 2>/dev/null)" "" \
+  "no name went through a shell: no pwned file anywhere"
+expect_catalog_sound "exports over ssh"
+expect_eq "$(ls -A "$USB")" "$(hostname)" "the remote directory holds this host's directory only"
+
+# ------------------------------------------------------------ 2. verify
+run "$ZRECON" verify --destination offsite -f "$POLICY"
+expect_rc 0
+expect_contains "$OUT" "OK" "verify --destination: passes"
+URL="ssh://root@127.0.0.1:$SSHD_PORT$USB"
+run env ZRECON_SSH="$SSHD_DIR/ssh" "$ZRECON" verify --from "$URL" --json
+expect_rc 0
+expect_eq "$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ok"], len(d["hosts"][0]["zones"]))' <<<"$OUT")" \
+  "True 2" "verify --from ssh://...: both zones verify"
+
+# ------------------------------------------------------------ 3. restore from the remote
+drill_lose_zone "$POOL" "$W"
+drill_lose_image "$POOL" "$IMG"
+run on_host "$POOL" "$ZRECON" restore --destination offsite -f "$POLICY" --zone drill-web
+if expect_restore_ok "restore drill-web over ssh"; then
+  expect_web_restored "restore drill-web over ssh" "$POOL" "$D1"
+fi
+
+# ------------------------------------------------------------ 4. sshd goes away
+sshd_stop
+T2D=$(date -u -d "$T0 + 2 days" +%Y-%m-%dT%H:%M:%SZ)
+run on_host "$POOL" "$ZRECON" plan -f "$POLICY" --now "$T2D"
+expect_rc 0
+expect_contains "$OUT" "offsite" "plan without sshd: the destination is named"
+expect_contains "$OUT$ERR" "unreachable" "plan without sshd: it is unreachable"
+expect_contains "$OUT$ERR" "Connection refused" "plan without sshd: ssh's reason is given"
+BEFORE=$(catalog links "$W" "root/$S0")
+run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T2D"
+expect_rc 0
+expect_eq "$(zfs list -H -o name -t snapshot "$POOL/$W@zrecon-daily-$(date -u -d "$T2D" +%Y%m%dT%H%M%SZ)" 2>&1)" \
+  "$POOL/$W@zrecon-daily-$(date -u -d "$T2D" +%Y%m%dT%H%M%SZ)" "apply without sshd: the snapshot is taken"
+expect_eq "$(catalog links "$W" "root/$S0")" "$BEFORE" "apply without sshd: nothing exported"
+expect_eq "$(zfs list -H -o name -t snapshot "$POOL/$W@$D1" 2>&1)" "$POOL/$W@$D1" \
+  "apply without sshd: the chain tip is kept"
+sshd_start
+run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T2D"
+expect_rc 0
+expect_eq "$(catalog links "$W" "root/$S0" | wc -l)" 3 "sshd back: the missed export is made"
+expect_catalog_sound "sshd back"
+expect_converged "sshd back" "$T2D"
+
+# ------------------------------------------------------------ 5. a key sshd does not know
+ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/stranger_key"
+sed "s|$SSHD_DIR/client_key|$SSHD_DIR/stranger_key|" "$POLICY" >"$WORK/stranger.yaml"
+run on_host "$POOL" "$ZRECON" plan -f "$WORK/stranger.yaml" --now "$T2D"
+expect_contains "$OUT$ERR" "Permission denied" "wrong key: ssh's refusal is named"
+expect_eq "$(grep -c -e 'PRIVATE KEY' <<<"$OUT$ERR")" 0 "wrong key: no key material is printed"
+
+drill_down "$POOL"
+finish
