@@ -196,7 +196,11 @@ class Executor {
     for (int err : {ENOSPC, EDQUOT, EIO, EROFS, ESTALE, ENXIO, ENODEV, ENOTCONN}) {
       if (message.find(std::strerror(err)) != std::string::npos) return true;
     }
+    // An ssh destination's SFTP server refusing a write (a full or
+    // read-only remote disk reads "failure" there) or its session lost.
     return message.find(" is unreachable: ") != std::string::npos ||
+           message.find(": SFTP ") != std::string::npos ||
+           message.find(": the ssh session is lost: ") != std::string::npos ||
            message.find("is no longer the directory this run prepared") != std::string::npos ||
            message.find("is not available to this apply") != std::string::npos;
   }

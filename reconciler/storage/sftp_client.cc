@@ -236,7 +236,7 @@ Status SftpClient::Broken(const std::string& why) {
   if (broken_.ok()) {
     std::string said = child_.Stderr();
     std::string ended = child_.Stop(true);
-    std::string message = what_ + ": " + why;
+    std::string message = what_ + ": the ssh session is lost: " + why;
     if (!ended.empty()) message += " (the ssh command " + ended + ")";
     if (!said.empty()) message += ": " + said;
     broken_ = Status::Error(message);
@@ -345,7 +345,7 @@ Status SftpClient::StatusError(const std::string& op, const std::string& path,
   uint32_t value = f.U32();
   std::string message = f.bad() ? "" : f.String();
   if (code) *code = static_cast<SftpCode>(value);
-  std::string text = what_ + ": " + op + " " + Printable(path) + ": " + CodeName(value);
+  std::string text = what_ + ": SFTP " + op + " " + Printable(path) + ": " + CodeName(value);
   if (!message.empty() && message != CodeName(value)) text += " (" + Printable(message) + ")";
   return Status::Error(text);
 }

@@ -32,7 +32,9 @@ namespace zrecon {
 // that says nothing that long fails the call and ends the session.
 //
 // Every failed Status names the operation, the path and the server's
-// message, or what ssh said on stderr when the connection is gone. Not
+// message ("<what>: SFTP <op> <path>: <code> (<message>)"), or, once the
+// session is unusable, what ssh said on stderr ("<what>: the ssh session is
+// lost: <why>"); apply takes both for a failure of the medium. Not
 // thread-safe: one caller at a time.
 
 struct SftpAttrs {

@@ -754,6 +754,15 @@ TEST_CASE("executor: a failing medium ends the work on it; zones without work th
   AnswerHappyPathFor(&host, kZone2);
   MemoryDestination usb, nas;
   usb.journal_error = "cannot write /mnt/usb/demo01/x/manifest.json: No space left on device";
+  // An ssh destination fails the same way: its SFTP server refuses, or the
+  // session is lost.
+  SUBCASE("a full disk") {}
+  SUBCASE("an SFTP refusal") {
+    usb.journal_error = "ssh://vault/srv/z/demo01/x/manifest.json: SFTP write /srv/z/x: failure";
+  }
+  SUBCASE("a lost ssh session") {
+    usb.journal_error = "ssh://vault/srv/z: the ssh session is lost: the connection closed";
+  }
   ApplyReport report = Execute(plan, host, {{"usb", &usb}, {"nas", &nas}}, nullptr, FixedClock());
   CHECK(report.failed_destinations == std::vector<std::string>{"usb"});
   CHECK(report.results[1].outcome == Outcome::kFailed);  // web01's config, journaled first
