@@ -29,7 +29,7 @@ RULES = {
     "plan": ({"util", "policy", "inventory", "catalog"}, {"host/zfs_dialect.h"},
              {"nlohmann", "re2"}),
     "host": ({"util"}, {"inventory/parsers.h", "inventory/inventory.h"}, set()),
-    "storage": ({"util", "catalog"}, set(), {"zstd"}),
+    "storage": ({"util", "catalog"}, set(), {"zstd", "openssl", "curl", "libxml2"}),
     "apply": ({"util", "catalog", "inventory", "plan", "host", "storage"}, set(),
               {"nlohmann", "fmt"}),
     "restore": ({"util", "catalog", "inventory", "host", "storage"}, set(),
@@ -47,6 +47,8 @@ LIBRARIES = {
     "nlohmann": re.compile(r"^nlohmann/"),
     "zstd": re.compile(r"^zstd(_errors)?\.h$"),
     "CLI11": re.compile(r"^CLI/"),
+    "curl": re.compile(r"^curl/"),
+    "libxml2": re.compile(r"^libxml/"),
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

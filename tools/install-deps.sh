@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libre2-dev doctest-dev
   libfmt-dev libssl-dev libzstd-dev libbenchmark-dev
+  libcurl4-openssl-dev libxml2-dev   # S3 destinations
   python3 python3-jsonschema python3-yaml
   zfs-fuse time procps zstd openssl strace   # strace: kill_test.sh; openssl: export_bench.sh
   libxml2-utils   # xmllint: tests/cli/smf_test.py checks the SMF manifest

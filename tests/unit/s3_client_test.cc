@@ -1,0 +1,197 @@
+// S3Client: Signature Version 4 against AWS's published examples, and (the
+// "s3 store:" cases) the client against a real S3 implementation, which
+// tests/integration/s3_destination_test.sh starts (tools/s3-local) and
+// names in S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; the
+// unit run leaves those cases out (tests/CMakeLists.txt).
+
+#include "reconciler/storage/s3_client.h"
+
+#include <doctest/doctest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "reconciler/util/sha256.h"
+#include "tests/unit/stream_helpers.h"
+#include "tests/unit/temp_dir.h"
+
+namespace zrecon {
+namespace {
+
+// docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+const S3Credentials kExampleKeys{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                                 ""};
+const char kEmptySha[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+TEST_CASE("sigv4: AWS's GET object example") {
+  SigV4Request r;
+  r.method = "GET";
+  r.canonical_uri = "/test.txt";
+  r.amz_date = "20130524T000000Z";
+  r.payload_sha256 = kEmptySha;
+  r.headers = {{"host", "examplebucket.s3.amazonaws.com"},
+               {"range", "bytes=0-9"},
+               {"x-amz-content-sha256", kEmptySha},
+               {"x-amz-date", "20130524T000000Z"}};
+  CHECK(SigV4Authorization(r, kExampleKeys, "us-east-1") ==
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+  // Any change to what is signed changes the signature.
+  r.headers["range"] = "bytes=0-10";
+  CHECK(SigV4Authorization(r, kExampleKeys, "us-east-1").find("f0e8bdb8") == std::string::npos);
+}
+
+TEST_CASE("sigv4: URI encoding of keys and query values") {
+  CHECK(UriEncode("a b/c~d_e-f.g", true) == "a%20b/c~d_e-f.g");
+  CHECK(UriEncode("a b/c", false) == "a%20b%2Fc");
+  CHECK(UriEncode("$(x);'\"\n", true) == "%24%28x%29%3B%27%22%0A");
+  CHECK(UriEncode("\xc3\xa9", true) == "%C3%A9");
+}
+
+TEST_CASE("s3 credentials: from a file's profile or the environment, never shown") {
+  testing::TempDir dir("zrecon-s3cred");
+  std::ofstream(dir / "credentials") << "[default]\naws_access_key_id = AK1\n"
+                                        "aws_secret_access_key = SECRET1\n\n[backup]\n"
+                                        "aws_access_key_id=AK2\naws_secret_access_key=SECRET2\n";
+  S3Location l;
+  l.credentials_file = dir / "credentials";
+  l.profile = "backup";
+  S3Credentials c;
+  REQUIRE(LoadS3Credentials(l, &c).ok());
+  CHECK(c.access_key == "AK2");
+  CHECK(c.secret_key == "SECRET2");
+  l.profile = "absent";
+  Status st = LoadS3Credentials(l, &c);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("SECRET") == std::string::npos);
+  l.credentials_file.clear();
+  ::unsetenv("AWS_ACCESS_KEY_ID");
+  CHECK(LoadS3Credentials(l, &c).message().find("AWS_ACCESS_KEY_ID") != std::string::npos);
+}
+
+// --- against a real store --------------------------------------------------------
+
+std::unique_ptr<S3Client> StoreClient(const std::string& bucket) {
+  const char* endpoint = std::getenv("S3_ENDPOINT");
+  REQUIRE_MESSAGE(endpoint, "S3_ENDPOINT is not set: run tests/integration/s3_destination_test.sh");
+  S3Location l;
+  l.endpoint = endpoint;
+  l.bucket = bucket;
+  l.path_style = true;
+  S3Credentials c;
+  REQUIRE(LoadS3Credentials(l, &c).ok());
+  std::unique_ptr<S3Client> client;
+  REQUIRE(S3Client::Create(l, c, &client).ok());
+  client->set_retry_delay_ms(10);
+  return client;
+}
+
+TEST_CASE("s3 store: objects put, read in ranges, listed, conditionally replaced, deleted") {
+  auto s3 =
+      StoreClient(std::getenv("S3_TEST_BUCKET") ? std::getenv("S3_TEST_BUCKET") : "zrecon-test");
+  REQUIRE(s3->CheckBucket() == "");
+  const std::string key = "unit/a b;$(x)'\"/object.json";
+  bool refused = false;
+  std::string etag;
+  s3->Delete(key);
+  REQUIRE(s3->Put(key, "hello world", {true, "", {{"sha256", "x"}}}, &refused, &etag).ok());
+  CHECK_FALSE(refused);
+  // Create-only: a second create is refused and changes nothing.
+  REQUIRE(s3->Put(key, "other", {true, "", {}}, &refused, nullptr).ok());
+  CHECK(refused);
+  std::string back;
+  REQUIRE(s3->GetSmall(key, 100, &back).ok());
+  CHECK(back == "hello world");
+  REQUIRE(s3->GetRange(key, 6, 100, &back).ok());
+  CHECK(back == "world");
+  bool exists = false;
+  uint64_t size = 0;
+  std::string head_etag;
+  std::map<std::string, std::string> meta;
+  REQUIRE(s3->Head(key, &exists, &size, &head_etag, &meta).ok());
+  CHECK(exists);
+  CHECK(size == 11);
+  CHECK(head_etag == etag);
+  CHECK(meta["sha256"] == "x");
+  std::vector<S3Object> objects;
+  REQUIRE(s3->List("unit/a b;", &objects).ok());
+  REQUIRE(objects.size() == 1);
+  CHECK(objects[0].key == key);
+  std::vector<std::string> dirs;
+  REQUIRE(s3->ListLevel("unit/", &dirs, &objects).ok());
+  CHECK(dirs == std::vector<std::string>{"a b;$(x)'\"/"});
+  REQUIRE(s3->Delete(key).ok());
+  REQUIRE(s3->Head(key, &exists, &size, &head_etag).ok());
+  CHECK_FALSE(exists);
+}
+
+TEST_CASE("s3 store: a multipart upload completes whole, or is aborted and gone") {
+  auto s3 =
+      StoreClient(std::getenv("S3_TEST_BUCKET") ? std::getenv("S3_TEST_BUCKET") : "zrecon-test");
+  const std::string key = "unit/multi.zfs";
+  std::string part1 = testing::RandomBytes(5 << 20, 1), part2 = testing::RandomBytes(1000, 2);
+  std::string id;
+  REQUIRE(s3->CreateMultipart(key, {}, &id).ok());
+  std::string e1, e2;
+  REQUIRE(s3->UploadPart(key, id, 1, part1, &e1).ok());
+  REQUIRE(s3->UploadPart(key, id, 2, part2, &e2).ok());
+  std::vector<S3Upload> uploads;
+  REQUIRE(s3->ListMultipart("unit/", &uploads).ok());
+  CHECK(uploads.size() >= 1);
+  REQUIRE(s3->CompleteMultipart(key, id, {e1, e2}).ok());
+  std::string back;
+  REQUIRE(s3->GetRange(key, (5 << 20) - 10, 20, &back).ok());
+  CHECK(back == part1.substr(part1.size() - 10) + part2.substr(0, 10));
+
+  std::string abandoned;
+  REQUIRE(s3->CreateMultipart("unit/abandoned.zfs", {}, &abandoned).ok());
+  REQUIRE(s3->UploadPart("unit/abandoned.zfs", abandoned, 1, part2, &e1).ok());
+  REQUIRE(s3->AbortMultipart("unit/abandoned.zfs", abandoned).ok());
+  REQUIRE(s3->ListMultipart("unit/", &uploads).ok());
+  for (const S3Upload& u : uploads) CHECK(u.upload_id != abandoned);
+  bool exists = true;
+  uint64_t size;
+  std::string etag;
+  REQUIRE(s3->Head("unit/abandoned.zfs", &exists, &size, &etag).ok());
+  CHECK_FALSE(exists);
+  REQUIRE(s3->Delete(key).ok());
+}
+
+TEST_CASE("s3 store: a wrong key and a missing bucket are named, no secret shown") {
+  auto missing = StoreClient("zrecon-no-such-bucket");
+  CHECK(missing->CheckBucket().find("the bucket does not exist") != std::string::npos);
+  const char* endpoint = std::getenv("S3_ENDPOINT");
+  REQUIRE(endpoint);
+  S3Location l;
+  l.endpoint = endpoint;
+  l.bucket = "zrecon-test";
+  l.path_style = true;
+  std::unique_ptr<S3Client> wrong;
+  REQUIRE(S3Client::Create(l, S3Credentials{"NOSUCHKEY", "not-the-secret-1234", ""}, &wrong).ok());
+  std::string why = wrong->CheckBucket();
+  CHECK(why.find("403") != std::string::npos);
+  CHECK(why.find("not-the-secret-1234") == std::string::npos);
+  bool refused;
+  Status st = wrong->Put("unit/x", "x", {}, &refused, nullptr);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("not-the-secret-1234") == std::string::npos);
+}
+
+TEST_CASE("s3 client: an endpoint that does not answer is retried, then unreachable") {
+  S3Location l;
+  l.endpoint = "http://127.0.0.1:1";
+  l.bucket = "zrecon-test";
+  l.path_style = true;
+  std::unique_ptr<S3Client> down;
+  REQUIRE(S3Client::Create(l, S3Credentials{"AK", "SK", ""}, &down).ok());
+  down->set_retry_delay_ms(1);
+  std::string why = down->CheckBucket();
+  CHECK(why.find("is unreachable") != std::string::npos);
+  CHECK(why.find("after 5 tries") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace zrecon
