@@ -13,6 +13,7 @@ packages=(
   libxml2-utils   # xmllint: tests/cli/smf_test.py checks the SMF manifest
   mandoc          # tests/cli/man_test.py lints the manual pages
   openssh-client openssh-sftp-server openssh-server   # ssh destinations: the transport, tests' sshd
+  radosgw ceph-mon ceph-osd uuid-runtime curl         # S3 tests: a real store (tools/s3-local)
   clang-14 libclang-rt-14-dev llvm-14   # tools/fuzz.sh: libFuzzer, sanitizers, llvm-symbolizer
 )
 

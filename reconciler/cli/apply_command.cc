@@ -166,7 +166,7 @@ Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
       dest = std::move(r);
     } else {
       const PlanDestination& pd = d->second;
-      dest = NewDestination(name, DestinationAddress{pd.type, pd.path, pd.ssh}, plan.host,
+      dest = NewDestination(name, DestinationAddress{pd.type, pd.path, pd.ssh, pd.s3}, plan.host,
                             catalogs[name]);
     }
     Status s = dest->Prepare();

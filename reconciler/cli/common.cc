@@ -142,9 +142,10 @@ Status ReadCatalogs(const Policy& policy, const std::string& host_name,
   Catalogs out;
   for (const auto& [name, dest] : policy.destinations) {
     auto override_it = paths.find(name);
-    DestinationAddress address{dest.type, dest.path, dest.Ssh()};
-    if (override_it != paths.end())
-      address = DestinationAddress{"directory", override_it->second, {}};
+    DestinationAddress address{dest.type, dest.path, dest.Ssh(), dest.s3};
+    if (override_it != paths.end()) {
+      address = DestinationAddress{"directory", override_it->second, {}, {}};
+    }
     DestinationCatalog cat;
     Status s = ReadDestinationCatalog(name, address, host_name, &cat);
     if (!s.ok()) return s.Prefixed("destination " + name);
@@ -168,8 +169,8 @@ Status ResolveSource(const SourceFlags& flags, DestinationAddress* address, std:
                            (names.empty() ? std::string("none") : Join(names, ", ")) + ")");
     }
     const DestinationSpec& d = it->second;
-    *address = DestinationAddress{d.type, d.path, d.Ssh()};
-    *label = d.type == "ssh" ? d.Ssh().Url() : d.path;
+    *address = DestinationAddress{d.type, d.path, d.Ssh(), d.s3};
+    *label = d.type == "ssh" ? d.Ssh().Url() : d.type == "s3" ? d.s3.Url() : d.path;
     return Status::Ok();
   }
   if (flags.from.empty()) {

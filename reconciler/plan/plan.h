@@ -8,6 +8,7 @@
 
 #include "reconciler/host/zfs_dialect.h"
 #include "reconciler/util/command.h"
+#include "reconciler/util/s3_location.h"
 #include "reconciler/util/ssh_location.h"
 #include "reconciler/util/time.h"
 
@@ -124,6 +125,7 @@ struct PlanDestination {
   std::string path;
   std::string compression = "none";
   SshLocation ssh;  // type ssh: where (ssh.path == path)
+  S3Location s3;    // type s3: where (path is "")
 };
 
 // Identity of a zone the plan exports, recorded in destination manifests.

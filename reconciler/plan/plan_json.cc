@@ -283,6 +283,17 @@ std::string EncodePlanJson(const Plan& plan) {
       if (!d.ssh.identity.empty()) e["identity"] = d.ssh.identity;
       if (!d.ssh.known_hosts.empty()) e["known_hosts"] = d.ssh.known_hosts;
     }
+    if (d.type == "s3") {
+      Json& e = destinations[name];
+      e["endpoint"] = d.s3.endpoint;
+      e["region"] = d.s3.region;
+      e["bucket"] = d.s3.bucket;
+      e["prefix"] = d.s3.prefix;
+      e["path_style"] = d.s3.path_style;
+      if (!d.s3.ca_bundle.empty()) e["ca_bundle"] = d.s3.ca_bundle;
+      if (!d.s3.credentials_file.empty()) e["credentials_file"] = d.s3.credentials_file;
+      e["profile"] = d.s3.profile;
+    }
   }
   j["destinations"] = std::move(destinations);
   Json zones = Json::object();
@@ -365,6 +376,27 @@ void DecodeSshLocation(Reader& r, const Json& j, const std::string& path, PlanDe
   if (!st.ok()) r.Fail(path, st.message());
 }
 
+void DecodeS3Location(Reader& r, const Json& j, const std::string& path, PlanDestination* d) {
+  d->s3.endpoint = r.String(j, path, "endpoint");
+  d->s3.region = r.String(j, path, "region");
+  d->s3.bucket = r.String(j, path, "bucket");
+  d->s3.prefix = r.String(j, path, "prefix");
+  d->s3.profile = r.String(j, path, "profile");
+  if (r.ok() && j.contains("ca_bundle")) d->s3.ca_bundle = r.String(j, path, "ca_bundle");
+  if (r.ok() && j.contains("credentials_file")) {
+    d->s3.credentials_file = r.String(j, path, "credentials_file");
+  }
+  if (r.ok()) {
+    const Json* style = r.Get(j, path, "path_style");
+    if (style != nullptr && !style->is_boolean())
+      r.Fail(path + ".path_style", "expected a boolean");
+    if (style != nullptr && style->is_boolean()) d->s3.path_style = style->get<bool>();
+  }
+  if (!r.ok()) return;
+  Status st = CheckS3Location(d->s3);
+  if (!st.ok()) r.Fail(path, st.message());
+}
+
 void DecodeDestinations(Reader& r, const Json& j, Plan* p) {
   const Json* dests = r.Get(j, "$", "destinations");
   if (dests == nullptr) return;
@@ -379,11 +411,12 @@ void DecodeDestinations(Reader& r, const Json& j, Plan* p) {
     d.type = r.String(*it, path, "type");
     d.path = r.String(*it, path, "path");
     d.compression = r.String(*it, path, "compression");
-    if (r.ok() && d.type != "directory" && d.type != "ssh") {
-      r.Fail(path + ".type", "expected \"directory\" or \"ssh\"");
+    if (r.ok() && d.type != "directory" && d.type != "ssh" && d.type != "s3") {
+      r.Fail(path + ".type", "expected \"directory\", \"ssh\" or \"s3\"");
     }
     if (r.ok() && d.type == "ssh") DecodeSshLocation(r, *it, path, &d);
-    if (r.ok() && (d.path.empty() || d.path[0] != '/')) {
+    if (r.ok() && d.type == "s3") DecodeS3Location(r, *it, path, &d);
+    if (r.ok() && d.type != "s3" && (d.path.empty() || d.path[0] != '/')) {
       r.Fail(path + ".path", "expected an absolute path");
     }
     if (r.ok() && d.compression != "none" && d.compression != "zstd") {

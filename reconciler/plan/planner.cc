@@ -239,7 +239,8 @@ Status Planner::Run(Plan* plan) {
   plan->destinations.clear();
   for (const auto& [name, dest] : policy_.destinations) {
     plan->destinations[name] = PlanDestination{dest.type, dest.path, dest.compression,
-                                               dest.type == "ssh" ? dest.Ssh() : SshLocation()};
+                                               dest.type == "ssh" ? dest.Ssh() : SshLocation(),
+                                               dest.type == "s3" ? dest.s3 : S3Location()};
   }
   plan->zones.clear();
   for (const Action& a : plan->actions) {

@@ -8,6 +8,7 @@
 
 #include "reconciler/policy/diagnostics.h"
 #include "reconciler/util/duration.h"
+#include "reconciler/util/s3_location.h"
 #include "reconciler/util/ssh_location.h"
 
 namespace zrecon {
@@ -98,6 +99,8 @@ struct DestinationSpec {
   std::string user;
   std::string identity;
   std::string known_hosts;
+  // type s3: the store, bucket, prefix and where the keys are (no secret).
+  S3Location s3;
   SourceLoc loc;
 
   // Where a destination of type ssh is.

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "reconciler/policy/naming.h"
+#include "reconciler/util/s3_location.h"
 #include "reconciler/util/ssh_location.h"
 #include "reconciler/util/strings.h"
 
@@ -54,8 +55,10 @@ const char kStrTag[] = "tag:yaml.org,2002:str";
 struct Vocabulary {
   std::vector<std::string> top = {"version",  "host",  "naming",  "classes", "destinations",
                                   "policies", "zones", "exclude", "limits",  "notify"};
-  std::vector<std::string> destination = {"type", "path", "compression", "host",
-                                          "port", "user", "identity",    "known_hosts"};
+  std::vector<std::string> destination = {
+      "type",       "path",        "compression",      "host",   "port",   "user",
+      "identity",   "known_hosts", "endpoint",         "region", "bucket", "prefix",
+      "path_style", "ca_bundle",   "credentials_file", "profile"};
   std::vector<std::string> policy = {"keep", "datasets", "export", "hooks"};
   std::vector<std::string> hooks = {"pre_snapshot", "post_snapshot", "timeout_seconds"};
   std::vector<std::string> export_rule = {"destination", "class", "full_every", "keep_chains"};
@@ -63,7 +66,7 @@ struct Vocabulary {
   std::vector<std::string> match = {"alias", "uuid", "alias_regex", "brand"};
   std::vector<std::string> limits = {"max_destroy"};
   std::vector<std::string> notify = {"on_success", "on_failure", "timeout_seconds"};
-  std::vector<std::string> destination_types = {"directory", "ssh"};
+  std::vector<std::string> destination_types = {"directory", "ssh", "s3"};
   std::vector<std::string> compressions = {"none", "zstd"};
   std::vector<std::string> dataset_roles = {"zoneroot", "disks", "cores"};
 };
@@ -233,6 +236,7 @@ class Loader {
                    const std::vector<std::string>& required, const SourceLoc& where);
 
   bool GetString(const Field& f, std::string* out);
+  bool GetBool(const Field& f, bool* out);
   bool GetInt(const Field& f, int64_t lo, int64_t hi, int* out);
   bool GetDuration(const Field& f, Duration* out);
   bool GetEnum(const Field& f, const std::vector<std::string>& allowed, std::string* out);
@@ -251,6 +255,7 @@ class Loader {
   void LoadDestinations(const Field& f, Policy* out);
   DestinationSpec LoadDestination(const Field& f);
   void CheckDestinationType(const KnownMapping& mapping, DestinationSpec* d);
+  bool LoadS3Key(const Field& p, S3Location* s3);
   void LoadPolicies(const Field& f, Policy* out);
   PolicyDef LoadPolicyDef(const Field& f);
   KeepSection LoadKeep(const Field& f);
@@ -360,6 +365,22 @@ void Loader::RequireKeys(const Field& map, const KnownMapping& mapping,
       Error(where, "missing required key \"" + key + "\" in " + map.what);
     }
   }
+}
+
+bool Loader::GetBool(const Field& f, bool* out) {
+  if (f.value.IsScalar() && IsPlain(f.value)) {
+    const std::string& v = f.value.Scalar();
+    if (v == "true" || v == "True" || v == "TRUE") {
+      *out = true;
+      return true;
+    }
+    if (v == "false" || v == "False" || v == "FALSE") {
+      *out = false;
+      return true;
+    }
+  }
+  Error(ValueAt(f), "expected true or false for " + f.what + ", found " + Found(f.value));
+  return false;
 }
 
 bool Loader::GetString(const Field& f, std::string* out) {
@@ -562,8 +583,15 @@ DestinationSpec Loader::LoadDestination(const Field& f) {
   Field map{f.name, "destination " + Shown(f.name), f.key, f.value};
   KnownMapping mapping = KnownPairs(map, Words().destination);
   if (!f.value.IsMap()) return d;
-  RequireKeys(map, mapping, {"path"}, d.loc);
+  bool s3 = std::any_of(mapping.pairs.begin(), mapping.pairs.end(), [](const Field& p) {
+    return p.name == "type" && p.value.IsScalar() && p.value.Scalar() == "s3";
+  });
+  RequireKeys(
+      map, mapping,
+      s3 ? std::vector<std::string>{"endpoint", "bucket"} : std::vector<std::string>{"path"},
+      d.loc);
   for (const Field& p : mapping.pairs) {
+    if (LoadS3Key(p, &d.s3)) continue;
     if (p.name == "type") {
       GetEnum(p, Words().destination_types, &d.type);
     } else if (p.name == "compression") {
@@ -596,19 +624,53 @@ DestinationSpec Loader::LoadDestination(const Field& f) {
   return d;
 }
 
-// The keys of type ssh, refused for a directory; for ssh, the location as
-// a whole (host name, user, local files) is checked as ssh will use it.
+// The keys of type s3; false for any other key.
+bool Loader::LoadS3Key(const Field& p, S3Location* s3) {
+  std::string* field = p.name == "endpoint"           ? &s3->endpoint
+                       : p.name == "region"           ? &s3->region
+                       : p.name == "bucket"           ? &s3->bucket
+                       : p.name == "prefix"           ? &s3->prefix
+                       : p.name == "ca_bundle"        ? &s3->ca_bundle
+                       : p.name == "credentials_file" ? &s3->credentials_file
+                       : p.name == "profile"          ? &s3->profile
+                                                      : nullptr;
+  if (p.name == "path_style") {
+    GetBool(p, &s3->path_style);
+    return true;
+  }
+  if (field == nullptr) return false;
+  if (GetString(p, field) && LooksLikeSecret(*field)) {
+    Error(ValueAt(p), p.name +
+                          " holds what looks like a private key: a policy never holds a "
+                          "secret; name the credentials file instead");
+    field->clear();
+  }
+  return true;
+}
+
+// The keys of one type are refused for the others; for ssh and s3, the
+// location as a whole is checked as ssh or the store will use it.
 void Loader::CheckDestinationType(const KnownMapping& mapping, DestinationSpec* d) {
   const std::set<std::string> ssh_only = {"host", "port", "user", "identity", "known_hosts"};
-  if (d->type != "ssh") {
-    for (const Field& p : mapping.pairs) {
-      if (ssh_only.count(p.name)) {
-        Error(At(p.key), "destination " + Shown(d->name) + ": " + p.name +
-                             " is only for type ssh (this one is " + d->type + ")");
-      }
+  const std::set<std::string> s3_only = {"endpoint",   "region",    "bucket",           "prefix",
+                                         "path_style", "ca_bundle", "credentials_file", "profile"};
+  for (const Field& p : mapping.pairs) {
+    bool refused = (ssh_only.count(p.name) && d->type != "ssh") ||
+                   (s3_only.count(p.name) && d->type != "s3") ||
+                   (p.name == "path" && d->type == "s3");
+    if (refused) {
+      Error(At(p.key),
+            "destination " + Shown(d->name) + ": " + p.name + " is not a key of type " + d->type);
+    }
+  }
+  if (d->type == "s3") {
+    Status st = CheckS3Location(d->s3);
+    if (!d->s3.bucket.empty() && !d->s3.endpoint.empty() && !st.ok()) {
+      Error(d->loc, "destination " + Shown(d->name) + ": " + st.message());
     }
     return;
   }
+  if (d->type != "ssh") return;
   const Field* host = nullptr;
   for (const Field& p : mapping.pairs) {
     if (p.name == "host") host = &p;

@@ -1,9 +1,11 @@
 #include "reconciler/storage/destination_factory.h"
 
+#include <cstdlib>
 #include <utility>
 
 #include "reconciler/storage/directory_catalog.h"
 #include "reconciler/storage/directory_destination.h"
+#include "reconciler/storage/s3_destination.h"
 #include "reconciler/storage/ssh_destination.h"
 #include "reconciler/storage/ssh_tree.h"
 
@@ -11,6 +13,7 @@ namespace zrecon {
 
 std::unique_ptr<DestinationTree> OpenDestinationTree(const DestinationAddress& address) {
   if (address.type == "ssh") return SshDestinationTree(address.ssh);
+  if (address.type == "s3") return S3DestinationTree(address.s3);
   return LocalDestinationTree(address.path);
 }
 
@@ -25,6 +28,9 @@ std::unique_ptr<Destination> NewDestination(const std::string& name,
   if (address.type == "ssh") {
     return std::make_unique<SshDestination>(name, address.ssh, host, std::move(catalog));
   }
+  if (address.type == "s3") {
+    return std::make_unique<S3Destination>(name, address.s3, host, std::move(catalog));
+  }
   return std::make_unique<DirectoryDestination>(name, address.path, host, std::move(catalog));
 }
 
@@ -35,9 +41,30 @@ Status AddressFromArgument(const std::string& from, DestinationAddress* out) {
     Status st = ParseSshUrl(from, &a.ssh);
     if (!st.ok()) return st;
     a.path = a.ssh.path;
+  } else if (from.rfind("s3://", 0) == 0) {
+    a.type = "s3";
+    const char* endpoint = std::getenv("AWS_ENDPOINT_URL");
+    if (endpoint == nullptr || *endpoint == '\0') {
+      return Status::Error("--from " + from +
+                           ": set AWS_ENDPOINT_URL to the store's endpoint, or use "
+                           "--destination NAME of the policy");
+    }
+    a.s3.endpoint = endpoint;
+    a.s3.path_style = true;
+    for (const char* region : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+      const char* value = std::getenv(region);
+      if (value != nullptr && *value != '\0') {
+        a.s3.region = value;
+        break;
+      }
+    }
+    Status st = ParseS3Url(from, &a.s3);
+    if (st.ok()) st = CheckS3Location(a.s3);
+    if (!st.ok()) return st;
   } else if (from.find("://") != std::string::npos) {
-    return Status::Error("--from " + from +
-                         ": unknown scheme (a path, or ssh://[user@]host[:port]/path)");
+    return Status::Error(
+        "--from " + from +
+        ": unknown scheme (a path, ssh://[user@]host[:port]/path or s3://bucket/prefix)");
   } else {
     a.path = from;
   }

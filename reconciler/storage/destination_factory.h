@@ -9,6 +9,7 @@
 #include "reconciler/storage/destination.h"
 #include "reconciler/storage/destination_tree.h"
 #include "reconciler/storage/verify.h"
+#include "reconciler/util/s3_location.h"
 #include "reconciler/util/ssh_location.h"
 #include "reconciler/util/status.h"
 
@@ -16,9 +17,10 @@ namespace zrecon {
 
 // A destination as a policy or a plan names it: its type and where it is.
 struct DestinationAddress {
-  std::string type = "directory";  // "directory" | "ssh"
+  std::string type = "directory";  // "directory" | "ssh" | "s3"
   std::string path;                // the directory (on the remote host for ssh)
   SshLocation ssh;                 // type ssh
+  S3Location s3;                   // type s3
 };
 
 // How the destination is read (catalog, verify, restore).
@@ -34,8 +36,10 @@ std::unique_ptr<Destination> NewDestination(const std::string& name,
                                             const DestinationAddress& address,
                                             const std::string& host, DestinationCatalog catalog);
 
-// What `--from` names: "ssh://[user@]host[:port]/path" (ParseSshUrl), else
-// a directory destination's path (or one host directory in it).
+// What `--from` names: "ssh://[user@]host[:port]/path" (ParseSshUrl),
+// "s3://bucket[/prefix]" (the store at $AWS_ENDPOINT_URL, region
+// $AWS_REGION or $AWS_DEFAULT_REGION, path-style addressing), else a
+// directory destination's path (or one host directory in it).
 Status AddressFromArgument(const std::string& from, DestinationAddress* out);
 
 // The host directories of the destination at `address` (FindHosts for a

@@ -206,7 +206,7 @@ Action Command(ActionKind kind, Argv argv, std::vector<std::string> snapshots) {
 Plan SamplePlan() {
   Plan p;
   p.host = "demo01";
-  p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none", {}};
+  p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none", {}, {}};
   p.zones[kZone] = PlanZone{"web01", "joyent", "img"};
   p.actions.push_back(Command(ActionKind::kSnapshot, {"zfs", "snapshot", kDaily}, {kDaily}));
   Action cfg;
@@ -347,7 +347,7 @@ TEST_CASE("executor: runs every action in order and records exports after commit
 TEST_CASE("executor: remove_loose goes to its destination and runs no command") {
   Plan plan;
   plan.host = "demo01";
-  plan.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none", {}};
+  plan.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none", {}, {}};
   Action loose;
   loose.kind = ActionKind::kRemoveLoose;
   loose.zone = kZone;
@@ -460,7 +460,7 @@ TEST_CASE("executor: an image stream is not journaled; its name is its own") {
   const std::string final_snapshot = "zones/" + image + "@final";
   Plan plan;
   plan.host = "demo01";
-  plan.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none", {}};
+  plan.destinations["usb"] = PlanDestination{"directory", "/mnt/usb", "none", {}, {}};
   Action a;
   a.kind = ActionKind::kSaveImage;
   a.zone = kZone;
@@ -744,7 +744,7 @@ TEST_CASE("executor: one zone's failure leaves the other zones' actions running"
 
 TEST_CASE("executor: a failing medium ends the work on it; zones without work there go on") {
   Plan plan = TwoZonePlan();
-  plan.destinations["nas"] = PlanDestination{"directory", "/mnt/nas", "none", {}};
+  plan.destinations["nas"] = PlanDestination{"directory", "/mnt/nas", "none", {}, {}};
   // db01 exports to the other destination.
   for (Action& a : plan.actions) {
     if (a.zone == kZone2 && !a.destination.empty()) a.destination = "nas";
@@ -838,7 +838,7 @@ TEST_CASE("executor: a new chain from an image that was not saved there is not s
 // runs keeps the invariants the isolation rules exist for.
 TEST_CASE("executor: wherever a command fails, only what depends on it is skipped") {
   Plan plan = TwoZonePlan();
-  plan.destinations["nas"] = PlanDestination{"directory", "/mnt/nas", "none", {}};
+  plan.destinations["nas"] = PlanDestination{"directory", "/mnt/nas", "none", {}, {}};
   // db01's config goes to nas, its send to usb: a zone on both.
   for (Action& a : plan.actions) {
     if (a.zone == kZone2 && a.kind == ActionKind::kSaveConfig) a.destination = "nas";

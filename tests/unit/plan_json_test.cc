@@ -61,7 +61,7 @@ Plan SamplePlan() {
   loose.destination = "usb";
   loose.files = {"u/config/20261125T100000Z.json", "u/root/20261001T000000Z/0002-y.zfs"};
   p.actions = {snap, send, mark, remove, loose};
-  p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb/zrecon", "zstd", {}};
+  p.destinations["usb"] = PlanDestination{"directory", "/mnt/usb/zrecon", "zstd", {}, {}};
   p.zones[snap.zone] = PlanZone{"web:01", "joyent", "390639d4-f146-11e7-9280-37ae5c6d53d4"};
   return p;
 }

@@ -12,6 +12,7 @@
 #   expect_match ACTUAL REGEX WHAT     (bash =~, extended regex)
 #   expect_contains ACTUAL NEEDLE WHAT
 #   lines A B ...        prints its arguments one per line, no trailing newline
+#   json_string S        S as a JSON string, which YAML reads as a quoted scalar
 #   skip REASON          exits 77 (ctest's SKIP_RETURN_CODE)
 #   finish               prints the summary; exits 1 if anything failed
 #   assert_cleanup       removes the temporary files (call it from an EXIT trap)
@@ -52,6 +53,8 @@ must() {
   } >&2
   exit 1
 }
+
+json_string() { /usr/bin/python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
 lines() {
   local IFS=$'\n'

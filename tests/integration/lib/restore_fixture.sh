@@ -11,7 +11,9 @@
 # exactly those snapshots.
 #
 # DRILL_DESTINATION_DIR (default usb) names USB's directory in WORK; a test
-# may redefine write_drill_policy (an ssh destination at $USB, say).
+# may redefine write_drill_policy (an ssh destination at $USB, say; with an
+# object store, HOSTDIR never appears and the catalog checks are the
+# test's). DRILL_BLOB_BYTES (default 20 MiB) sizes drill-web's random file.
 #
 # Sets: WORK USB HOSTDIR POLICY IMG IMG_GUID LX_IMG LX_IMG_GUID W L D0 D1
 # (short snapshot names; drill-app is an lx zone, made from LX_IMG)
@@ -132,7 +134,7 @@ write_t0() {
   mkdir -p "$w/srv/www/assets/css" "$w/srv/data" "$w/usr/local/bin" "$w/root/.ssh" "$w/var/tmp" &&
     echo "<h1>drill T0</h1>" >"$w/srv/www/index.html" &&
     echo "body { color: #222; }" >"$w/srv/www/assets/css/site.css" &&
-    head -c 20971520 /dev/urandom >"$w/srv/data/blob.bin" &&
+    head -c "${DRILL_BLOB_BYTES:-20971520}" /dev/urandom >"$w/srv/data/blob.bin" &&
     printf '#!/bin/sh\necho drill\n' >"$w/usr/local/bin/tool.sh" &&
     echo "not a real key" >"$w/root/.ssh/id_ed25519" &&
     : >"$w/srv/data/empty" &&
@@ -231,10 +233,11 @@ drill_up() {
     snapshot_guids "$(dataset_of "$POOL" "$key")" >"$WORK/expected/snaps.$key"
     expect_eq "$(cut -d' ' -f1 "$WORK/expected/snaps.$key")" "$(lines "$D0" "$D1")" \
       "setup: $key has the daily snapshots of T0 and T0+1d"
+    [[ -d $HOSTDIR ]] || continue # an object store: the test checks it its own way
     expect_eq "$(catalog_snapshots "$key")" "$(<"$WORK/expected/snaps.$key")" \
       "setup: the catalog's chain of $key is those snapshots, with their guids"
   done
-  expect_eq "$(catalog images | cut -f1,3,6)" \
+  [[ -d $HOSTDIR ]] && expect_eq "$(catalog images | cut -f1,3,6)" \
     "$(lines "$IMG	$IMG_GUID	zone-dataset" "$LX_IMG	$LX_IMG_GUID	lx-dataset")" \
     "setup: the image streams are on the media, with imgadm's records"
   vm_identity "$POOL" "$W" >"$WORK/expected/identity.W"

@@ -10,7 +10,6 @@
 #   sshd_stop / sshd_start   stop it (the destination goes away) and start
 #                    it again on the same port
 #   sshd_down        stops it and removes SSHD_DIR (for the EXIT trap)
-#   json_string S    S as a JSON string, which YAML reads as a quoted scalar
 # shellcheck disable=SC2034  # variables used by the scripts that source this
 
 SSHD_DIR=""
@@ -27,8 +26,6 @@ _sshd_fail() {
   echo "FAIL: setup: $*" >&2
   exit 1
 }
-
-json_string() { /usr/bin/python3 -c 'import json, sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
 _free_port() {
   /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -1,0 +1,78 @@
+#ifndef ZRECON_STORAGE_S3_DESTINATION_H_
+#define ZRECON_STORAGE_S3_DESTINATION_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "reconciler/catalog/catalog.h"
+#include "reconciler/storage/destination.h"
+#include "reconciler/storage/destination_tree.h"
+#include "reconciler/storage/manifest_destination.h"
+#include "reconciler/storage/s3_client.h"
+#include "reconciler/util/s3_location.h"
+#include "reconciler/util/status.h"
+
+namespace zrecon {
+
+// A destination in an S3-compatible object store: the directory layout as
+// keys, <prefix>/<host>/<file>, with the guarantees of a directory:
+//
+//  - A stream is uploaded to its final key, in parts (8 MiB, doubling every
+//    1000 parts, so any stream fits in S3's 10,000; a stream smaller than
+//    one part is one PUT with If-None-Match: *), hashed (SHA-256 of the
+//    bytes sent) as it goes. It counts only once its manifest records it:
+//    until then the manifest lists it in loose_files (the journal every
+//    type keeps), and a crash leaves at most an object the next plan
+//    removes, or an unfinished upload the next Prepare aborts. A key the
+//    catalog records is never uploaded to.
+//  - Manifests are replaced by one PUT each, which S3 makes atomic,
+//    conditionally: If-Match with the ETag this run last saw (If-None-Match:
+//    * for a new one), so that two hosts writing one host prefix by mistake
+//    fail instead of losing each other's records. Stores that compare
+//    If-Match with the unquoted ETag only (Ceph RGW) are detected and
+//    answered in kind. Where a store ignores the conditions altogether, the
+//    ETag is also checked with a HEAD just before each write (a smaller
+//    window, not none).
+//
+// Not thread-safe.
+class S3Destination : public ManifestDestination {
+ public:
+  S3Destination(std::string name, S3Location location, std::string host,
+                DestinationCatalog catalog);
+  ~S3Destination() override;
+
+  // Reads the keys, checks the bucket can be reached with them, aborts the
+  // unfinished uploads a crashed run left below <prefix>/<host>/, and notes
+  // the ETags of the manifests there.
+  Status Prepare() override;
+  Status Create(const std::string& file, const std::string& compression,
+                std::unique_ptr<StreamFile>* out) override;
+
+ protected:
+  Status Ready() override { return prepare_error_; }
+  Status CheckCommitted(const StoredFile& stored) override;
+  Status PutZoneManifest(const ZoneManifest& manifest) override;
+  Status PutImageManifest(const ImageManifest& manifest) override;
+  Status RemoveFile(const std::string& file, const std::string& zone_uuid,
+                    bool regular_only) override;
+
+ private:
+  std::string Key(const std::string& file) const;
+  Status PutManifest(const std::string& file, const std::string& data);
+
+  S3Location location_;
+  std::unique_ptr<S3Client> client_;
+  Status prepare_error_ = Status::Error("not prepared");
+  // Key -> ETag of the manifests as this run last saw or wrote them.
+  std::map<std::string, std::string> etags_;
+  bool unquoted_if_match_ = false;
+};
+
+// The tree of an S3 destination (DestinationTree): keys below the prefix
+// seen as paths, one listing per host directory, ranged GETs to read.
+std::unique_ptr<DestinationTree> S3DestinationTree(const S3Location& location);
+
+}  // namespace zrecon
+
+#endif  // ZRECON_STORAGE_S3_DESTINATION_H_
