@@ -608,6 +608,36 @@ Status S3Client::AbortMultipart(const std::string& key, const std::string& uploa
   return Status::Ok();
 }
 
+Status S3Client::PutTags(const std::string& key, const std::map<std::string, std::string>& tags,
+                         bool* supported) {
+  std::ostringstream body;
+  body << "<Tagging><TagSet>";
+  for (const auto& [k, v] : tags)
+    body << "<Tag><Key>" << k << "</Key><Value>" << v << "</Value></Tag>";
+  body << "</TagSet></Tagging>";
+  std::string text = body.str();
+  Reply reply;
+  Status st = Call("PutObjectTagging", "PUT", key, {{"tagging", ""}}, {}, &text, &reply);
+  if (!st.ok()) return st;
+  *supported = reply.status != 501;
+  if (reply.status == 501 || reply.status == 200 || reply.status == 204) return Status::Ok();
+  return Failed("PutObjectTagging", key, reply);
+}
+
+Status S3Client::GetTags(const std::string& key, std::map<std::string, std::string>* tags) {
+  tags->clear();
+  Reply reply;
+  Status st = Call("GetObjectTagging", "GET", key, {{"tagging", ""}}, {}, nullptr, &reply);
+  if (!st.ok()) return st;
+  if (reply.status != 200) return Failed("GetObjectTagging", key, reply);
+  XmlDoc doc(reply.body);
+  for (xmlNode* set : Children(doc.root(), "TagSet")) {
+    for (xmlNode* tag : Children(set, "Tag"))
+      (*tags)[ChildText(tag, "Key")] = ChildText(tag, "Value");
+  }
+  return Status::Ok();
+}
+
 Status S3Client::ListMultipart(const std::string& prefix, std::vector<S3Upload>* out) {
   out->clear();
   std::string key_marker, id_marker;

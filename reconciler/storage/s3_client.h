@@ -123,6 +123,12 @@ class S3Client {
   Status CompleteMultipart(const std::string& key, const std::string& upload_id,
                            const std::vector<std::string>& etags);
   Status AbortMultipart(const std::string& key, const std::string& upload_id);
+  // Object tags (PutObjectTagging / GetObjectTagging): how an object put
+  // in parts carries its SHA-256, which is known only at its end. A store
+  // without tagging (HTTP 501) leaves *supported false and OK.
+  Status PutTags(const std::string& key, const std::map<std::string, std::string>& tags,
+                 bool* supported);
+  Status GetTags(const std::string& key, std::map<std::string, std::string>* tags);
   Status ListMultipart(const std::string& prefix, std::vector<S3Upload>* out);
 
   // Tests: no backoff sleeps.

@@ -85,6 +85,9 @@ class S3StreamFile : public StreamFile, private EncoderOutput {
     } else if (st.ok()) {
       if (!part_.empty()) st = SendPart();
       if (st.ok()) st = client_->CompleteMultipart(key_, upload_id_, etags_);
+      // Its SHA-256 as a tag: metadata is fixed when the upload starts.
+      bool tagged = false;
+      if (st.ok()) st = client_->PutTags(key_, {{"sha256", sha}}, &tagged);
     }
     if (!st.ok()) return Fail(st);
     committed_ = true;

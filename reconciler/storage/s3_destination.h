@@ -21,7 +21,8 @@ namespace zrecon {
 //  - A stream is uploaded to its final key, in parts (8 MiB, doubling every
 //    1000 parts, so any stream fits in S3's 10,000; a stream smaller than
 //    one part is one PUT with If-None-Match: *), hashed (SHA-256 of the
-//    bytes sent) as it goes. It counts only once its manifest records it:
+//    bytes sent) as it goes; the digest goes into the object's metadata
+//    (one PUT) or its tag "sha256" (parts: metadata is fixed at the start). It counts only once its manifest records it:
 //    until then the manifest lists it in loose_files (the journal every
 //    type keeps), and a crash leaves at most an object the next plan
 //    removes, or an unfinished upload the next Prepare aborts. A key the

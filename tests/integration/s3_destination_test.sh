@@ -91,6 +91,16 @@ expect_contains "$KEYS" "$HOSTKEYS$W/manifest.json" "the zone manifests are in t
 expect_contains "$KEYS" "$HOSTKEYS""images/$IMG.zfs" "the image stream is in the store"
 expect_eq "$(s3_uploads "$BUCKET" "$PREFIX")" "" "no unfinished upload is left"
 expect_eq "$(find / -xdev -name pwned 2>/dev/null)" "" "no key went through a shell"
+# The streams uploaded in parts carry zrecon's SHA-256 as a tag, the others
+# as metadata (a multipart ETag is no digest).
+BIGLINK=$(/usr/bin/python3 "$SRC/tests/integration/lib/s3_query.py" get "$BUCKET" "$HOSTKEYS$W/manifest.json" |
+  /usr/bin/python3 -c 'import json, sys
+m = json.load(sys.stdin)
+links = [l for c in m["chains"] for l in c["links"] if l["stream"]["size"] > (8 << 20)]
+print(links[0]["stream"]["file"] + "\t" + links[0]["stream"]["sha256"])' 2>&1)
+expect_match "$BIGLINK" $'\t[0-9a-f]{64}$' "a stream of drill-web went up in parts"
+expect_eq "$(/usr/bin/python3 "$SRC/tests/integration/lib/s3_query.py" tags "$BUCKET" "$HOSTKEYS${BIGLINK%%	*}")" \
+  "sha256	${BIGLINK##*	}" "the multipart object carries the manifest's SHA-256 as a tag"
 run "$ZRECON" verify --destination store -f "$POLICY" --json
 expect_rc 0
 expect_eq "$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); h=d["hosts"][0]; print(d["ok"], len(h["zones"]), len(h["unknown_files"]))' <<<"$OUT")" \

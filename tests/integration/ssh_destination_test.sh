@@ -14,7 +14,10 @@
 #  4. sshd stops: plan and apply go on without the destination (snapshots
 #     taken, no export, the chain tip kept, the reason named); sshd is back
 #     and the next apply exports what was missed;
-#  5. a policy with a key sshd does not know: the destination is
+#  5. kill -9 while a 64 MiB stream is being written to the remote: every
+#     file a manifest names is complete; the rerun leaves no temporary file,
+#     passes the catalog checks and converges;
+#  6. a policy with a key sshd does not know: the destination is
 #     unreachable, "Permission denied" named, no secret printed.
 # Skips (77) without root, zfs-fuse or openssh-server.
 # shellcheck disable=SC2317  # functions called through run() and the EXIT trap
@@ -117,7 +120,34 @@ expect_eq "$(catalog links "$W" "root/$S0" | wc -l)" 3 "sshd back: the missed ex
 expect_catalog_sound "sshd back"
 expect_converged "sshd back" "$T2D"
 
-# ------------------------------------------------------------ 5. a key sshd does not know
+# ------------------------------------------------------------ 5. kill -9 mid-upload
+# A stream of 64 MiB more, killed once its temporary file is on the remote;
+# the rerun finishes the day and leaves nothing behind.
+T3D=$(date -u -d "$T0 + 3 days" +%Y-%m-%dT%H:%M:%SZ)
+w=$(mountpoint_of "$POOL/$W")/root
+head -c $((64 << 20)) /dev/urandom >"$w/srv/data/blob2.bin"
+on_host "$POOL" setsid "$ZRECON" apply -f "$POLICY" --now "$T3D" >"$WORK/killed.out" 2>&1 &
+APPLY=$!
+fixture_background "$APPLY"
+for _ in $(seq 600); do
+  [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
+  sleep 0.05
+done
+expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' \
+  "kill -9: a stream was being written when the apply was killed"
+kill -9 "$APPLY"
+wait "$APPLY" 2>/dev/null
+sleep 1
+run "$ZRECON" verify --destination offsite -f "$POLICY" --json
+expect_eq "$(/usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["ok"])' <<<"$OUT")" True \
+  "after kill -9: every file a manifest names is complete"
+run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T3D"
+expect_rc 0
+expect_eq "$(find "$HOSTDIR" -name '.tmp*')" "" "after the rerun: no temporary file on the remote"
+expect_catalog_sound "after the rerun"
+expect_converged "after the rerun" "$T3D"
+
+# ------------------------------------------------------------ 6. a key sshd does not know
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/stranger_key"
 sed "s|$SSHD_DIR/client_key|$SSHD_DIR/stranger_key|" "$POLICY" >"$WORK/stranger.yaml"
 run on_host "$POOL" "$ZRECON" plan -f "$WORK/stranger.yaml" --now "$T2D"

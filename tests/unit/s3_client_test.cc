@@ -142,6 +142,12 @@ TEST_CASE("s3 store: a multipart upload completes whole, or is aborted and gone"
   REQUIRE(s3->ListMultipart("unit/", &uploads).ok());
   CHECK(uploads.size() >= 1);
   REQUIRE(s3->CompleteMultipart(key, id, {e1, e2}).ok());
+  bool supported = false;
+  REQUIRE(s3->PutTags(key, {{"sha256", "abc123"}}, &supported).ok());
+  CHECK(supported);
+  std::map<std::string, std::string> tags;
+  REQUIRE(s3->GetTags(key, &tags).ok());
+  CHECK(tags["sha256"] == "abc123");
   std::string back;
   REQUIRE(s3->GetRange(key, (5 << 20) - 10, 20, &back).ok());
   CHECK(back == part1.substr(part1.size() - 10) + part2.substr(0, 10));

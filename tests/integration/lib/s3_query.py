@@ -8,6 +8,8 @@ Usage: s3_query.py COMMAND ARGS
   mkbucket BUCKET        creates it (exit 1 unless 200)
   keys BUCKET PREFIX     every key below PREFIX, sorted, one per line
   uploads BUCKET PREFIX  unfinished multipart uploads: key<TAB>upload id
+  get BUCKET KEY         the object's content on stdout
+  tags BUCKET KEY        its tags: name<TAB>value, sorted
 """
 
 import datetime
@@ -65,6 +67,15 @@ def main(argv):
         sys.exit(0 if status == 200 else 1)
     prefix = argv[3]
     rows = []
+    if command == "get":
+        _, body = request("GET", "/" + bucket + "/" + prefix, {})
+        sys.stdout.buffer.write(body)
+        return
+    if command == "tags":
+        _, body = request("GET", "/" + bucket + "/" + prefix, {"tagging": ""})
+        root = ET.fromstring(body)
+        for tag_set in children(root, "TagSet"):
+            rows += [text(t, "Key") + "\t" + text(t, "Value") for t in children(tag_set, "Tag")]
     if command == "keys":
         token = None
         while True:
