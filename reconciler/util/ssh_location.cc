@@ -42,7 +42,8 @@ Status CheckRemotePath(const std::string& path) {
     }
   }
   bool ordinary = inner.find('\0') == std::string::npos;
-  for (std::string_view part : Split(inner.substr(1), '/')) {
+  const std::string below_root = inner.substr(1);  // Split's views point into it
+  for (std::string_view part : Split(below_root, '/')) {
     ordinary = ordinary && !part.empty() && part != "." && part != "..";
   }
   if (!ordinary) {
