@@ -482,40 +482,26 @@ Status S3Client::Delete(const std::string& key) {
 }
 
 Status S3Client::List(const std::string& prefix, std::vector<S3Object>* out) {
-  out->clear();
-  std::string token;
-  do {
-    std::map<std::string, std::string> query = {
-        {"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
-    if (!token.empty()) query["continuation-token"] = token;
-    Reply reply;
-    Status st = Call("LIST", "GET", "", query, {}, nullptr, &reply);
-    if (!st.ok()) return st;
-    if (reply.status != 200) return Failed("LIST", prefix, reply);
-    XmlDoc doc(reply.body);
-    if (!doc.root()) return Status::Error("LIST " + Shown(prefix) + ": the reply is not XML");
-    for (xmlNode* c : Children(doc.root(), "Contents")) {
-      S3Object o;
-      o.key = UriDecode(ChildText(c, "Key"));
-      o.size = std::strtoull(ChildText(c, "Size").c_str(), nullptr, 10);
-      o.etag = Unquote(ChildText(c, "ETag"));
-      out->push_back(std::move(o));
-    }
-    token = ChildText(doc.root(), "IsTruncated") == "true"
-                ? ChildText(doc.root(), "NextContinuationToken")
-                : "";
-  } while (!token.empty());
-  return Status::Ok();
+  std::vector<std::string> none;
+  return ListPages(prefix, false, &none, out);
 }
 
 Status S3Client::ListLevel(const std::string& prefix, std::vector<std::string>* dirs,
                            std::vector<S3Object>* objects) {
+  return ListPages(prefix, true, dirs, objects);
+}
+
+// ListObjectsV2, every page; with `delimited`, the names one level down go
+// to *dirs (without the prefix).
+Status S3Client::ListPages(const std::string& prefix, bool delimited,
+                           std::vector<std::string>* dirs, std::vector<S3Object>* objects) {
   dirs->clear();
   objects->clear();
   std::string token;
   do {
     std::map<std::string, std::string> query = {
-        {"list-type", "2"}, {"prefix", prefix}, {"delimiter", "/"}, {"encoding-type", "url"}};
+        {"list-type", "2"}, {"prefix", prefix}, {"encoding-type", "url"}};
+    if (delimited) query["delimiter"] = "/";
     if (!token.empty()) query["continuation-token"] = token;
     Reply reply;
     Status st = Call("LIST", "GET", "", query, {}, nullptr, &reply);

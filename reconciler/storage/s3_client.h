@@ -147,6 +147,8 @@ class S3Client {
               const std::map<std::string, std::string>& headers, const std::string* body,
               Reply* reply);
   Status Failed(const std::string& op, const std::string& key, const Reply& reply) const;
+  Status ListPages(const std::string& prefix, bool delimited, std::vector<std::string>* dirs,
+                   std::vector<S3Object>* objects);
 
   S3Location location_;
   S3Credentials credentials_;
