@@ -127,6 +127,12 @@ class Executor {
       if (observer_) observer_->ActionStarted(plan_, i);
       double start = monotonic_();
       Status s = RunAction(i, &result);
+      if (!s.ok() && Recovered(a, s)) {
+        std::string first = s.message();
+        result = ActionResult();
+        result.retried_after = first;
+        s = RunAction(i, &result);
+      }
       result.seconds = monotonic_() - start;
       result.outcome = s.ok() ? Outcome::kDone : Outcome::kFailed;
       if (!s.ok()) {
@@ -203,6 +209,15 @@ class Executor {
            message.find(": the ssh session is lost: ") != std::string::npos ||
            message.find("is no longer the directory this run prepared") != std::string::npos ||
            message.find("is not available to this apply") != std::string::npos;
+  }
+
+  // Whether action `a`, which failed with `failure`, should run again: the
+  // failure is its destination's, and the destination is back.
+  bool Recovered(const Action& a, const Status& failure) {
+    if (a.destination.empty() || Interrupted() || !MediumFailure(failure.message())) return false;
+    Destination* dest = nullptr;
+    if (!FindDestination(a.destination, &dest).ok()) return false;
+    return dest->Recover(failure, interrupt_).ok();
   }
 
   bool Interrupted() const { return interrupt_ != nullptr && interrupt_->raised(); }

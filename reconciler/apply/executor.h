@@ -24,6 +24,9 @@ struct ActionResult {
   uint64_t bytes = 0;   // streams: bytes zfs/vmadm produced
   uint64_t stored = 0;  // streams: bytes written to the destination
   double seconds = 0;
+  // The first try's failure when the action ran twice: its destination
+  // failed, then recovered (Destination::Recover). "" otherwise.
+  std::string retried_after;
 };
 
 struct ApplyReport {
@@ -84,7 +87,11 @@ struct ExecutorOptions {
 //  - a failure of the medium (its message names ENOSPC, EDQUOT, EIO, EROFS,
 //    ESTALE, ENXIO, ENODEV or ENOTCONN, or the destination is unavailable
 //    or was replaced) ends its destination: later actions on it are
-//    skipped, and so, by the rule above, are their zones' later actions;
+//    skipped, and so, by the rule above, are their zones' later actions.
+//    Unless the destination recovers (Destination::Recover: an ssh session
+//    or an object store that comes back): then the action runs once more
+//    (every action on a destination converges when rerun, as after a
+//    crash), and only a second failure counts;
 //  - an image stream or imgadm record that was not saved to a destination
 //    ends the new chains from that image there (a chain whose image is not
 //    on the medium cannot be restored where the image is gone).

@@ -101,6 +101,9 @@ void TextProgress::ActionFinished(const Plan& plan, size_t index, const ActionRe
   if (bar_drawn_) out_ << "\r\033[K";
   bool stream = a.kind == ActionKind::kSend || a.kind == ActionKind::kSaveImage ||
                 a.kind == ActionKind::kSaveConfig;
+  if (!result.retried_after.empty()) {
+    out_ << "      retried after: " << Printable(result.retried_after) << "\n";
+  }
   if (result.outcome == Outcome::kDone) {
     if (stream) {
       out_ << fmt::format("      done: {} in {:.1f}s", FormatBytes(result.bytes), result.seconds);
@@ -155,6 +158,7 @@ void JsonLinesProgress::ActionFinished(const Plan&, size_t index, const ActionRe
       {"event", "finish"},     {"index", index},          {"outcome", OutcomeName(result.outcome)},
       {"bytes", result.bytes}, {"stored", result.stored}, {"seconds", result.seconds}};
   if (!result.error.empty()) j["error"] = result.error;
+  if (!result.retried_after.empty()) j["retried_after"] = result.retried_after;
   out_ << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   out_.flush();
 }

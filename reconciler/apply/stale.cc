@@ -28,7 +28,8 @@ Status ReadAgainAndCheck(const Plan& plan, Host& host, Catalogs* catalogs) {
   Catalogs read;
   for (const auto& [name, d] : plan.destinations) {
     DestinationCatalog cat;
-    s = ReadDestinationCatalog(name, DestinationAddress{d.type, d.path, d.ssh, d.s3}, plan.host, &cat);
+    s = ReadDestinationCatalog(
+        name, DestinationAddress{d.type, d.path, d.ssh, d.s3, TransferLimits{}}, plan.host, &cat);
     if (!s.ok()) return s.Prefixed("destination " + name);
     read[name] = std::move(cat);
   }

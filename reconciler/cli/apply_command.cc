@@ -146,7 +146,7 @@ struct OpenedDestinations {
 };
 
 Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
-                        OpenedDestinations* out) {
+                        const TransferLimits& limits, OpenedDestinations* out) {
   std::vector<std::string> used;
   for (const Action& a : plan.actions) {
     if (!a.destination.empty() &&
@@ -166,8 +166,8 @@ Status OpenDestinations(const Plan& plan, Catalogs& catalogs, bool dry_run,
       dest = std::move(r);
     } else {
       const PlanDestination& pd = d->second;
-      dest = NewDestination(name, DestinationAddress{pd.type, pd.path, pd.ssh, pd.s3}, plan.host,
-                            catalogs[name]);
+      dest = NewDestination(name, DestinationAddress{pd.type, pd.path, pd.ssh, pd.s3, limits},
+                            plan.host, catalogs[name]);
     }
     Status s = dest->Prepare();
     if (!s.ok()) return s.Prefixed("destination " + name);
@@ -316,7 +316,10 @@ int RunApply(const ApplyFlags& flags) {
     host = MakeExecutionHost(flags.planning.host_flags, plan.zfs);
   }
   OpenedDestinations destinations;
-  s = OpenDestinations(plan, catalogs, flags.dry_run, &destinations);
+  const HostFlags& host_flags = flags.planning.host_flags;
+  s = OpenDestinations(plan, catalogs, flags.dry_run,
+                       TransferLimits{host_flags.stall_seconds, host_flags.interrupt},
+                       &destinations);
   if (!s.ok()) {
     ends_early(s);
     return Fail(s);

@@ -142,9 +142,9 @@ Status ReadCatalogs(const Policy& policy, const std::string& host_name,
   Catalogs out;
   for (const auto& [name, dest] : policy.destinations) {
     auto override_it = paths.find(name);
-    DestinationAddress address{dest.type, dest.path, dest.Ssh(), dest.s3};
+    DestinationAddress address{dest.type, dest.path, dest.Ssh(), dest.s3, TransferLimits{}};
     if (override_it != paths.end()) {
-      address = DestinationAddress{"directory", override_it->second, {}, {}};
+      address = DestinationAddress{"directory", override_it->second, {}, {}, TransferLimits{}};
     }
     DestinationCatalog cat;
     Status s = ReadDestinationCatalog(name, address, host_name, &cat);
@@ -169,7 +169,7 @@ Status ResolveSource(const SourceFlags& flags, DestinationAddress* address, std:
                            (names.empty() ? std::string("none") : Join(names, ", ")) + ")");
     }
     const DestinationSpec& d = it->second;
-    *address = DestinationAddress{d.type, d.path, d.Ssh(), d.s3};
+    *address = DestinationAddress{d.type, d.path, d.Ssh(), d.s3, TransferLimits{}};
     *label = d.type == "ssh" ? d.Ssh().Url() : d.type == "s3" ? d.s3.Url() : d.path;
     return Status::Ok();
   }

@@ -54,6 +54,7 @@ int RunRestore(const RestoreFlags& flags) {
   RestoreRequest request;
   Status resolved = ResolveSource(flags.source, &request.source, &request.from);
   if (!resolved.ok()) return Fail(resolved);
+  request.source.limits = {flags.host_flags.stall_seconds, flags.host_flags.interrupt};
   request.host = flags.host;
   request.zone = flags.zone;
   request.at = flags.at;

@@ -9,6 +9,7 @@
 
 #include "reconciler/catalog/catalog.h"
 #include "reconciler/util/command.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/status.h"
 
 namespace zrecon {
@@ -74,6 +75,16 @@ class Destination {
   // files a crashed run left behind. Fails when the destination is
   // unreachable.
   virtual Status Prepare() = 0;
+
+  // An action on this destination failed with `failure`, a failure of the
+  // medium (apply/executor.h): whether the destination works again. A
+  // transport that can come back (an ssh session lost, an object store
+  // that stopped answering) reconnects, waiting with backoff, and returns
+  // OK once it answers again and what the failure left is cleaned up (as
+  // Prepare does); apply then runs the failed action once more. Otherwise
+  // (the default: a full or failing disk does not heal within a run) it
+  // returns why not. Waits no longer once `interrupt` (optional) is raised.
+  virtual Status Recover(const Status& failure, const Interrupt* /*interrupt*/) { return failure; }
 
   // Deletes `files` of zone `zone_uuid` where they exist (and the
   // directories below the zone's directory that leaves empty), then takes

@@ -12,8 +12,8 @@
 namespace zrecon {
 
 std::unique_ptr<DestinationTree> OpenDestinationTree(const DestinationAddress& address) {
-  if (address.type == "ssh") return SshDestinationTree(address.ssh);
-  if (address.type == "s3") return S3DestinationTree(address.s3);
+  if (address.type == "ssh") return SshDestinationTree(address.ssh, address.limits);
+  if (address.type == "s3") return S3DestinationTree(address.s3, address.limits);
   return LocalDestinationTree(address.path);
 }
 
@@ -26,10 +26,12 @@ std::unique_ptr<Destination> NewDestination(const std::string& name,
                                             const DestinationAddress& address,
                                             const std::string& host, DestinationCatalog catalog) {
   if (address.type == "ssh") {
-    return std::make_unique<SshDestination>(name, address.ssh, host, std::move(catalog));
+    return std::make_unique<SshDestination>(name, address.ssh, host, std::move(catalog),
+                                            address.limits);
   }
   if (address.type == "s3") {
-    return std::make_unique<S3Destination>(name, address.s3, host, std::move(catalog));
+    return std::make_unique<S3Destination>(name, address.s3, host, std::move(catalog),
+                                           address.limits);
   }
   return std::make_unique<DirectoryDestination>(name, address.path, host, std::move(catalog));
 }

@@ -9,6 +9,7 @@
 #include "reconciler/storage/destination.h"
 #include "reconciler/storage/destination_tree.h"
 #include "reconciler/storage/verify.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/s3_location.h"
 #include "reconciler/util/ssh_location.h"
 #include "reconciler/util/status.h"
@@ -21,6 +22,8 @@ struct DestinationAddress {
   std::string path;                // the directory (on the remote host for ssh)
   SshLocation ssh;                 // type ssh
   S3Location s3;                   // type s3
+  // How long its requests may stall, what interrupts them (ssh, s3).
+  TransferLimits limits;
 };
 
 // How the destination is read (catalog, verify, restore).

@@ -13,7 +13,6 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "reconciler/util/sha256.h"
@@ -23,7 +22,6 @@ namespace zrecon {
 
 namespace {
 
-constexpr int kTries = 5;
 constexpr size_t kMaxReply = 80u << 20;
 
 std::string Hmac(const std::string& key, const std::string& data) {
@@ -139,6 +137,25 @@ bool IsRetryable(CURLcode code) {
     default:
       return false;
   }
+}
+
+// CURLOPT_XFERINFOFUNCTION: once the interrupt is raised, a request gets
+// kInterruptGraceSeconds more, then is aborted.
+struct InterruptWatch {
+  const Interrupt* interrupt = nullptr;
+  std::chrono::steady_clock::time_point grace_end = std::chrono::steady_clock::time_point::max();
+  bool aborted = false;
+};
+
+int WatchInterrupt(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* watch = static_cast<InterruptWatch*>(user);
+  if (watch->interrupt == nullptr || !watch->interrupt->raised()) return 0;
+  auto now = std::chrono::steady_clock::now();
+  if (watch->grace_end == std::chrono::steady_clock::time_point::max()) {
+    watch->grace_end = now + std::chrono::seconds(kInterruptGraceSeconds);
+  }
+  watch->aborted = now >= watch->grace_end;
+  return watch->aborted ? 1 : 0;
 }
 
 size_t CollectBody(char* data, size_t size, size_t n, void* user) {
@@ -259,16 +276,18 @@ struct S3Client::Reply {
   std::map<std::string, std::string> headers;
   std::string body;
   std::string transport_error;  // curl's, when no HTTP reply came
+  std::string interrupted;      // why the request was given up, when it was
 };
 
 Status S3Client::Create(const S3Location& location, const S3Credentials& credentials,
-                        std::unique_ptr<S3Client>* out) {
+                        std::unique_ptr<S3Client>* out, const TransferLimits& limits) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   Status st = CheckS3Location(location);
   if (!st.ok()) return st;
   std::unique_ptr<S3Client> c(new S3Client());
   c->location_ = location;
+  c->limits_ = limits;
   c->credentials_ = credentials;
   size_t scheme_end = location.endpoint.find("://") + 3;
   std::string scheme = location.endpoint.substr(0, scheme_end);
@@ -331,8 +350,22 @@ Status S3Client::Once(const std::string& method, const std::string& key,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 120L);
+  if (limits_.stall_seconds > 0) {
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(limits_.stall_seconds));
+  }
+  // A peer that vanished without a word (a cable, a crashed store) is
+  // noticed by TCP even when no limit is set.
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
+  curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 15L);
+  InterruptWatch watch;
+  watch.interrupt = limits_.interrupt;
+  if (watch.interrupt != nullptr) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, WatchInterrupt);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &watch);
+  }
   if (!location_.ca_bundle.empty()) {
     curl_easy_setopt(curl, CURLOPT_CAINFO, location_.ca_bundle.c_str());
   }
@@ -353,6 +386,13 @@ Status S3Client::Once(const std::string& method, const std::string& key,
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {
     reply->transport_error = curl_easy_strerror(rc);
+    if (watch.aborted) {
+      reply->interrupted = watch.interrupt->Describe() + ", and the store did not answer within " +
+                           std::to_string(kInterruptGraceSeconds) + " s";
+    } else if (rc == CURLE_OPERATION_TIMEDOUT && limits_.stall_seconds > 0) {
+      reply->transport_error +=
+          " (no data moved for " + std::to_string(limits_.stall_seconds) + " s: --stall-timeout)";
+    }
     return IsRetryable(rc) ? Status::Error("retry") : Status::Ok();
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
@@ -369,29 +409,46 @@ Status S3Client::Call(const std::string& op, const std::string& method, const st
                       const std::map<std::string, std::string>& headers, const std::string* body,
                       Reply* reply) {
   int delay = retry_delay_ms_;
-  for (int attempt = 1;; ++attempt) {
-    Status again = Once(method, key, query, headers, body, reply);
-    if (again.ok() || attempt == kTries) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  int attempt = 1;
+  Status again;
+  for (;; ++attempt) {
+    again = Once(method, key, query, headers, body, reply);
+    if (again.ok() || attempt >= tries_) break;
+    // No retry once interrupted: the run is ending.
+    if (!SleepUnlessInterrupted(limits_.interrupt, delay)) break;
     delay *= 2;
   }
+  if (!reply->interrupted.empty()) {
+    return Status::Error(op + " " + Shown(key) + ": " + reply->interrupted);
+  }
+  std::string tries = " (after " + std::to_string(attempt) + (attempt == 1 ? " try)" : " tries)");
   if (!reply->transport_error.empty()) {
-    return Status::Error(op + " " + Shown(key) + ": " + location_.endpoint + " is unreachable: " +
-                         reply->transport_error + " (after " + std::to_string(kTries) + " tries)");
+    return Status::Error(op + " " + Shown(key) + ": " + location_.endpoint +
+                         " is unreachable: " + reply->transport_error + tries);
+  }
+  if (!again.ok()) {
+    // Still 5xx or SlowDown: a store that stays down is unreachable too
+    // (apply ends the work on it).
+    return Status::Error(op + " " + Shown(key) + ": " + location_.endpoint +
+                         " is unreachable: " + Describe(*reply) + tries);
   }
   return Status::Ok();
 }
 
 Status S3Client::Failed(const std::string& op, const std::string& key, const Reply& reply) const {
+  return Status::Error(op + " " + Shown(key) + ": " + Describe(reply));
+}
+
+std::string S3Client::Describe(const Reply& reply) {
   XmlDoc doc(reply.body);
   std::string code = ChildText(doc.root(), "Code");
   std::string message = ChildText(doc.root(), "Message");
   if (code.empty() && reply.status == 404) code = "NotFound";
   if (code.empty() && reply.status == 403) code = "Forbidden";
-  std::string text = op + " " + Shown(key) + ": HTTP " + std::to_string(reply.status) +
-                     (code.empty() ? "" : " " + Printable(code));
+  std::string text =
+      "HTTP " + std::to_string(reply.status) + (code.empty() ? "" : " " + Printable(code));
   if (!message.empty()) text += " (" + Printable(message) + ")";
-  return Status::Error(text);
+  return text;
 }
 
 std::string S3Client::CheckBucket() {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reconciler/util/command.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/s3_location.h"
 #include "reconciler/util/status.h"
 
@@ -23,9 +24,12 @@ namespace zrecon {
 // with the payload's SHA-256 (the store checks the body it got).
 // Transient failures (no connection, a timeout, HTTP 500, 502, 503, 504 or
 // a "SlowDown") are retried with exponential backoff (0.5 s doubling, up to
-// 5 tries); what stays down fails the call. Every failed Status names the
-// operation, the object (s3://bucket/key) and the store's error code and
-// message, never a key.
+// 5 tries); what stays down fails the call, saying "<endpoint> is
+// unreachable: ..." (which apply takes for a failure of the medium). A
+// request that moves no byte for the limits' stall_seconds counts as a
+// timeout; an interrupt ends the retries and, after a grace period, the
+// request. Every failed Status names the operation, the object
+// (s3://bucket/key) and the store's error code and message, never a key.
 
 struct S3Credentials {
   std::string access_key;
@@ -73,7 +77,7 @@ struct S3Upload {
 class S3Client {
  public:
   static Status Create(const S3Location& location, const S3Credentials& credentials,
-                       std::unique_ptr<S3Client>* out);
+                       std::unique_ptr<S3Client>* out, const TransferLimits& limits = {});
   ~S3Client();
 
   const S3Location& location() const { return location_; }
@@ -133,6 +137,9 @@ class S3Client {
 
   // Tests: no backoff sleeps.
   void set_retry_delay_ms(int ms) { retry_delay_ms_ = ms; }
+  // How many tries a request gets (5 unless set; at least 1).
+  void set_tries(int tries) { tries_ = tries < 1 ? 1 : tries; }
+  int tries() const { return tries_; }
 
  private:
   struct Reply;
@@ -147,15 +154,19 @@ class S3Client {
               const std::map<std::string, std::string>& headers, const std::string* body,
               Reply* reply);
   Status Failed(const std::string& op, const std::string& key, const Reply& reply) const;
+  // "HTTP 503 SlowDown (Please reduce your request rate.)"
+  static std::string Describe(const Reply& reply);
   Status ListPages(const std::string& prefix, bool delimited, std::vector<std::string>* dirs,
                    std::vector<S3Object>* objects);
 
   S3Location location_;
+  TransferLimits limits_;
   S3Credentials credentials_;
   std::string host_;      // the Host header
   std::string base_;      // scheme://host[:port]
   void* curl_ = nullptr;  // CURL*, reused (keep-alive)
   int retry_delay_ms_ = 500;
+  int tries_ = 5;
 };
 
 }  // namespace zrecon

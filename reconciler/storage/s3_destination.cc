@@ -200,7 +200,8 @@ class S3Source : public ByteSource {
 
 class S3Tree : public DestinationTree {
  public:
-  explicit S3Tree(S3Location location) : location_(std::move(location)) {}
+  S3Tree(S3Location location, const TransferLimits& limits)
+      : location_(std::move(location)), limits_(limits) {}
 
   std::string PathOf(const std::string& relative) const override {
     return location_.Url() + (relative.empty() ? "" : "/" + relative);
@@ -286,7 +287,7 @@ class S3Tree : public DestinationTree {
     if (!error_.ok()) return false;
     S3Credentials keys;
     error_ = LoadS3Credentials(location_, &keys);
-    if (error_.ok()) error_ = S3Client::Create(location_, keys, &client_);
+    if (error_.ok()) error_ = S3Client::Create(location_, keys, &client_, limits_);
     return error_.ok();
   }
 
@@ -312,6 +313,7 @@ class S3Tree : public DestinationTree {
   }
 
   S3Location location_;
+  TransferLimits limits_;
   std::unique_ptr<S3Client> client_;
   Status error_;
   std::set<std::string> loaded_;
@@ -324,9 +326,10 @@ class S3Tree : public DestinationTree {
 // --- the destination --------------------------------------------------------------
 
 S3Destination::S3Destination(std::string name, S3Location location, std::string host,
-                             DestinationCatalog catalog)
+                             DestinationCatalog catalog, const TransferLimits& limits)
     : ManifestDestination(std::move(name), std::move(host), std::move(catalog)),
-      location_(std::move(location)) {}
+      location_(std::move(location)),
+      limits_(limits) {}
 
 S3Destination::~S3Destination() = default;
 
@@ -347,17 +350,11 @@ Status S3Destination::Prepare() {
   }
   S3Credentials keys;
   Status st = LoadS3Credentials(location_, &keys);
-  if (st.ok()) st = S3Client::Create(location_, keys, &client_);
+  if (st.ok()) st = S3Client::Create(location_, keys, &client_, limits_);
   if (!st.ok()) return fail(st);
   std::string why = client_->CheckBucket();
   if (!why.empty()) return fail(Status::Error("is unreachable: " + why));
-  // Unfinished uploads of a crashed run (only this host's: the host lock
-  // keeps a second run of this host away).
-  std::vector<S3Upload> uploads;
-  st = client_->ListMultipart(Key("") + "/", &uploads);
-  for (size_t i = 0; i < uploads.size() && st.ok(); ++i) {
-    st = client_->AbortMultipart(uploads[i].key, uploads[i].upload_id);
-  }
+  st = AbortUploads();
   std::vector<S3Object> objects;
   if (st.ok()) st = client_->List(Key("") + "/", &objects);
   for (const S3Object& o : objects) {
@@ -366,6 +363,39 @@ Status S3Destination::Prepare() {
   if (!st.ok()) return fail(st);
   prepare_error_ = Status::Ok();
   return prepare_error_;
+}
+
+// Unfinished uploads of a crashed or failed run (only this host's: the
+// host lock keeps a second run of this host away).
+Status S3Destination::AbortUploads() {
+  std::vector<S3Upload> uploads;
+  Status st = client_->ListMultipart(Key("") + "/", &uploads);
+  for (size_t i = 0; i < uploads.size() && st.ok(); ++i) {
+    st = client_->AbortMultipart(uploads[i].key, uploads[i].upload_id);
+  }
+  return st;
+}
+
+Status S3Destination::Recover(const Status& failure, const Interrupt* interrupt) {
+  if (client_ == nullptr || failure.message().find(" is unreachable: ") == std::string::npos) {
+    return failure;
+  }
+  std::string why;
+  for (int wait_ms : recover_waits_ms_) {
+    if (!SleepUnlessInterrupted(interrupt, wait_ms)) return failure;
+    // One try per wait: the waits are the backoff here.
+    int tries = client_->tries();
+    client_->set_tries(1);
+    why = client_->CheckBucket();
+    client_->set_tries(tries);
+    if (why.empty()) {
+      // The failed upload's parts, if its abort did not reach the store.
+      Status st = AbortUploads();
+      prepare_error_ = st.ok() ? st : st.Prefixed("destination " + name());
+      return prepare_error_;
+    }
+  }
+  return Status::Error("destination " + name() + " is unreachable: " + why);
 }
 
 Status S3Destination::Create(const std::string& file, const std::string& compression,
@@ -475,8 +505,9 @@ Status S3Destination::RemoveFile(const std::string& file, const std::string&, bo
   return client_->Delete(Key(file));
 }
 
-std::unique_ptr<DestinationTree> S3DestinationTree(const S3Location& location) {
-  return std::make_unique<S3Tree>(location);
+std::unique_ptr<DestinationTree> S3DestinationTree(const S3Location& location,
+                                                   const TransferLimits& limits) {
+  return std::make_unique<S3Tree>(location, limits);
 }
 
 }  // namespace zrecon

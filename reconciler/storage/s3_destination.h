@@ -4,6 +4,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "reconciler/catalog/catalog.h"
 #include "reconciler/storage/destination.h"
@@ -22,11 +24,10 @@ namespace zrecon {
 //    1000 parts, so any stream fits in S3's 10,000; a stream smaller than
 //    one part is one PUT with If-None-Match: *), hashed (SHA-256 of the
 //    bytes sent) as it goes; the digest goes into the object's metadata
-//    (one PUT) or its tag "sha256" (parts: metadata is fixed at the start). It counts only once its manifest records it:
-//    until then the manifest lists it in loose_files (the journal every
-//    type keeps), and a crash leaves at most an object the next plan
-//    removes, or an unfinished upload the next Prepare aborts. A key the
-//    catalog records is never uploaded to.
+//    (one PUT) or its tag "sha256" (parts: metadata is fixed at the start). It counts only once its
+//    manifest records it: until then the manifest lists it in loose_files (the journal every type
+//    keeps), and a crash leaves at most an object the next plan removes, or an unfinished upload
+//    the next Prepare aborts. A key the catalog records is never uploaded to.
 //  - Manifests are replaced by one PUT each, which S3 makes atomic,
 //    conditionally: If-Match with the ETag this run last saw (If-None-Match:
 //    * for a new one), so that two hosts writing one host prefix by mistake
@@ -39,14 +40,21 @@ namespace zrecon {
 // Not thread-safe.
 class S3Destination : public ManifestDestination {
  public:
-  S3Destination(std::string name, S3Location location, std::string host,
-                DestinationCatalog catalog);
+  S3Destination(std::string name, S3Location location, std::string host, DestinationCatalog catalog,
+                const TransferLimits& limits = {});
   ~S3Destination() override;
 
   // Reads the keys, checks the bucket can be reached with them, aborts the
   // unfinished uploads a crashed run left below <prefix>/<host>/, and notes
   // the ETags of the manifests there.
   Status Prepare() override;
+  // A store that stopped answering (the client's retries spent): asks
+  // again after 2, 4 and 8 s; once it answers, aborts the unfinished
+  // uploads of this host left by the failure. The ETags this run saw are
+  // kept: another writer's change still fails the next manifest write.
+  Status Recover(const Status& failure, const Interrupt* interrupt) override;
+  // Tests: the waits before each reconnect attempt.
+  void set_recover_waits_ms(std::vector<int> waits) { recover_waits_ms_ = std::move(waits); }
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override;
 
@@ -61,8 +69,11 @@ class S3Destination : public ManifestDestination {
  private:
   std::string Key(const std::string& file) const;
   Status PutManifest(const std::string& file, const std::string& data);
+  Status AbortUploads();
 
   S3Location location_;
+  TransferLimits limits_;
+  std::vector<int> recover_waits_ms_ = {2000, 4000, 8000};
   std::unique_ptr<S3Client> client_;
   Status prepare_error_ = Status::Error("not prepared");
   // Key -> ETag of the manifests as this run last saw or wrote them.
@@ -72,7 +83,8 @@ class S3Destination : public ManifestDestination {
 
 // The tree of an S3 destination (DestinationTree): keys below the prefix
 // seen as paths, one listing per host directory, ranged GETs to read.
-std::unique_ptr<DestinationTree> S3DestinationTree(const S3Location& location);
+std::unique_ptr<DestinationTree> S3DestinationTree(const S3Location& location,
+                                                   const TransferLimits& limits = {});
 
 }  // namespace zrecon
 

@@ -176,11 +176,12 @@ bool SftpAttrs::IsSymlink() const { return has_permissions && S_ISLNK(permission
 // ---------------------------------------------------------------------------
 // SftpClient: the session
 
-Status SftpClient::Connect(const Argv& argv, std::string what, int timeout_seconds,
+Status SftpClient::Connect(const Argv& argv, std::string what, const TransferLimits& limits,
                            std::unique_ptr<SftpClient>* out) {
   std::unique_ptr<SftpClient> c(new SftpClient());
   c->what_ = std::move(what);
-  c->timeout_ms_ = timeout_seconds > 0 ? timeout_seconds * 1000 : -1;
+  c->timeout_ms_ = limits.stall_seconds > 0 ? limits.stall_seconds * 1000 : -1;
+  c->interrupt_ = limits.interrupt;
   Status st = c->child_.Start(argv);
   if (!st.ok()) return st.Prefixed(c->what_);
   std::string init;
@@ -260,7 +261,11 @@ Status SftpClient::Send(uint8_t type, const std::string& body, uint32_t* id) {
 }
 
 Status SftpClient::ReadPacket(std::string* packet) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  // Set once the interrupt is seen: the server has a grace period left.
+  Clock::time_point grace_end = Clock::time_point::max();
+  const int interrupt_fd = interrupt_ != nullptr ? interrupt_->fd() : -1;
   while (true) {
     if (inbuf_.size() >= 4) {
       Fields f(inbuf_);
@@ -274,21 +279,37 @@ Status SftpClient::ReadPacket(std::string* packet) {
         return Status::Ok();
       }
     }
+    if (grace_end == Clock::time_point::max() && interrupt_ != nullptr && interrupt_->raised()) {
+      grace_end = Clock::now() + std::chrono::seconds(kInterruptGraceSeconds);
+    }
+    auto until = [](Clock::time_point t) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+    };
     int wait = -1;
     if (timeout_ms_ > 0) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      deadline - std::chrono::steady_clock::now())
-                      .count();
+      auto left = until(deadline);
       if (left <= 0) {
-        return Broken("no answer from the server in " + std::to_string(timeout_ms_ / 1000) + " s");
+        return Broken("no answer from the server in " + std::to_string(timeout_ms_ / 1000) +
+                      " s (--stall-timeout)");
       }
       wait = static_cast<int>(left);
     }
-    struct pollfd p = {child_.from_child(), POLLIN, 0};
-    int ready = ::poll(&p, 1, wait);
+    if (grace_end != Clock::time_point::max()) {
+      auto left = until(grace_end);
+      if (left <= 0) {
+        return Broken(interrupt_->Describe() + ", and the server did not answer within " +
+                      std::to_string(kInterruptGraceSeconds) + " s");
+      }
+      if (wait < 0 || left < wait) wait = static_cast<int>(left);
+    }
+    struct pollfd p[2] = {{child_.from_child(), POLLIN, 0}, {interrupt_fd, POLLIN, 0}};
+    // The interrupt's descriptor stays readable once raised: watched only
+    // until then.
+    nfds_t watched = interrupt_fd >= 0 && grace_end == Clock::time_point::max() ? 2 : 1;
+    int ready = ::poll(p, watched, wait);
     if (ready < 0 && errno == EINTR) continue;
     if (ready < 0) return Broken(std::string("poll: ") + std::strerror(errno));
-    if (ready == 0) continue;
+    if (ready == 0 || (p[0].revents == 0)) continue;
     char buffer[65536];
     ssize_t got = ::read(child_.from_child(), buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "reconciler/util/command.h"
+#include "reconciler/util/interrupt.h"
 #include "reconciler/util/spawn.h"
 #include "reconciler/util/status.h"
 
@@ -28,8 +29,10 @@ namespace zrecon {
 //
 // Writes and reads are pipelined (several requests in flight) so that a
 // stream goes at the link's pace, not at one round trip per chunk. Every
-// wait for the server is bounded by the timeout given to Connect; a server
-// that says nothing that long fails the call and ends the session.
+// wait for the server is bounded by the limits given to Connect: a server
+// that says nothing for stall_seconds fails the call and ends the session,
+// and so does one that is still silent kInterruptGraceSeconds after the
+// interrupt was raised.
 //
 // Every failed Status names the operation, the path and the server's
 // message ("<what>: SFTP <op> <path>: <code> (<message>)"), or, once the
@@ -117,12 +120,14 @@ class SftpClient {
   // Starts `argv`, speaking SFTP on its stdin and stdout; `what` names the
   // remote in messages ("ssh destination offsite (backup@vault:22)"). Fails
   // when the child cannot start, the handshake does not complete within
-  // `timeout_seconds`, or the server speaks a version below 3.
-  static Status Connect(const Argv& argv, std::string what, int timeout_seconds,
+  // the limits, or the server speaks a version below 3.
+  static Status Connect(const Argv& argv, std::string what, const TransferLimits& limits,
                         std::unique_ptr<SftpClient>* out);
   ~SftpClient();
 
   bool HasExtension(const std::string& name) const { return extensions_.count(name) > 0; }
+  // Whether the session was lost (every call now fails with why).
+  bool broken() const { return !broken_.ok(); }
   // Tests only: a server without fsync@openssh.com is then accepted.
   void set_require_fsync(bool require) { require_fsync_ = require; }
 
@@ -193,6 +198,7 @@ class SftpClient {
   PipedChild child_;
   std::string what_;
   int timeout_ms_ = 0;
+  const Interrupt* interrupt_ = nullptr;
   uint32_t next_id_ = 1;
   uint32_t chunk_ = 32768;
   bool require_fsync_ = true;

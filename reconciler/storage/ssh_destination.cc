@@ -130,9 +130,10 @@ class SshStreamFile : public StreamFile, private EncoderOutput {
 }  // namespace
 
 SshDestination::SshDestination(std::string name, SshLocation location, std::string host,
-                               DestinationCatalog catalog)
+                               DestinationCatalog catalog, const TransferLimits& limits)
     : ManifestDestination(std::move(name), std::move(host), std::move(catalog)),
-      location_(std::move(location)) {}
+      location_(std::move(location)),
+      limits_(limits) {}
 
 SshDestination::~SshDestination() = default;
 
@@ -161,7 +162,7 @@ Status SshDestination::Prepare() {
   if (host().empty() || host().find('/') != std::string::npos || !IsSafeRelativePath(host())) {
     return fail(Status::Error("invalid host directory name " + Quoted(host())));
   }
-  Status st = ConnectSftp(location_, &client_);
+  Status st = ConnectSftp(location_, limits_, &client_);
   if (!st.ok()) return fail(Status::Error("is unreachable: " + st.message()));
   for (const char* ext : {kFsync, kPosixRename}) {
     if (!client_->HasExtension(ext)) {
@@ -181,6 +182,19 @@ Status SshDestination::Prepare() {
   if (st.ok()) st = EnsureDirectory("");
   if (st.ok()) st = RemoveTemps("", 0);
   return st.ok() ? st : fail(st);
+}
+
+Status SshDestination::Recover(const Status& failure, const Interrupt* interrupt) {
+  if (client_ == nullptr || !client_->broken()) return failure;
+  Status st = failure;
+  for (int wait_ms : recover_waits_ms_) {
+    if (!SleepUnlessInterrupted(interrupt, wait_ms)) return failure;
+    st = Prepare();
+    if (st.ok()) return st;
+    // Only a destination that cannot be reached is worth waiting for.
+    if (st.message().find("is unreachable: ") == std::string::npos) break;
+  }
+  return st;
 }
 
 Status SshDestination::EnsureDirectory(const std::string& relative) {

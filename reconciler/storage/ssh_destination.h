@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "reconciler/catalog/catalog.h"
@@ -33,18 +34,26 @@ namespace zrecon {
 //  - Names travel as SFTP strings, never through a shell.
 //
 // One SFTP session per destination, opened by Prepare; a session that dies
-// fails the call in progress and every later one (the run then ends the
-// work for this destination only). Not thread-safe.
+// fails the call in progress and every later one until Recover opens a new
+// one (apply then runs the failed action again); when that fails too, the
+// run ends the work for this destination only. Not thread-safe.
 class SshDestination : public ManifestDestination {
  public:
   SshDestination(std::string name, SshLocation location, std::string host,
-                 DestinationCatalog catalog);
+                 DestinationCatalog catalog, const TransferLimits& limits = {});
   ~SshDestination() override;
 
   // Connects, checks that <path> is a directory and the server has the
   // extensions durability needs, creates <path>/<host> if missing, and
   // removes every ".tmp*" file a crashed run left below it.
   Status Prepare() override;
+  // A lost session (not a refusal of a server that answers, such as a full
+  // disk): reconnects as Prepare does, after 2, 4 and 8 s, until one
+  // attempt succeeds. The temporary file of the failed upload goes with
+  // Prepare's cleanup.
+  Status Recover(const Status& failure, const Interrupt* interrupt) override;
+  // Tests: the waits before each reconnect attempt.
+  void set_recover_waits_ms(std::vector<int> waits) { recover_waits_ms_ = std::move(waits); }
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override;
 
@@ -66,6 +75,8 @@ class SshDestination : public ManifestDestination {
   Status WriteAtomically(const std::string& relative, const std::string& data);
 
   SshLocation location_;
+  TransferLimits limits_;
+  std::vector<int> recover_waits_ms_ = {2000, 4000, 8000};
   std::unique_ptr<SftpClient> client_;
   Status prepare_error_ = Status::Error("not prepared");
   unsigned next_temp_ = 0;

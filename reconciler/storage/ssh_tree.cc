@@ -24,8 +24,10 @@ EntryKind KindOf(const SftpAttrs& attrs) {
 
 class SshTree : public DestinationTree {
  public:
-  explicit SshTree(SshLocation location)
-      : location_(std::move(location)), root_(StripTrailingSlashes(location_.path)) {}
+  SshTree(SshLocation location, const TransferLimits& limits)
+      : location_(std::move(location)),
+        limits_(limits),
+        root_(StripTrailingSlashes(location_.path)) {}
 
   std::string PathOf(const std::string& relative) const override {
     return location_.Url() + (relative.empty() ? "" : "/" + relative);
@@ -85,11 +87,12 @@ class SshTree : public DestinationTree {
   bool Connected() {
     if (client_) return true;
     if (!connect_error_.ok()) return false;
-    connect_error_ = ConnectSftp(location_, &client_);
+    connect_error_ = ConnectSftp(location_, limits_, &client_);
     return connect_error_.ok();
   }
 
   SshLocation location_;
+  TransferLimits limits_;
   std::string root_;
   std::unique_ptr<SftpClient> client_;
   Status connect_error_;
@@ -160,7 +163,7 @@ Argv SshSftpArgv(const SshLocation& loc) {
                "-o",
                "ServerAliveCountMax=4",
                "-o",
-               "ConnectTimeout=" + std::to_string(kSshTimeoutSeconds)};
+               "ConnectTimeout=" + std::to_string(kSshConnectTimeoutSeconds)};
   if (loc.port != 0) argv.insert(argv.end(), {"-p", std::to_string(loc.port)});
   if (!loc.user.empty()) argv.insert(argv.end(), {"-l", loc.user});
   if (!loc.identity.empty()) {
@@ -174,12 +177,14 @@ Argv SshSftpArgv(const SshLocation& loc) {
   return argv;
 }
 
-Status ConnectSftp(const SshLocation& location, std::unique_ptr<SftpClient>* out) {
-  return SftpClient::Connect(SshSftpArgv(location), location.Url(), kSshTimeoutSeconds, out);
+Status ConnectSftp(const SshLocation& location, const TransferLimits& limits,
+                   std::unique_ptr<SftpClient>* out) {
+  return SftpClient::Connect(SshSftpArgv(location), location.Url(), limits, out);
 }
 
-std::unique_ptr<DestinationTree> SshDestinationTree(const SshLocation& location) {
-  return std::make_unique<SshTree>(location);
+std::unique_ptr<DestinationTree> SshDestinationTree(const SshLocation& location,
+                                                    const TransferLimits& limits) {
+  return std::make_unique<SshTree>(location, limits);
 }
 
 }  // namespace zrecon

@@ -18,19 +18,21 @@ namespace zrecon {
 // another (tests), never a shell.
 Argv SshSftpArgv(const SshLocation& location);
 
-// Seconds an SFTP request may go unanswered before the session is given up
-// (and ssh's ConnectTimeout).
-constexpr int kSshTimeoutSeconds = 120;
+// ssh's ConnectTimeout. How long a request may then go unanswered is the
+// limits' stall_seconds.
+constexpr int kSshConnectTimeoutSeconds = 120;
 
-// Opens an SFTP session to `location`; `what` names it in messages.
-Status ConnectSftp(const SshLocation& location, std::unique_ptr<SftpClient>* out);
+// Opens an SFTP session to `location` (SftpClient::Connect).
+Status ConnectSftp(const SshLocation& location, const TransferLimits& limits,
+                   std::unique_ptr<SftpClient>* out);
 
 // The tree of an ssh destination, read over SFTP: its root is
 // location.path (followed if it is a symlink, like a mount point), below
 // it nothing is. Connects on first use; a connection that fails makes
 // CheckRoot say why (the destination is unreachable) and every other call
 // fail with that.
-std::unique_ptr<DestinationTree> SshDestinationTree(const SshLocation& location);
+std::unique_ptr<DestinationTree> SshDestinationTree(const SshLocation& location,
+                                                    const TransferLimits& limits = {});
 
 }  // namespace zrecon
 

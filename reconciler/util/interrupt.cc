@@ -1,9 +1,13 @@
 #include "reconciler/util/interrupt.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <thread>
 
 namespace zrecon {
 
@@ -64,6 +68,26 @@ std::string Interrupt::Describe() const {
     default:
       return "interrupted by signal " + std::to_string(s);
   }
+}
+
+bool SleepUnlessInterrupted(const Interrupt* interrupt, int ms) {
+  if (interrupt == nullptr || interrupt->fd() < 0) {
+    if (interrupt != nullptr && interrupt->raised()) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return interrupt == nullptr || !interrupt->raised();
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!interrupt->raised()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return true;
+    struct pollfd p = {interrupt->fd(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(left));
+    }
+  }
+  return false;
 }
 
 }  // namespace zrecon

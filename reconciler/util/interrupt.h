@@ -40,6 +40,26 @@ class Interrupt {
   int write_fd_ = -1;
 };
 
+// Sleeps `ms` milliseconds, or less once `interrupt` (optional) is raised:
+// false when it was (before or during the sleep).
+bool SleepUnlessInterrupted(const Interrupt* interrupt, int ms);
+
+// How long a transfer to or from a remote destination (ssh, S3) may wait,
+// and what ends it early: what --stall-timeout and SIGINT/SIGTERM mean
+// there, as they do for a local `zfs send` (host/posix_host.h).
+struct TransferLimits {
+  // A request that moves no byte for this long fails (an SFTP session is
+  // given up; an HTTP request fails, and is retried like a dropped
+  // connection). 0: no limit (ssh's keep-alives and TCP's still notice a
+  // dead peer).
+  int stall_seconds = 120;
+  // Optional. Once raised, no retry or reconnect waits, and a request
+  // still unanswered gets kInterruptGraceSeconds (so that the cleanup of a
+  // stopped upload reaches a remote that answers) before it fails.
+  const Interrupt* interrupt = nullptr;
+};
+constexpr int kInterruptGraceSeconds = 5;
+
 }  // namespace zrecon
 
 #endif  // ZRECON_UTIL_INTERRUPT_H_

@@ -41,7 +41,7 @@ class SpawnSetup {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 
   // Returns 0 or an errno value.
-  int Configure(const ChildStdio& stdio) {
+  int Configure(const ChildStdio& stdio, bool own_group) {
     if (!actions_ok_ || !attr_ok_) return ENOMEM;
     const int targets[] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
     const int sources[] = {stdio.in, stdio.out, stdio.err};
@@ -63,7 +63,12 @@ class SpawnSetup {
     sigaddset(&pipe_only, SIGPIPE);
     if (int rc = posix_spawnattr_setsigmask(&attr_, &none)) return rc;
     if (int rc = posix_spawnattr_setsigdefault(&attr_, &pipe_only)) return rc;
-    return posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    if (own_group) {
+      if (int rc = posix_spawnattr_setpgroup(&attr_, 0)) return rc;
+      flags |= POSIX_SPAWN_SETPGROUP;
+    }
+    return posix_spawnattr_setflags(&attr_, flags);
   }
 
   const posix_spawn_file_actions_t* actions() const { return &actions_; }
@@ -116,13 +121,13 @@ Status OpenDevNull(Fd* fd) {
   return PrepareParentFd(fd);
 }
 
-Status SpawnChild(const Argv& argv, const ChildStdio& stdio, pid_t* pid) {
+Status SpawnChild(const Argv& argv, const ChildStdio& stdio, pid_t* pid, bool own_group) {
   std::vector<char*> c_argv;
   c_argv.reserve(argv.size() + 1);
   for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
   c_argv.push_back(nullptr);
   SpawnSetup setup;
-  int rc = setup.Configure(stdio);
+  int rc = setup.Configure(stdio, own_group);
   if (rc == 0) {
     rc = posix_spawnp(pid, c_argv[0], setup.actions(), setup.attr(), c_argv.data(), environ);
   }
@@ -163,7 +168,7 @@ Status PipedChild::Start(const Argv& argv) {
       st = PrepareParentFd(&err);
     }
   }
-  if (st.ok()) st = SpawnChild(argv, {child_in.get(), child_out.get(), err.get()}, &pid_);
+  if (st.ok()) st = SpawnChild(argv, {child_in.get(), child_out.get(), err.get()}, &pid_, true);
   if (!st.ok()) {
     pid_ = -1;
     to_child_.Reset();

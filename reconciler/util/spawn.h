@@ -35,14 +35,19 @@ Status CheckArgv(const Argv& argv);
 
 // posix_spawnp(argv) with `stdio`, SIGPIPE at its default and no signal
 // blocked in the child (an ignored SIGPIPE or a blocked signal would be
-// inherited across exec).
-Status SpawnChild(const Argv& argv, const ChildStdio& stdio, pid_t* pid);
+// inherited across exec). With `own_group`, the child leads a process group
+// of its own, so the terminal's Ctrl-C reaches zrecon only, which then ends
+// the child when it is done with it.
+Status SpawnChild(const Argv& argv, const ChildStdio& stdio, pid_t* pid, bool own_group = false);
 
 // A long-running child spoken to over two pipes (its stdin and stdout), its
 // stderr kept in an unlinked temporary file so that what it says about a
 // failure (ssh: "Permission denied", "Connection refused") can be quoted.
 // The destructor closes both pipes, then waits for the child, sending it
-// SIGTERM and then SIGKILL when it does not exit within a few seconds.
+// SIGTERM and then SIGKILL when it does not exit within a few seconds. The
+// child has a process group of its own (SpawnChild's own_group): an ssh
+// session outlives a Ctrl-C long enough to remove what the stopped upload
+// left on the remote.
 class PipedChild {
  public:
   PipedChild() = default;
@@ -52,6 +57,7 @@ class PipedChild {
 
   Status Start(const Argv& argv);
   bool running() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   // Our ends: write to the child's stdin, read its stdout.
   int to_child() const { return to_child_.get(); }
   int from_child() const { return from_child_.get(); }

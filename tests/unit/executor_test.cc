@@ -60,6 +60,13 @@ class MemoryDestination : public Destination {
   const std::string& name() const override { return name_; }
   const DestinationCatalog& catalog() const override { return catalog_; }
   Status Prepare() override { return Status::Ok(); }
+  // A transport that comes back (when `recovers`): the journal works again.
+  Status Recover(const Status& failure, const Interrupt*) override {
+    log.push_back("recover");
+    if (!recovers) return failure;
+    journal_error.clear();
+    return Status::Ok();
+  }
   Status Create(const std::string& file, const std::string& compression,
                 std::unique_ptr<StreamFile>* out) override {
     log.push_back("create " + file + " " + compression);
@@ -105,6 +112,7 @@ class MemoryDestination : public Destination {
   std::vector<std::string> log;
   std::vector<ChainLink> links;
   std::string journal_error;  // JournalFile fails with it when set
+  bool recovers = false;      // Recover clears journal_error
 
  private:
   std::string name_ = "usb";
@@ -451,8 +459,10 @@ TEST_CASE("executor: a file that cannot be journaled is never committed") {
   CHECK(report.results[1].outcome == Outcome::kFailed);
   CHECK(report.results[1].error == usb.journal_error);
   CHECK(usb.files.empty());
+  // A full disk is the medium's failure: asked whether it recovers (no).
   CHECK(usb.log == std::vector<std::string>{"create " + plan.actions[1].file + " none",
-                                            "journal " + kZone + " " + plan.actions[1].file});
+                                            "journal " + kZone + " " + plan.actions[1].file,
+                                            "recover"});
 }
 
 TEST_CASE("executor: an image stream is not journaled; its name is its own") {
@@ -794,6 +804,54 @@ TEST_CASE("executor: a failing medium ends the work on it; zones without work th
           "zone " + kZone2 + " stopped: action [10] of it did not complete");
     CHECK(ZoneOutcome(plan, report, kZone2) == Outcome::kSkipped);
     CHECK(nas2.links.empty());
+  }
+}
+
+TEST_CASE("executor: a destination that recovers gets the failed action again, once") {
+  Plan plan = TwoZonePlan();
+  FakeHost host;
+  AnswerHappyPathFor(&host, kZone);
+  AnswerHappyPathFor(&host, kZone2);
+  MemoryDestination usb;
+  usb.journal_error = "ssh://vault/srv/z: the ssh session is lost: the connection closed";
+  usb.recovers = true;
+  ApplyReport report = Execute(plan, host, {{"usb", &usb}}, nullptr, FixedClock());
+  CHECK(report.ok());
+  CHECK(report.failed_destinations.empty());
+  // web01's config: failed, recovered, run again from its command on.
+  CHECK(report.results[1].outcome == Outcome::kDone);
+  CHECK(report.results[1].retried_after.find("the ssh session is lost") != std::string::npos);
+  CHECK(std::count(usb.log.begin(), usb.log.end(), "recover") == 1);
+  CHECK(std::count(host.calls().begin(), host.calls().end(), plan.actions[1].argv) == 2);
+  CHECK(std::count(usb.log.begin(), usb.log.end(),
+                   "journal " + kZone + " " + plan.actions[1].file) == 2);
+  for (size_t i = 2; i < report.results.size(); ++i) {
+    CHECK(report.results[i].retried_after.empty());
+  }
+
+  SUBCASE("a failure that is the zone's is not retried") {
+    FakeHost again;
+    AnswerHappyPathFor(&again, kZone);
+    AnswerHappyPathFor(&again, kZone2);
+    again.Answer(plan.actions[1].argv, FakeHost::Streamed("", 1, "vmadm: no such VM\n"));
+    MemoryDestination usb2;
+    usb2.recovers = true;
+    report = Execute(plan, again, {{"usb", &usb2}}, nullptr, FixedClock());
+    CHECK(report.results[1].outcome == Outcome::kFailed);
+    CHECK(report.results[1].retried_after.empty());
+    CHECK(std::count(usb2.log.begin(), usb2.log.end(), "recover") == 0);
+  }
+  SUBCASE("one that does not recover ends the destination, as before") {
+    MemoryDestination usb3;
+    usb3.journal_error = "ssh://vault/srv/z: the ssh session is lost: the connection closed";
+    FakeHost again;
+    AnswerHappyPathFor(&again, kZone);
+    AnswerHappyPathFor(&again, kZone2);
+    report = Execute(plan, again, {{"usb", &usb3}}, nullptr, FixedClock());
+    CHECK(report.failed_destinations == std::vector<std::string>{"usb"});
+    CHECK(report.results[1].outcome == Outcome::kFailed);
+    CHECK(report.results[1].retried_after.empty());
+    CHECK(std::count(usb3.log.begin(), usb3.log.end(), "recover") == 1);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "reconciler/host/host.h"
 #include "reconciler/util/files.h"
 #include "reconciler/util/sha256.h"
+#include "reconciler/util/spawn.h"
 #include "tests/unit/fake_host.h"
 #include "tests/unit/temp_dir.h"
 
@@ -69,6 +71,26 @@ std::string ZerosDigest(size_t size) {
     sha.Update(block.data(), std::min(block.size(), size - done));
   }
   return sha.HexDigest();
+}
+
+TEST_CASE("spawn: a piped child (ssh) leads its own process group; a command does not") {
+  PipedChild child;
+  REQUIRE(child.Start({"/bin/cat"}).ok());
+  // The terminal's Ctrl-C goes to zrecon's group only: ssh stays up for
+  // the cleanup, and zrecon ends it.
+  CHECK(::getpgid(child.pid()) == child.pid());
+  CHECK(::getpgid(child.pid()) != ::getpgrp());
+  CHECK(child.Stop() == "");
+
+  pid_t pid = -1;
+  Fd null_in;
+  REQUIRE(OpenDevNull(&null_in).ok());
+  REQUIRE(
+      SpawnChild({"/bin/sleep", "5"}, {null_in.get(), null_in.get(), null_in.get()}, &pid).ok());
+  CHECK(::getpgid(pid) == ::getpgrp());
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
 }
 
 TEST_CASE("posix_host: stdout, stderr and exit code are captured separately") {

@@ -12,7 +12,9 @@
 
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include "reconciler/storage/s3_destination.h"
 #include "reconciler/util/sha256.h"
 #include "tests/unit/stream_helpers.h"
 #include "tests/unit/temp_dir.h"
@@ -184,6 +186,83 @@ TEST_CASE("s3 store: a wrong key and a missing bucket are named, no secret shown
   Status st = wrong->Put("unit/x", "x", {}, &refused, nullptr);
   CHECK_FALSE(st.ok());
   CHECK(st.message().find("not-the-secret-1234") == std::string::npos);
+}
+
+TEST_CASE("s3 store: If-Match replaces only the version it names") {
+  auto s3 =
+      StoreClient(std::getenv("S3_TEST_BUCKET") ? std::getenv("S3_TEST_BUCKET") : "zrecon-test");
+  const std::string key = "unit/if-match/manifest.json";
+  s3->Delete(key);
+  bool refused = false;
+  std::string v1, v2, ignored;
+  REQUIRE(s3->Put(key, "one", {true, "", {}}, &refused, &v1).ok());
+  REQUIRE_FALSE(refused);
+  // The ETag as S3 specifies it (quoted); a store that compares with the
+  // unquoted form (Ceph RGW 16) refuses that, and takes the bare one: how
+  // S3Destination finds out.
+  REQUIRE(s3->Put(key, "two", {false, "\"" + v1 + "\"", {}}, &refused, &v2).ok());
+  bool unquoted = refused;
+  if (unquoted) REQUIRE(s3->Put(key, "two", {false, v1, {}}, &refused, &v2).ok());
+  CHECK_FALSE(refused);
+  std::string form = unquoted ? "unquoted" : "quoted";
+  MESSAGE("this store matches If-Match against the " << form << " ETag");
+  // A writer that still holds the first version is refused, either way.
+  for (const std::string& stale : {"\"" + v1 + "\"", v1}) {
+    REQUIRE(s3->Put(key, "three", {false, stale, {}}, &refused, &ignored).ok());
+    CHECK(refused);
+  }
+  std::string back;
+  REQUIRE(s3->GetSmall(key, 100, &back).ok());
+  CHECK(back == "two");
+  s3->Delete(key);
+}
+
+// Two hosts pointed at one host prefix by mistake: the second writer's
+// manifest write fails, naming the likely cause, and nothing of the first
+// is lost; the first goes on.
+TEST_CASE("s3 store: a second writer on one host prefix is refused, nothing lost") {
+  const char* endpoint = std::getenv("S3_ENDPOINT");
+  REQUIRE_MESSAGE(endpoint, "S3_ENDPOINT is not set: run tests/integration/s3_destination_test.sh");
+  S3Location l;
+  l.endpoint = endpoint;
+  l.bucket = std::getenv("S3_TEST_BUCKET") ? std::getenv("S3_TEST_BUCKET") : "zrecon-test";
+  l.prefix = "unit/two-writers";
+  l.path_style = true;
+  auto clean = StoreClient(l.bucket);
+  std::vector<S3Object> old;
+  REQUIRE(clean->List(l.prefix + "/", &old).ok());
+  for (const S3Object& o : old) REQUIRE(clean->Delete(o.key).ok());
+
+  ZoneManifest zone;
+  zone.host = "demo01";
+  zone.uuid = "8f6d2b3a-61c4-4e0b-b7a1-3c9e5d0f2a47";
+  zone.alias = "web01";
+  zone.brand = "joyent";
+  const std::string a_file = zone.uuid + "/config/a.json";
+  const std::string b_file = zone.uuid + "/config/b.json";
+  S3Destination first("cloud", l, "demo01", DestinationCatalog{});
+  S3Destination second("cloud", l, "demo01", DestinationCatalog{});
+  REQUIRE(first.Prepare().ok());
+  REQUIRE(second.Prepare().ok());
+  REQUIRE(first.JournalFile(zone, a_file).ok());
+  Status st = second.JournalFile(zone, b_file);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message().find("was changed by someone else since this run read it") !=
+        std::string::npos);
+  CHECK(st.message().find("nothing was overwritten") != std::string::npos);
+  std::string text;
+  REQUIRE(
+      clean->GetSmall(l.prefix + "/demo01/" + zone.uuid + "/manifest.json", 1 << 20, &text).ok());
+  CHECK(text.find(a_file) != std::string::npos);
+  CHECK(text.find(b_file) == std::string::npos);
+  // The first writer's view is still the store's: it goes on.
+  StoredFile config = testing::WriteStream(&first, a_file, "{}\n");
+  CHECK(first.RecordConfig(zone, ConfigRecord{config, "2026-12-07T02:00:00Z"}).ok());
+  REQUIRE(
+      clean->GetSmall(l.prefix + "/demo01/" + zone.uuid + "/manifest.json", 1 << 20, &text).ok());
+  CHECK(text.find("2026-12-07T02:00:00Z") != std::string::npos);
+  // ... and the second, refused again, still changes nothing.
+  CHECK_FALSE(second.JournalFile(zone, b_file).ok());
 }
 
 TEST_CASE("s3 client: an endpoint that does not answer is retried, then unreachable") {

@@ -5,9 +5,12 @@
 #include "reconciler/storage/sftp_client.h"
 
 #include <doctest/doctest.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -36,7 +39,8 @@ std::string Slurp(const std::string& path) {
 std::unique_ptr<SftpClient> Connect(const testing::TempDir& dir) {
   std::unique_ptr<SftpClient> client;
   // -d: start in the scratch directory, so relative names land there.
-  Status st = SftpClient::Connect({SftpServer(), "-e", "-d", dir.path()}, "sftp test", 10, &client);
+  Status st = SftpClient::Connect({SftpServer(), "-e", "-d", dir.path()}, "sftp test",
+                                  TransferLimits{10}, &client);
   REQUIRE_MESSAGE(st.ok(), st.message());
   return client;
 }
@@ -152,19 +156,50 @@ TEST_CASE("sftp client: a server that is gone fails every call, quoting what it 
   Status st = SftpClient::Connect({"/bin/sh", "-c",
                                    "echo 'ssh: connect to host vault port 22: "
                                    "Connection refused' >&2; exit 255"},
-                                  "ssh destination offsite", 10, &c);
+                                  "ssh destination offsite", TransferLimits{10}, &c);
   REQUIRE_FALSE(st.ok());
   CHECK(st.message().find("ssh destination offsite") == 0);
   CHECK(st.message().find("exited with status 255") != std::string::npos);
   CHECK(st.message().find("Connection refused") != std::string::npos);
 
-  Status missing = SftpClient::Connect({"/nonexistent/ssh"}, "ssh destination x", 10, &c);
+  Status missing =
+      SftpClient::Connect({"/nonexistent/ssh"}, "ssh destination x", TransferLimits{10}, &c);
   CHECK_FALSE(missing.ok());
 
   // A server that says nothing is given up on after the timeout.
-  Status silent = SftpClient::Connect({"/bin/sh", "-c", "exec sleep 30"}, "quiet", 1, &c);
+  Status silent =
+      SftpClient::Connect({"/bin/sh", "-c", "exec sleep 30"}, "quiet", TransferLimits{1}, &c);
   CHECK_FALSE(silent.ok());
-  CHECK(silent.message().find("no answer from the server in 1 s") != std::string::npos);
+  CHECK(silent.message().find("no answer from the server in 1 s (--stall-timeout)") !=
+        std::string::npos);
+
+  // Without a limit, an interrupt still ends the wait, after a grace period
+  // in which a server that answers would have been heard.
+  Interrupt interrupt;
+  interrupt.Raise(SIGINT);
+  auto start = std::chrono::steady_clock::now();
+  Status stopped = SftpClient::Connect({"/bin/sh", "-c", "exec sleep 30"}, "quiet",
+                                       TransferLimits{0, &interrupt}, &c);
+  double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK_FALSE(stopped.ok());
+  CHECK(stopped.message().find("interrupted by SIGINT, and the server did not answer within 5 s") !=
+        std::string::npos);
+  CHECK(waited < 20);
+}
+
+TEST_CASE("sftp client: an interrupt leaves a server that answers time to finish") {
+  REQUIRE_MESSAGE(SftpServer(), "openssh-sftp-server is not installed (tools/install-deps.sh)");
+  testing::TempDir dir("zrecon-sftp");
+  Interrupt interrupt;
+  std::unique_ptr<SftpClient> client;
+  Status st = SftpClient::Connect({SftpServer(), "-e", "-d", dir.path()}, "sftp test",
+                                  TransferLimits{10, &interrupt}, &client);
+  REQUIRE_MESSAGE(st.ok(), st.message());
+  interrupt.Raise(SIGTERM);
+  // The cleanup of a stopped upload: still served.
+  CHECK(client->WriteNewFile(dir.path() + "/after", "x").ok());
+  CHECK(client->Remove(dir.path() + "/after", false).ok());
+  CHECK_FALSE(client->broken());
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -55,12 +57,31 @@ class FakeSsh {
   FakeSsh() : dir_("zrecon-fakessh") {
     REQUIRE_MESSAGE(SftpServer(), "openssh-sftp-server is not installed (tools/install-deps.sh)");
     script_ = dir_ / "ssh";
+    // While a file "down" exists, it fails the way ssh does when the host
+    // refuses; else it notes its pid (the server's, after exec).
     std::ofstream(script_) << "#!/bin/sh\nprintf '%s\\n' \"$@\" > " << dir_ / "args"
+                           << "\nif [ -e " << dir_ / "down"
+                           << " ]; then echo 'ssh: connect to host vault port 2222: Connection "
+                              "refused' >&2; exit 255; fi\necho $$ > "
+                           << dir_ / "pid"
                            << "\nexec " << SftpServer() << "\n";
     ::chmod(script_.c_str(), 0755);
     ::setenv("ZRECON_SSH", script_.c_str(), 1);
   }
   ~FakeSsh() { ::unsetenv("ZRECON_SSH"); }
+  // Ends the session as a dropped link would.
+  void KillServer() const {
+    std::string pid;
+    REQUIRE(ReadFile(dir_ / "pid", &pid).ok());
+    REQUIRE(::kill(std::stoi(pid), SIGKILL) == 0);
+  }
+  void SetDown(bool down) const {
+    if (down) {
+      std::ofstream(dir_ / "down") << "";
+    } else {
+      fs::remove(dir_ / "down");
+    }
+  }
   std::string args() const {
     std::string text;
     ReadFile(dir_ / "args", &text);
@@ -275,6 +296,57 @@ TEST_CASE(
   REQUIRE(ReadFile(remote / (std::string(kHost) + "/images/b.zfs"), &text).ok());
   CHECK(text == "fresh");
   CHECK(b.size == 5);
+}
+
+TEST_CASE("ssh destination: a lost session is reconnected by Recover; a refusal is not") {
+  FakeSsh ssh;
+  TempDir remote("zrecon-sshdest");
+  SshDestination d("offsite", At(remote.path()), kHost, DestinationCatalog{});
+  d.set_recover_waits_ms({10, 10, 10});
+  REQUIRE(d.Prepare().ok());
+  const std::string file = std::string(kZone) + "/config/20261115T020000Z.json";
+
+  // A refusal of a server that answers (a full disk reads "failure") is
+  // the medium's verdict: no reconnect.
+  Status refusal =
+      Status::Error("ssh://backup@vault:2222" + remote.path() + ": SFTP write x: failure");
+  CHECK(d.Recover(refusal, nullptr).message() == refusal.message());
+
+  std::unique_ptr<StreamFile> f;
+  REQUIRE(d.Create(file, "none", &f).ok());
+  REQUIRE(f->Write("{}", 2).ok());
+  ssh.KillServer();
+  StoredFile stored;
+  Status lost = f->Commit(&stored);
+  REQUIRE_FALSE(lost.ok());
+  CHECK(lost.message().find("the ssh session is lost") != std::string::npos);
+  f.reset();  // its temporary file stays: the session is gone
+
+  SUBCASE("the server is back: reconnected, the leftover removed, the file written again") {
+    Status back = d.Recover(lost, nullptr);
+    REQUIRE_MESSAGE(back.ok(), back.message());
+    for (const auto& [name, text] : FilesBelow(remote.path())) {
+      CHECK_MESSAGE(name.find(".tmp") == std::string::npos, name);
+    }
+    CHECK(WriteStream(&d, file, "{\"alias\": \"web01\"}\n").size == 19);
+    CHECK(fs::is_regular_file(remote.path() + "/" + kHost + "/" + file));
+  }
+  SUBCASE("the host stays away: unreachable, after every wait") {
+    ssh.SetDown(true);
+    Status still = d.Recover(lost, nullptr);
+    REQUIRE_FALSE(still.ok());
+    CAPTURE(still.message());
+    CHECK(still.message().find("destination offsite: is unreachable: ") != std::string::npos);
+    CHECK(still.message().find("Connection refused") != std::string::npos);
+    ssh.SetDown(false);
+    // Nothing more is tried: the run has ended the work there.
+    CHECK_FALSE(d.Recover(lost, nullptr).ok());
+  }
+  SUBCASE("an interrupt ends the waiting") {
+    Interrupt interrupt;
+    interrupt.Raise(SIGTERM);
+    CHECK(d.Recover(lost, &interrupt).message() == lost.message());
+  }
 }
 
 TEST_CASE("ssh tree: says what is wrong as the directory tree does") {
