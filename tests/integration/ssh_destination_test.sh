@@ -17,6 +17,9 @@
 #  5. kill -9 while a 64 MiB stream is being written to the remote: every
 #     file a manifest names is complete; the rerun leaves no temporary file,
 #     passes the catalog checks and converges;
+#  5b. the ssh session is cut mid-upload (sshd's session processes killed,
+#     the listener up): zrecon reconnects and sends the stream again; the
+#     run succeeds with nothing left behind;
 #  6. a policy with a key sshd does not know: the destination is
 #     unreachable, "Permission denied" named, no secret printed.
 # Skips (77) without root, zfs-fuse or openssh-server.
@@ -146,6 +149,31 @@ expect_rc 0
 expect_eq "$(find "$HOSTDIR" -name '.tmp*')" "" "after the rerun: no temporary file on the remote"
 expect_catalog_sound "after the rerun"
 expect_converged "after the rerun" "$T3D"
+
+# ------------------------------------------------------------ 5b. the session is cut mid-upload
+# sshd's session processes are killed while a 64 MiB stream is on its way
+# (the listener stays): zrecon reconnects, removes the stopped upload's
+# temporary file, sends the stream again, and the day completes in that run.
+T4D=$(date -u -d "$T0 + 4 days" +%Y-%m-%dT%H:%M:%SZ)
+head -c $((64 << 20)) /dev/urandom >"$w/srv/data/blob3.bin"
+on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T4D" --json >"$WORK/cut.out" 2>&1 &
+APPLY=$!
+fixture_background "$APPLY"
+for _ in $(seq 600); do
+  [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
+  sleep 0.05
+done
+expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' \
+  "session cut: a stream was being written when the session was cut"
+sshd_cut_sessions
+wait "$APPLY"
+expect_eq "$?" 0 "session cut: the apply still succeeds"
+expect_contains "$(grep '"retried_after"' "$WORK/cut.out")" "the ssh session is lost" \
+  "session cut: the failed export was sent again after reconnecting"
+expect_eq "$(grep -c '"outcome":"failed"' "$WORK/cut.out")" 0 "session cut: no action failed"
+expect_eq "$(find "$HOSTDIR" -name '.tmp*')" "" "session cut: no temporary file on the remote"
+expect_catalog_sound "session cut"
+expect_converged "session cut" "$T4D"
 
 # ------------------------------------------------------------ 6. a key sshd does not know
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/stranger_key"

@@ -89,6 +89,23 @@ sshd_stop() {
   rm -f "$SSHD_DIR/sshd.pid"
 }
 
+_sshd_descendants() {
+  local c
+  for c in $(pgrep -P "$1"); do
+    echo "$c"
+    _sshd_descendants "$c"
+  done
+}
+
+# Kills every session (what sshd forked per connection, and their children)
+# as a dropped link would end them; the listener stays up.
+sshd_cut_sessions() {
+  local pids
+  pids=$(_sshd_descendants "$(<"$SSHD_DIR/sshd.pid")")
+  # shellcheck disable=SC2086  # one pid per word
+  [[ -z $pids ]] || kill -KILL $pids 2>/dev/null
+}
+
 sshd_down() {
   [[ -n $SSHD_DIR ]] || return 0
   sshd_stop
