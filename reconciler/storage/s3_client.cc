@@ -139,23 +139,38 @@ bool IsRetryable(CURLcode code) {
   }
 }
 
-// CURLOPT_XFERINFOFUNCTION: once the interrupt is raised, a request gets
-// kInterruptGraceSeconds more, then is aborted.
-struct InterruptWatch {
+// CURLOPT_XFERINFOFUNCTION, called about once a second even when nothing
+// moves: ends a request that moved no byte, either way, for the stall limit
+// (curl's own low-speed limit averages over seconds, so a burst into the
+// socket buffers hides a stall), and, once the interrupt is raised, one
+// that is still running kInterruptGraceSeconds later.
+struct TransferWatch {
+  using Clock = std::chrono::steady_clock;
   const Interrupt* interrupt = nullptr;
-  std::chrono::steady_clock::time_point grace_end = std::chrono::steady_clock::time_point::max();
-  bool aborted = false;
+  std::chrono::seconds stall{0};  // 0: no limit
+  curl_off_t moved = -1;          // bytes both ways at the last change
+  Clock::time_point since = Clock::now();
+  Clock::time_point grace_end = Clock::time_point::max();
+  bool interrupted = false;
+  bool stalled = false;
 };
 
-int WatchInterrupt(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* watch = static_cast<InterruptWatch*>(user);
+int WatchTransfer(void* user, curl_off_t, curl_off_t down, curl_off_t, curl_off_t up) {
+  auto* watch = static_cast<TransferWatch*>(user);
+  auto now = TransferWatch::Clock::now();
+  if (down + up != watch->moved) {
+    watch->moved = down + up;
+    watch->since = now;
+  } else if (watch->stall.count() > 0 && now - watch->since >= watch->stall) {
+    watch->stalled = true;
+    return 1;
+  }
   if (watch->interrupt == nullptr || !watch->interrupt->raised()) return 0;
-  auto now = std::chrono::steady_clock::now();
-  if (watch->grace_end == std::chrono::steady_clock::time_point::max()) {
+  if (watch->grace_end == TransferWatch::Clock::time_point::max()) {
     watch->grace_end = now + std::chrono::seconds(kInterruptGraceSeconds);
   }
-  watch->aborted = now >= watch->grace_end;
-  return watch->aborted ? 1 : 0;
+  watch->interrupted = now >= watch->grace_end;
+  return watch->interrupted ? 1 : 0;
 }
 
 size_t CollectBody(char* data, size_t size, size_t n, void* user) {
@@ -350,22 +365,17 @@ Status S3Client::Once(const std::string& method, const std::string& key,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 20L);
-  if (limits_.stall_seconds > 0) {
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(limits_.stall_seconds));
-  }
   // A peer that vanished without a word (a cable, a crashed store) is
   // noticed by TCP even when no limit is set.
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPIDLE, 30L);
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPINTVL, 15L);
-  InterruptWatch watch;
+  TransferWatch watch;
   watch.interrupt = limits_.interrupt;
-  if (watch.interrupt != nullptr) {
-    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, WatchInterrupt);
-    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &watch);
-  }
+  watch.stall = std::chrono::seconds(limits_.stall_seconds > 0 ? limits_.stall_seconds : 0);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, WatchTransfer);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &watch);
   if (!location_.ca_bundle.empty()) {
     curl_easy_setopt(curl, CURLOPT_CAINFO, location_.ca_bundle.c_str());
   }
@@ -386,12 +396,13 @@ Status S3Client::Once(const std::string& method, const std::string& key,
   curl_slist_free_all(list);
   if (rc != CURLE_OK) {
     reply->transport_error = curl_easy_strerror(rc);
-    if (watch.aborted) {
+    if (watch.interrupted) {
       reply->interrupted = watch.interrupt->Describe() + ", and the store did not answer within " +
                            std::to_string(kInterruptGraceSeconds) + " s";
-    } else if (rc == CURLE_OPERATION_TIMEDOUT && limits_.stall_seconds > 0) {
-      reply->transport_error +=
-          " (no data moved for " + std::to_string(limits_.stall_seconds) + " s: --stall-timeout)";
+    } else if (watch.stalled) {
+      reply->transport_error = "stalled: no data moved for " +
+                               std::to_string(limits_.stall_seconds) + " s (--stall-timeout)";
+      return Status::Error("retry");
     }
     return IsRetryable(rc) ? Status::Error("retry") : Status::Ok();
   }

@@ -16,6 +16,10 @@
 #  4. the store goes away: plan says unreachable with the reason, apply
 #     takes the snapshots and keeps the chain tips; it comes back, the next
 #     apply exports what was missed;
+#  4b. the store stops answering mid-upload (radosgw frozen 25 s) and
+#     answers again: the export is sent again, the run succeeds;
+#  4c. the store goes away mid-upload for good (radosgw killed): the work on
+#     it ends, the rest of the run goes on, the rerun aborts the upload;
 #  5. a wrong key and a missing bucket: unreachable, named, no secret shown.
 # Skips (77) without root, zfs-fuse, or the ceph packages.
 # shellcheck disable=SC2317  # functions called through run() and the EXIT trap
@@ -59,7 +63,7 @@ s3_mkbucket zrecon-test || { echo "FAIL: setup: cannot create bucket zrecon-test
 # ------------------------------------------------------------ 0. the client
 run env S3_TEST_BUCKET=zrecon-test "$UNIT" -tc='s3 store:*'
 expect_rc 0
-expect_match "$OUT" 'test cases: +3 \| +3 passed' "the S3 client's cases pass against the store ($ERR)"
+expect_match "$OUT" 'test cases: +5 \| +5 passed' "the S3 client's cases pass against the store ($ERR)"
 
 write_drill_policy() {
   cat >"$POLICY" <<YAML
@@ -174,6 +178,74 @@ expect_rc 0
 expect_converged "store back" "$T3D"
 run "$ZRECON" verify --destination store -f "$POLICY"
 expect_rc 0
+
+# ------------------------------------------------------------ 4b. the store stops answering, then answers
+# radosgw is frozen (SIGSTOP) for 25 s while a 72 MiB stream goes up in
+# parts, with --stall-timeout 2: the part's requests time out and are
+# retried until the client gives up (about 17 s), the destination waits
+# for the store, which answers again, and the stream is sent again: the
+# run succeeds, with no unfinished upload left.
+T4D=$(date -u -d "$T0 + 4 days" +%Y-%m-%dT%H:%M:%SZ)
+head -c $((72 << 20)) /dev/urandom >"$w/srv/data/blob3.bin"
+on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T4D" --stall-timeout 2 --json \
+  >"$WORK/paused.jsonl" 2>"$WORK/paused.err" &
+APPLY=$!
+fixture_background "$APPLY"
+for _ in $(seq 600); do
+  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
+  sleep 0.05
+done
+expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "store paused: an upload was under way"
+s3_rgw_signal STOP
+sleep 25
+s3_rgw_signal CONT
+wait "$APPLY"
+expect_eq "$?" 0 "store paused: the apply still succeeds ($(tail -3 "$WORK/paused.err"))"
+expect_contains "$(grep '"retried_after"' "$WORK/paused.jsonl")" "--stall-timeout" \
+  "store paused: the stalled export was sent again once the store answered"
+expect_eq "$(s3_uploads "$BUCKET" "$PREFIX")" "" "store paused: no unfinished upload is left"
+run "$ZRECON" verify --destination store -f "$POLICY"
+expect_rc 0
+expect_converged "store paused" "$T4D"
+
+# ------------------------------------------------------------ 4c. the store goes away mid-run, for good
+# radosgw is killed while a stream goes up: the destination is given up
+# after its waits, the rest of the work on it is skipped (the other zone's
+# snapshot is still taken, no chain tip released); the store is back, and
+# the rerun finishes the day and aborts the upload the failure left.
+T5D=$(date -u -d "$T0 + 5 days" +%Y-%m-%dT%H:%M:%SZ)
+S5D=$(date -u -d "$T5D" +%Y%m%dT%H%M%SZ)
+head -c $((72 << 20)) /dev/urandom >"$w/srv/data/blob4.bin"
+on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T5D" --json \
+  >"$WORK/gone.jsonl" 2>"$WORK/gone.err" &
+APPLY=$!
+fixture_background "$APPLY"
+for _ in $(seq 600); do
+  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
+  sleep 0.05
+done
+expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "store gone: an upload was under way"
+s3_rgw_signal KILL
+wait "$APPLY"
+expect_eq "$?" 1 "store gone: the apply fails"
+expect_contains "$(grep '"outcome":"failed"' "$WORK/gone.jsonl")" "is unreachable" \
+  "store gone: the export fails, the store named unreachable"
+expect_contains "$(grep '"summary"' "$WORK/gone.jsonl")" '"failed_destinations":["store"]' \
+  "store gone: the destination is given up"
+for z in "$W" "$L"; do
+  expect_eq "$(zfs list -H -o name -t snapshot "$POOL/$z@zrecon-daily-$S5D" 2>&1)" \
+    "$POOL/$z@zrecon-daily-$S5D" "store gone: $z's snapshot is taken"
+done
+expect_eq "$(zfs list -H -o name -t snapshot "$POOL/$W@zrecon-daily-$(date -u -d "$T4D" +%Y%m%dT%H%M%SZ)" 2>&1)" \
+  "$POOL/$W@zrecon-daily-$(date -u -d "$T4D" +%Y%m%dT%H%M%SZ)" "store gone: the chain tip is kept"
+s3_start
+expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "store back: the failed upload is still there"
+run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T5D"
+expect_rc 0
+expect_eq "$(s3_uploads "$BUCKET" "$PREFIX")" "" "store back: the rerun aborts it"
+run "$ZRECON" verify --destination store -f "$POLICY"
+expect_rc 0
+expect_converged "store back after the failure" "$T5D"
 
 # ------------------------------------------------------------ 5. wrong key, missing bucket
 run on_host "$POOL" env AWS_SECRET_ACCESS_KEY=not-the-secret-4321 "$ZRECON" plan -f "$POLICY" --now "$T3D"

@@ -44,6 +44,10 @@ s3_start() {
   MON_PORT=$((S3_PORT + 1)) "$SRC/tools/s3-local/start.sh" "$S3_PORT" "$S3_DIR" >/dev/null 2>>"$WORK_S3_LOG"
 }
 
+# Sends a signal to the radosgw alone (STOP: the store stops answering,
+# CONT: it answers again, KILL: it is gone); mon and osd stay up.
+s3_rgw_signal() { kill "-$1" "$(<"$S3_DIR/run/rgw.pid")"; }
+
 s3_down() {
   [[ -n $S3_DIR ]] || return 0
   "$SRC/tools/s3-local/stop.sh" "$S3_DIR" --purge >/dev/null 2>&1
