@@ -340,6 +340,7 @@ class Executor {
     std::unique_ptr<StreamFile> file;
     Status s = dest->Create(a.file, compression, &file);
     if (!s.ok()) return s;
+    if (expected > 0) file->ExpectBytes(expected);
     ProgressSink sink(file.get(), &progress);
     const int direct = file->BeginDirect([&progress](uint64_t bytes) { progress.Update(bytes); });
     CommandResult r;

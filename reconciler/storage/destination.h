@@ -51,6 +51,10 @@ class StreamFile : public ByteSink {
   // Write, or in direct mode the bytes hashed so far (all of them once
   // Commit succeeded). Safe to call while the direct-mode hashing runs.
   virtual uint64_t bytes_in() const = 0;
+  // The size the stream is expected to reach (zfs send -nP's estimate),
+  // told before the first Write when known. A hint only: the file still
+  // takes a stream of any size. The default ignores it.
+  virtual void ExpectBytes(uint64_t /*bytes*/) {}
 };
 
 // Where exports go. The catalog it holds is the one read before planning;

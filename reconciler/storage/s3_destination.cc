@@ -21,7 +21,9 @@ namespace {
 
 constexpr size_t kFirstPart = 8u << 20;
 constexpr size_t kMaxPart = 5ull << 30;  // S3's limit
-constexpr int kPartsPerSize = 1000;
+constexpr size_t kPartsPerSize = 1000;
+constexpr size_t kMaxParts = 10000;  // S3's limit
+constexpr size_t kEstimatedParts = 8000;
 constexpr size_t kEncodeBuffer = 256 << 10;
 constexpr size_t kReadRange = 8u << 20;
 
@@ -38,13 +40,37 @@ std::string Md5Hex(const std::string& data) {
   return hex;
 }
 
+}  // namespace
+
+uint64_t S3PartSize(uint64_t expected, size_t parts_done) {
+  constexpr uint64_t kMiB = 1 << 20;
+  uint64_t size = kFirstPart;
+  size_t steady = kPartsPerSize;  // parts before the first doubling
+  size_t band = kPartsPerSize;    // parts per doubling after that
+  if (expected > 0) {
+    // The estimate fits in 8000 parts; the 2000 left double every 250, so
+    // a stream 16 times larger than estimated still fits.
+    size = std::max(size, (expected / kEstimatedParts + kMiB) / kMiB * kMiB);
+    steady = kEstimatedParts;
+    band = (kMaxParts - kEstimatedParts) / 8;
+  }
+  for (size_t n = parts_done < steady ? 0 : 1 + (parts_done - steady) / band;
+       n > 0 && size < kMaxPart; --n) {
+    size *= 2;
+  }
+  return std::min<uint64_t>(size, kMaxPart);
+}
+
+namespace {
+
 std::string JoinKey(const std::string& prefix, const std::string& rest) {
   if (prefix.empty()) return rest;
   return rest.empty() ? prefix : prefix + "/" + rest;
 }
 
-// A stream uploaded to its final key. Parts are 8 MiB, doubling every 1000
-// parts; a stream that ends before its first part is full is one PUT.
+// A stream uploaded to its final key in parts of S3PartSize (each held in
+// memory while it goes up); a stream that ends before its first part is
+// full is one PUT.
 class S3StreamFile : public StreamFile, private EncoderOutput {
  public:
   S3StreamFile(S3Client* client, std::string key, std::string file, std::string compression,
@@ -106,11 +132,11 @@ class S3StreamFile : public StreamFile, private EncoderOutput {
   size_t space_size() const override { return encode_buffer_.size(); }
   Status Fill(size_t n) override { return n == 0 ? Status::Ok() : Emit(encode_buffer_.data(), n); }
 
-  size_t PartSize() const {
-    size_t size = kFirstPart;
-    for (size_t n = etags_.size() / kPartsPerSize; n > 0 && size < kMaxPart; --n) size *= 2;
-    return std::min(size, kMaxPart);
+  void ExpectBytes(uint64_t bytes) override {
+    if (etags_.empty() && part_.empty()) expected_ = bytes;
   }
+
+  size_t PartSize() const { return static_cast<size_t>(S3PartSize(expected_, etags_.size())); }
 
   Status Emit(const char* data, size_t n) {
     sha_.Update(data, n);
@@ -158,6 +184,7 @@ class S3StreamFile : public StreamFile, private EncoderOutput {
   std::string part_;
   std::string upload_id_;
   std::vector<std::string> etags_;
+  uint64_t expected_ = 0;
   Sha256 sha_;
   uint64_t size_ = 0;
   uint64_t bytes_in_ = 0;

@@ -20,9 +20,8 @@ namespace zrecon {
 // A destination in an S3-compatible object store: the directory layout as
 // keys, <prefix>/<host>/<file>, with the guarantees of a directory:
 //
-//  - A stream is uploaded to its final key, in parts (8 MiB, doubling every
-//    1000 parts, so any stream fits in S3's 10,000; a stream smaller than
-//    one part is one PUT with If-None-Match: *), hashed (SHA-256 of the
+//  - A stream is uploaded to its final key, in parts (S3PartSize; a stream
+//    smaller than one part is one PUT with If-None-Match: *), hashed (SHA-256 of the
 //    bytes sent) as it goes; the digest goes into the object's metadata
 //    (one PUT) or its tag "sha256" (parts: metadata is fixed at the start). It counts only once its
 //    manifest records it: until then the manifest lists it in loose_files (the journal every type
@@ -80,6 +79,15 @@ class S3Destination : public ManifestDestination {
   std::map<std::string, std::string> etags_;
   bool unquoted_if_match_ = false;
 };
+
+// The size of part `parts_done` + 1 of a stream expected to reach
+// `expected` bytes (0: unknown), so that any stream fits in S3's 10,000
+// parts: unknown, 8 MiB doubling every 1000 parts (up to 8 TB); known, the
+// size that puts the estimate in 8000 parts (at least 8 MiB, whole MiB),
+// the remaining 2000 doubling every 250 (a stream 16 times larger than the
+// estimate still fits, as far as parts of S3's largest, 5 GiB, allow).
+// Never above 5 GiB.
+uint64_t S3PartSize(uint64_t expected, size_t parts_done);
 
 // The tree of an S3 destination (DestinationTree): keys below the prefix
 // seen as paths, one listing per host directory, ranged GETs to read.

@@ -50,6 +50,9 @@ class MemoryDestination : public Destination {
       return Status::Ok();
     }
     uint64_t bytes_in() const override { return data_.size(); }
+    void ExpectBytes(uint64_t bytes) override {
+      dest_->log.push_back("expect " + name_ + " " + std::to_string(bytes));
+    }
 
    private:
     MemoryDestination* dest_;
@@ -337,6 +340,9 @@ TEST_CASE("executor: runs every action in order and records exports after commit
             "journal " + kZone + " " + plan.actions[1].file, "commit " + plan.actions[1].file,
             "config " + kZone + " web01 " + plan.actions[1].file,
             "create " + plan.actions[2].file + " none",
+            // zfs send -nP's estimate, before the first byte (S3 sizes its
+            // parts from it).
+            "expect " + plan.actions[2].file + " 100000",
             "journal " + kZone + " " + plan.actions[2].file, "commit " + plan.actions[2].file,
             "link " + kZone +
                 " root/20261126T100000Z zrecon-daily-20261126T100000Z from "

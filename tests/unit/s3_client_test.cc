@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -72,6 +73,42 @@ TEST_CASE("s3 credentials: from a file's profile or the environment, never shown
   l.credentials_file.clear();
   ::unsetenv("AWS_ACCESS_KEY_ID");
   CHECK(LoadS3Credentials(l, &c).message().find("AWS_ACCESS_KEY_ID") != std::string::npos);
+}
+
+// How much a stream of parts sized by S3PartSize can hold in S3's 10,000.
+uint64_t Capacity(uint64_t expected) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < 10000; ++i) total += S3PartSize(expected, i);
+  return total;
+}
+
+TEST_CASE("s3 part size: any stream fits in 10,000 parts, from the estimate when there is one") {
+  constexpr uint64_t kMiB = 1 << 20, kGiB = kMiB << 10, kTiB = kGiB << 10;
+  // No estimate (zfs-fuse has no send -nP): 8 MiB, doubling every 1000.
+  CHECK(S3PartSize(0, 0) == 8 * kMiB);
+  CHECK(S3PartSize(0, 999) == 8 * kMiB);
+  CHECK(S3PartSize(0, 1000) == 16 * kMiB);
+  CHECK(S3PartSize(0, 9999) == 4096 * kMiB);
+  CHECK(Capacity(0) > 7 * kTiB + kTiB / 2);  // 8 TB
+  // A small estimate changes nothing: parts are at least 8 MiB.
+  CHECK(S3PartSize(72 * kMiB, 0) == 8 * kMiB);
+  // A large one: the estimate fits in 8000 equal parts of whole MiB...
+  for (uint64_t expected : {100 * kGiB, kTiB, 3 * kTiB + 12345, 20 * kTiB}) {
+    CAPTURE(expected);
+    uint64_t part = S3PartSize(expected, 0);
+    CHECK(part % kMiB == 0);
+    CHECK(part * 8000 >= expected);
+    CHECK(part * 8000 < expected + 8000 * kMiB);
+    CHECK(S3PartSize(expected, 7999) == part);
+    // ... and a stream several times larger than estimated still fits:
+    // 16 times, as far as S3's 5 GiB parts allow.
+    CHECK(Capacity(expected) >= std::min(16 * expected, 6 * kTiB));
+  }
+  CHECK(Capacity(100 * kGiB) >= 1600 * kGiB);
+  // Never above S3's 5 GiB a part.
+  CHECK(S3PartSize(0, 9999) <= 5 * kGiB);
+  CHECK(S3PartSize(40 * kTiB, 9999) == 5 * kGiB);
+  CHECK(S3PartSize(40 * kTiB, 0) == 5 * kGiB);
 }
 
 // --- against a real store --------------------------------------------------------
