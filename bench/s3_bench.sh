@@ -17,6 +17,10 @@
 # Read back: `zrecon verify --destination` (ranged GETs, SHA-256 of every
 # object against the manifest; the stream is most of the bytes) against
 # `s3cmd get ... - | sha256sum` of the baseline's object.
+# Restore: `zrecon restore --destination` of the whole zone (its stream
+# straight from the store into zfs receive, SHA-256 checked on the way, the
+# config, the zone created) against `s3cmd get ... - | zfs receive` of the
+# baseline's object (the stream alone), after the zone was deleted.
 #
 # Needs root, zfs-fuse, s3cmd (apt-get install s3cmd) and the ceph packages
 # (tools/install-deps.sh). Brings up its own sandbox host (pool `s3bench` in
@@ -165,16 +169,74 @@ for ((r = 1; r <= RUNS; r++)); do
   log "round $r: export zrecon ${zs}s, s3cmd ${bs}s; read back zrecon ${zr}s, s3cmd ${br}s ($zbytes bytes)"
 done
 
+# Restore: the zone is unprotected and deleted, then each round brings it
+# back from the store with `zrecon restore` (the stream streamed into zfs
+# receive with its SHA-256 checked, the zone created by the vmadm
+# simulator) and receives the baseline's object with `s3cmd get - | zfs
+# receive`; what each received is removed before the next round.
+out=$("$ZRECON" unprotect -f "$WORK/policy.yaml" "$ZONE" 2>&1) || die "unprotect failed: $out"
+SNAP_NAME=${SNAP#*@}
+SNAP=
+out=$(vmadm delete "$ZONE" 2>&1) || die "vmadm delete failed: $out"
+TIP_GUID=$(S3Q get zrecon-bench "zrecon/$HOST/$ZONE/manifest.json" |
+  "$PY" -c 'import json, sys; print(json.load(sys.stdin)["chains"][0]["links"][-1]["guid"])')
+
+clean_restored() {
+  if vmadm get "$ZONE" >/dev/null 2>&1; then
+    vmadm delete "$ZONE" >/dev/null 2>&1 || die "vmadm delete $ZONE failed"
+  fi
+  local ds
+  for ds in "$POOL/$ZONE" "$POOL/cores/$ZONE" "$POOL/base-restore"; do
+    if zfs list -H -o name "$ds" >/dev/null 2>&1; then
+      for _ in 1 2 3 4 5; do zfs destroy -r "$ds" 2>/dev/null && break; sleep 1; done
+    fi
+  done
+  sync
+}
+check_received() {  # check_received DATASET
+  local got
+  got=$(zfs get -H -p -o value guid "$1@$SNAP_NAME") || die "$1 lacks @$SNAP_NAME"
+  [[ $got == "$TIP_GUID" ]] || die "$1@$SNAP_NAME has guid $got, the export $TIP_GUID"
+}
+zrecon_restore() {
+  local start=$EPOCHREALTIME out
+  out=$("$ZRECON" restore --destination store -f "$WORK/policy.yaml" --host $HOST \
+    --zone "$ZONE" 2>&1) || die "zrecon restore failed: $out"
+  since "$start"
+}
+baseline_restore() {
+  local start=$EPOCHREALTIME
+  "${S3CMD[@]}" get s3://zrecon-bench/base/stream.zfs - | zfs receive -u "$POOL/base-restore"
+  since "$start"
+}
+
+log "$RUNS restore rounds, alternating order"
+declare -a ZT BT
+for ((r = 1; r <= RUNS; r++)); do
+  clean_restored
+  if ((r % 2)); then
+    zt=$(zrecon_restore); check_received "$POOL/$ZONE"
+    bt=$(baseline_restore); check_received "$POOL/base-restore"
+  else
+    bt=$(baseline_restore); check_received "$POOL/base-restore"
+    zt=$(zrecon_restore); check_received "$POOL/$ZONE"
+  fi
+  ZT+=("$zt") BT+=("$bt")
+  log "round $r: restore zrecon ${zt}s, s3cmd get | zfs receive ${bt}s"
+done
+clean_restored
+
 machine_line
-"$PY" - "$zbytes" "${ZE[*]}" "${BE[*]}" "${ZR[*]}" "${BR[*]}" <<'PY'
+"$PY" - "$zbytes" "${ZE[*]}" "${BE[*]}" "${ZR[*]}" "${BR[*]}" "${ZT[*]}" "${BT[*]}" <<'PY'
 import statistics, sys
 size = int(sys.argv[1])
-ze, be, zr, br = ([float(x) for x in a.split()] for a in sys.argv[2:6])
+ze, be, zr, br, zt, bt = ([float(x) for x in a.split()] for a in sys.argv[2:8])
 mib = size / 2**20
 print(f"stream: {mib:.0f} MiB (incompressible), {len(ze)} rounds, medians")
 print(f"{'':28} {'seconds':>8} {'MiB/s':>8} {'ratio':>7}")
-for name, z, b in (("export", ze, be), ("read back + SHA-256", zr, br)):
+for name, z, b, base in (("export", ze, be, "s3cmd"), ("read back + SHA-256", zr, br, "s3cmd"),
+                         ("restore", zt, bt, "s3cmd|zfs recv")):
     mz, mb = statistics.median(z), statistics.median(b)
     print(f"{name + ' zrecon':28} {mz:8.2f} {mib / mz:8.1f} {mz / mb:7.2f}")
-    print(f"{name + ' s3cmd':28} {mb:8.2f} {mib / mb:8.1f} {1:7.2f}")
+    print(f"{name + ' ' + base:28} {mb:8.2f} {mib / mb:8.1f} {1:7.2f}")
 PY

@@ -3,8 +3,12 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <set>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -26,6 +30,7 @@ constexpr size_t kMaxParts = 10000;  // S3's limit
 constexpr size_t kEstimatedParts = 8000;
 constexpr size_t kEncodeBuffer = 256 << 10;
 constexpr size_t kReadRange = 8u << 20;
+constexpr size_t kReadAhead = 2;  // ranges fetched ahead of the reader
 
 std::string Md5Hex(const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -194,20 +199,38 @@ class S3StreamFile : public StreamFile, private EncoderOutput {
 
 // --- the tree ------------------------------------------------------------------
 
+// An object read in ranged GETs of kReadRange by a thread of its own (with
+// a client of its own: S3Client is not thread-safe), up to kReadAhead
+// ranges ahead of the reader, so that the store and the consumer (zfs
+// receive, a hash) work at the same time instead of taking turns. A failed
+// GET is reported after the ranges before it were read.
 class S3Source : public ByteSource {
  public:
-  S3Source(S3Client* client, std::string key, uint64_t size)
-      : client_(client), key_(std::move(key)), size_(size) {}
+  S3Source(std::unique_ptr<S3Client> client, std::string key, uint64_t size)
+      : client_(std::move(client)), key_(std::move(key)), size_(size) {
+    fetcher_ = std::thread([this] { Fetch(); });
+  }
+
+  ~S3Source() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    changed_.notify_all();
+    fetcher_.join();
+  }
+
   Status Read(char* buffer, size_t capacity, size_t* got) override {
     *got = 0;
     if (pos_ == chunk_.size()) {
-      if (offset_ >= size_) return Status::Ok();
-      Status st = client_->GetRange(key_, offset_, std::min<uint64_t>(kReadRange, size_ - offset_),
-                                    &chunk_);
-      if (!st.ok()) return st;
-      if (chunk_.empty()) return Status::Ok();  // shorter than listed: the size check says so
-      offset_ += chunk_.size();
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return !ready_.empty() || done_; });
+      if (ready_.empty()) return error_;  // the end, or why it came early
+      chunk_ = std::move(ready_.front());
+      ready_.pop_front();
       pos_ = 0;
+      lock.unlock();
+      changed_.notify_all();
     }
     size_t n = std::min(capacity, chunk_.size() - pos_);
     std::copy(chunk_.data() + pos_, chunk_.data() + pos_ + n, buffer);
@@ -217,12 +240,48 @@ class S3Source : public ByteSource {
   }
 
  private:
-  S3Client* client_;
+  void Fetch() {
+    uint64_t offset = 0;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stop_ || ready_.size() < kReadAhead; });
+        if (stop_) return;
+      }
+      std::string chunk;
+      Status st = offset >= size_
+                      ? Status::Ok()
+                      : client_->GetRange(key_, offset,
+                                          std::min<uint64_t>(kReadRange, size_ - offset), &chunk);
+      // Shorter than listed ends it too: the size check says so.
+      const bool last = !st.ok() || chunk.empty();
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (last) {
+          error_ = st;
+          done_ = true;
+        } else {
+          offset += chunk.size();
+          ready_.push_back(std::move(chunk));
+        }
+      }
+      changed_.notify_all();
+      if (last) return;
+    }
+  }
+
+  std::unique_ptr<S3Client> client_;
   std::string key_;
   uint64_t size_;
-  uint64_t offset_ = 0;
-  std::string chunk_;
+  std::string chunk_;  // the reader's: being handed out
   size_t pos_ = 0;
+  std::mutex mutex_;  // guards what follows
+  std::condition_variable changed_;
+  std::deque<std::string> ready_;
+  bool done_ = false;
+  bool stop_ = false;
+  Status error_;
+  std::thread fetcher_;  // last: starts once the rest exists
 };
 
 class S3Tree : public DestinationTree {
@@ -302,7 +361,12 @@ class S3Tree : public DestinationTree {
     for (std::string p = RelativeParent(relative); !p.empty(); p = RelativeParent(p)) {
       if (files_.count(p)) return p + " is not a directory";
     }
-    if (out) *out = std::make_unique<S3Source>(client_.get(), Key(relative), *size);
+    if (out) {
+      std::unique_ptr<S3Client> reader;
+      Status st = S3Client::Create(location_, keys_, &reader, limits_);
+      if (!st.ok()) return "cannot open: " + st.message();
+      *out = std::make_unique<S3Source>(std::move(reader), Key(relative), *size);
+    }
     return "";
   }
 
@@ -312,9 +376,8 @@ class S3Tree : public DestinationTree {
   bool Connected() {
     if (client_) return true;
     if (!error_.ok()) return false;
-    S3Credentials keys;
-    error_ = LoadS3Credentials(location_, &keys);
-    if (error_.ok()) error_ = S3Client::Create(location_, keys, &client_, limits_);
+    error_ = LoadS3Credentials(location_, &keys_);
+    if (error_.ok()) error_ = S3Client::Create(location_, keys_, &client_, limits_);
     return error_.ok();
   }
 
@@ -341,6 +404,7 @@ class S3Tree : public DestinationTree {
 
   S3Location location_;
   TransferLimits limits_;
+  S3Credentials keys_;
   std::unique_ptr<S3Client> client_;
   Status error_;
   std::set<std::string> loaded_;

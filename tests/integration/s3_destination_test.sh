@@ -63,7 +63,7 @@ s3_mkbucket zrecon-test || { echo "FAIL: setup: cannot create bucket zrecon-test
 # ------------------------------------------------------------ 0. the client
 run env S3_TEST_BUCKET=zrecon-test "$UNIT" -tc='s3 store:*'
 expect_rc 0
-expect_match "$OUT" 'test cases: +5 \| +5 passed' "the S3 client's cases pass against the store ($ERR)"
+expect_match "$OUT" 'test cases: +6 \| +6 passed' "the S3 client's cases pass against the store ($ERR)"
 
 write_drill_policy() {
   cat >"$POLICY" <<YAML

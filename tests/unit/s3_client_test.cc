@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -252,6 +253,55 @@ TEST_CASE("s3 store: If-Match replaces only the version it names") {
   REQUIRE(s3->GetSmall(key, 100, &back).ok());
   CHECK(back == "two");
   s3->Delete(key);
+}
+
+// S3DestinationTree reads an object in ranges fetched ahead by a thread:
+// every size around the range (8 MiB) comes back whole and in order, and
+// a reader that stops early is fine.
+TEST_CASE("s3 store: the tree reads objects back whole, whatever their size") {
+  const char* endpoint = std::getenv("S3_ENDPOINT");
+  REQUIRE_MESSAGE(endpoint, "S3_ENDPOINT is not set: run tests/integration/s3_destination_test.sh");
+  S3Location l;
+  l.endpoint = endpoint;
+  l.bucket = std::getenv("S3_TEST_BUCKET") ? std::getenv("S3_TEST_BUCKET") : "zrecon-test";
+  l.prefix = "unit/tree";
+  l.path_style = true;
+  auto s3 = StoreClient(l.bucket);
+  constexpr size_t kRange = 8u << 20;
+  std::map<std::string, std::string> objects;
+  for (size_t size : {size_t{0}, size_t{1}, kRange - 1, kRange, kRange + 1, 3 * kRange + 12345}) {
+    std::string name = "h/" + std::to_string(size) + ".zfs";
+    objects[name] = testing::RandomBytes(size, size % 1000);
+    bool refused = false;
+    s3->Delete(l.prefix + "/" + name);
+    REQUIRE(s3->Put(l.prefix + "/" + name, objects[name], {}, &refused, nullptr).ok());
+  }
+  std::unique_ptr<DestinationTree> tree = S3DestinationTree(l);
+  for (const auto& [name, data] : objects) {
+    CAPTURE(name);
+    std::unique_ptr<ByteSource> in;
+    uint64_t size = 0;
+    REQUIRE(tree->Open(name, &in, &size) == "");
+    CHECK(size == data.size());
+    std::string back;
+    char buffer[100000];
+    for (size_t got = 1; got > 0;) {
+      REQUIRE(in->Read(buffer, sizeof buffer, &got).ok());
+      back.append(buffer, got);
+    }
+    CHECK(back.size() == data.size());
+    CHECK(back == data);
+  }
+  // Stopped after a few bytes: the source goes away with its fetches.
+  std::unique_ptr<ByteSource> in;
+  uint64_t size = 0;
+  REQUIRE(tree->Open("h/" + std::to_string(3 * kRange + 12345) + ".zfs", &in, &size) == "");
+  char few[10];
+  size_t got = 0;
+  REQUIRE(in->Read(few, sizeof few, &got).ok());
+  CHECK(got == 10);
+  in.reset();
+  for (const auto& [name, data] : objects) s3->Delete(l.prefix + "/" + name);
 }
 
 // Two hosts pointed at one host prefix by mistake: the second writer's
