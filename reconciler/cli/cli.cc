@@ -34,8 +34,8 @@ void AddHostFlags(CLI::App* cmd, HostFlags* flags) {
 // apply and restore: the transfers' equivalent of --timeout.
 void AddStallFlag(CLI::App* cmd, HostFlags* flags) {
   cmd->add_option("--stall-timeout", flags->stall_seconds,
-                  "seconds a zfs send or receive may go without moving any data before it is "
-                  "stopped (0: never)")
+                  "seconds a zfs send or receive, or a request to an ssh or S3 destination, may "
+                  "go without moving any data before it is stopped (0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0, kMaxTimeoutSeconds));
 }
@@ -154,7 +154,8 @@ void AddApply(CLI::App* app, Subcommands* c, int argc, char** argv) {
 void AddSourceFlags(CLI::App* cmd, SourceFlags* source) {
   CLI::Option* from = cmd->add_option(
       "--from", source->from,
-      "the destination: a path (or one host's directory in it), or ssh://[user@]host[:port]/path");
+      "the destination: a path (or one host's directory in it), ssh://[user@]host[:port]/path, or "
+      "s3://bucket[/prefix] (the store at $AWS_ENDPOINT_URL)");
   CLI::Option* named = cmd->add_option("--destination", source->destination,
                                        "the destination of this name in the policy (-f)");
   cmd->add_option("-f,--file", source->policy, "policy file, for --destination")
