@@ -20,6 +20,8 @@
 #     answers again: the export is sent again, the run succeeds;
 #  4c. the store goes away mid-upload for good (radosgw killed): the work on
 #     it ends, the rest of the run goes on, the rerun aborts the upload;
+#  4d. Ctrl-C (SIGINT to apply's process group) mid-upload: exit 130, the
+#     unfinished upload aborted;
 #  5. a wrong key and a missing bucket: unreachable, named, no secret shown.
 # Skips (77) without root, zfs-fuse, or the ceph packages.
 # shellcheck disable=SC2317  # functions called through run() and the EXIT trap
@@ -246,6 +248,32 @@ expect_eq "$(s3_uploads "$BUCKET" "$PREFIX")" "" "store back: the rerun aborts i
 run "$ZRECON" verify --destination store -f "$POLICY"
 expect_rc 0
 expect_converged "store back after the failure" "$T5D"
+
+# ------------------------------------------------------------ 4d. Ctrl-C mid-upload
+# SIGINT to apply's whole process group, as a terminal's Ctrl-C: the
+# unfinished upload is aborted in the store before zrecon exits 130.
+T6D=$(date -u -d "$T0 + 6 days" +%Y-%m-%dT%H:%M:%SZ)
+head -c $((72 << 20)) /dev/urandom >"$w/srv/data/blob5.bin"
+on_host "$POOL" setsid env --default-signal=INT "$ZRECON" apply -f "$POLICY" --now "$T6D" \
+  >"$WORK/int.out" 2>&1 &
+APPLY=$!
+fixture_background "$APPLY"
+for _ in $(seq 600); do
+  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
+  sleep 0.05
+done
+expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "Ctrl-C: an upload was under way"
+ZPID=$(pgrep -f -- "apply -f $POLICY --now $T6D" | head -n 1)
+kill -INT -- "-$(ps -o pgid= -p "$ZPID" | tr -d ' ')"
+wait "$APPLY"
+expect_eq "$?" 130 "Ctrl-C: apply exits 130"
+expect_contains "$(cat "$WORK/int.out")" "STOPPED, interrupted by SIGINT" "Ctrl-C: the report says so"
+expect_eq "$(s3_uploads "$BUCKET" "$PREFIX")" "" "Ctrl-C: the unfinished upload is aborted in the store"
+run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T6D"
+expect_rc 0
+run "$ZRECON" verify --destination store -f "$POLICY"
+expect_rc 0
+expect_converged "after Ctrl-C" "$T6D"
 
 # ------------------------------------------------------------ 5. wrong key, missing bucket
 run on_host "$POOL" env AWS_SECRET_ACCESS_KEY=not-the-secret-4321 "$ZRECON" plan -f "$POLICY" --now "$T3D"

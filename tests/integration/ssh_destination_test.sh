@@ -20,6 +20,8 @@
 #  5b. the ssh session is cut mid-upload (sshd's session processes killed,
 #     the listener up): zrecon reconnects and sends the stream again; the
 #     run succeeds with nothing left behind;
+#  5c. Ctrl-C (SIGINT to apply's process group) mid-upload: exit 130, the
+#     temporary file removed from the remote (ssh has a group of its own);
 #  6. a policy with a key sshd does not know: the destination is
 #     unreachable, "Permission denied" named, no secret printed.
 # Skips (77) without root, zfs-fuse or openssh-server.
@@ -174,6 +176,34 @@ expect_eq "$(grep -c '"outcome":"failed"' "$WORK/cut.out")" 0 "session cut: no a
 expect_eq "$(find "$HOSTDIR" -name '.tmp*')" "" "session cut: no temporary file on the remote"
 expect_catalog_sound "session cut"
 expect_converged "session cut" "$T4D"
+
+# ------------------------------------------------------------ 5c. Ctrl-C mid-upload
+# SIGINT to apply's whole process group, as a terminal's Ctrl-C: ssh runs in
+# a group of its own, so the session outlives it and the stopped upload's
+# temporary file is removed from the remote before zrecon exits 130.
+T5D=$(date -u -d "$T0 + 5 days" +%Y-%m-%dT%H:%M:%SZ)
+head -c $((64 << 20)) /dev/urandom >"$w/srv/data/blob4.bin"
+on_host "$POOL" setsid env --default-signal=INT "$ZRECON" apply -f "$POLICY" --now "$T5D" \
+  >"$WORK/int.out" 2>&1 &
+APPLY=$!
+fixture_background "$APPLY"
+for _ in $(seq 600); do
+  [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
+  sleep 0.05
+done
+expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' \
+  "Ctrl-C: a stream was being written"
+ZPID=$(pgrep -f -- "apply -f $POLICY --now $T5D" | head -n 1)
+kill -INT -- "-$(ps -o pgid= -p "$ZPID" | tr -d ' ')"
+wait "$APPLY"
+expect_eq "$?" 130 "Ctrl-C: apply exits 130"
+expect_contains "$(cat "$WORK/int.out")" "STOPPED, interrupted by SIGINT" "Ctrl-C: the report says so"
+expect_eq "$(find "$HOSTDIR" -name '.tmp*')" "" \
+  "Ctrl-C: the stopped upload's temporary file is removed from the remote"
+run on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T5D"
+expect_rc 0
+expect_catalog_sound "after Ctrl-C"
+expect_converged "after Ctrl-C" "$T5D"
 
 # ------------------------------------------------------------ 6. a key sshd does not know
 ssh-keygen -q -t ed25519 -N '' -f "$SSHD_DIR/stranger_key"
