@@ -598,11 +598,12 @@ Status SftpClient::Create(const std::string& path, bool exclusive,
   return Status::Ok();
 }
 
-Status SftpClient::Open(const std::string& path, std::unique_ptr<SftpReader>* out) {
+Status SftpClient::Open(const std::string& path, std::unique_ptr<SftpReader>* out,
+                        uint64_t offset) {
   std::string handle;
   Status st = OpenHandle(path, kFxfRead, &handle);
   if (!st.ok()) return st;
-  out->reset(new SftpReader(this, path, std::move(handle)));
+  out->reset(new SftpReader(this, path, std::move(handle), offset));
   return Status::Ok();
 }
 

@@ -100,8 +100,8 @@ class SftpReader : public ByteSource {
 
  private:
   friend class SftpClient;
-  SftpReader(SftpClient* client, std::string path, std::string handle)
-      : client_(client), path_(std::move(path)), handle_(std::move(handle)) {}
+  SftpReader(SftpClient* client, std::string path, std::string handle, uint64_t offset)
+      : client_(client), path_(std::move(path)), handle_(std::move(handle)), requested_(offset) {}
   Status Refill();
 
   SftpClient* client_;
@@ -156,7 +156,8 @@ class SftpClient {
   Status FsyncDirectory(const std::string& path);
   // Creates `path` (O_CREAT|O_EXCL when `exclusive`, else O_TRUNC).
   Status Create(const std::string& path, bool exclusive, std::unique_ptr<SftpWriter>* out);
-  Status Open(const std::string& path, std::unique_ptr<SftpReader>* out);
+  // Opens `path` for reading from byte `offset` on.
+  Status Open(const std::string& path, std::unique_ptr<SftpReader>* out, uint64_t offset = 0);
   // A small file read whole; fails when it is larger than `limit`.
   Status ReadFile(const std::string& path, size_t limit, std::string* out);
   // A small file written whole: created exclusively, fsynced, closed.

@@ -91,6 +91,25 @@ class SshTree : public DestinationTree {
     return connect_error_.ok();
   }
 
+ public:
+  // For the readers it opened (SftpSource).
+  SftpClient* client() const { return client_.get(); }
+  bool Lost() const { return client_ != nullptr && client_->broken(); }
+  // A new session after a lost one, waiting 2, 4 and 8 s (less once
+  // interrupted) until an attempt connects.
+  Status Reconnect() {
+    Status st = Status::Error(location_.Url() + ": the ssh session is lost");
+    for (int wait_ms : {2000, 4000, 8000}) {
+      if (!SleepUnlessInterrupted(limits_.interrupt, wait_ms)) return st;
+      client_.reset();
+      connect_error_ = Status::Ok();
+      if (Connected()) return Status::Ok();
+      st = connect_error_;
+    }
+    return st;
+  }
+
+ private:
   SshLocation location_;
   TransferLimits limits_;
   std::string root_;
@@ -98,16 +117,38 @@ class SshTree : public DestinationTree {
   Status connect_error_;
 };
 
-// Reads a remote file over the session.
+// Reads a remote file over the tree's session. A session lost on the way
+// is reconnected (SshTree::Reconnect) and the file opened again where the
+// reading stopped, up to kMaxResumes times: a restore or verify goes on
+// through a dropped link. What the reader gets is checked against the
+// catalog's SHA-256 anyway.
 class SftpSource : public ByteSource {
  public:
-  explicit SftpSource(std::unique_ptr<SftpReader> reader) : reader_(std::move(reader)) {}
+  SftpSource(SshTree* tree, std::string path, std::unique_ptr<SftpReader> reader)
+      : tree_(tree), path_(std::move(path)), reader_(std::move(reader)) {}
+
   Status Read(char* buffer, size_t capacity, size_t* got) override {
-    return reader_->Read(buffer, capacity, got);
+    Status st = reader_->Read(buffer, capacity, got);
+    while (!st.ok() && resumes_ < kMaxResumes && tree_->Lost()) {
+      ++resumes_;
+      reader_.reset();  // its session is gone: nothing to close
+      Status back = tree_->Reconnect();
+      if (!back.ok()) return Status::Error(st.message() + "; then " + back.message());
+      Status reopened = tree_->client()->Open(path_, &reader_, delivered_);
+      if (!reopened.ok()) return reopened;
+      st = reader_->Read(buffer, capacity, got);
+    }
+    if (st.ok()) delivered_ += *got;
+    return st;
   }
 
  private:
+  static constexpr int kMaxResumes = 3;
+  SshTree* tree_;
+  std::string path_;
   std::unique_ptr<SftpReader> reader_;
+  uint64_t delivered_ = 0;
+  int resumes_ = 0;
 };
 
 // Each component lstat'ed before the next is looked at: no symlink is
@@ -147,7 +188,7 @@ std::string SshTree::Open(const std::string& relative, std::unique_ptr<ByteSourc
   std::unique_ptr<SftpReader> reader;
   Status st = client_->Open(Remote(relative), &reader);
   if (!st.ok()) return "cannot open: " + st.message();
-  *out = std::make_unique<SftpSource>(std::move(reader));
+  *out = std::make_unique<SftpSource>(this, Remote(relative), std::move(reader));
   return "";
 }
 

@@ -69,12 +69,14 @@ class FakeSsh {
     ::setenv("ZRECON_SSH", script_.c_str(), 1);
   }
   ~FakeSsh() { ::unsetenv("ZRECON_SSH"); }
-  // Ends the session as a dropped link would.
-  void KillServer() const {
+  // The running server's pid.
+  std::string Pid() const {
     std::string pid;
     REQUIRE(ReadFile(dir_ / "pid", &pid).ok());
-    REQUIRE(::kill(std::stoi(pid), SIGKILL) == 0);
+    return pid;
   }
+  // Ends the session as a dropped link would.
+  void KillServer() const { REQUIRE(::kill(std::stoi(Pid()), SIGKILL) == 0); }
   void SetDown(bool down) const {
     if (down) {
       std::ofstream(dir_ / "down") << "";
@@ -347,6 +349,37 @@ TEST_CASE("ssh destination: a lost session is reconnected by Recover; a refusal 
     interrupt.Raise(SIGTERM);
     CHECK(d.Recover(lost, &interrupt).message() == lost.message());
   }
+}
+
+TEST_CASE("ssh tree: a read goes on through a lost session, from where it stopped") {
+  FakeSsh ssh;
+  TempDir remote("zrecon-sshtree");
+  const std::string file = std::string(kHost) + "/" + kZone + "/root/x/000-a.zfs";
+  fs::create_directories(remote.path() + "/" + kHost + "/" + kZone + "/root/x");
+  const std::string data = RandomBytes(3 << 20, 77);
+  std::ofstream(remote.path() + "/" + file, std::ios::binary) << data;
+  std::unique_ptr<DestinationTree> tree = SshDestinationTree(At(remote.path()));
+  std::unique_ptr<ByteSource> in;
+  uint64_t size = 0;
+  REQUIRE(tree->Open(file, &in, &size) == "");
+  CHECK(size == data.size());
+  std::string back;
+  char buffer[50000];
+  size_t got = 0;
+  REQUIRE(in->Read(buffer, sizeof buffer, &got).ok());
+  back.append(buffer, got);
+  const std::string first = ssh.Pid();
+  ssh.KillServer();  // the link drops mid-file
+  do {
+    Status st = in->Read(buffer, sizeof buffer, &got);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    back.append(buffer, got);
+  } while (got > 0);
+  CHECK(back.size() == data.size());
+  CHECK(back == data);
+  CHECK(ssh.Pid() != first);  // read on through a new session
+  // The tree goes on over it.
+  CHECK(tree->Inspect(file, nullptr, nullptr) == EntryKind::kRegular);
 }
 
 TEST_CASE("ssh tree: says what is wrong as the directory tree does") {
