@@ -553,6 +553,13 @@ Status S3Destination::PutManifest(const std::string& file, const std::string& da
                          "writing to host directory " +
                          Quoted(host()) + "? nothing was overwritten");
   };
+  // Our own write whose reply was lost (the store went away after taking
+  // it; the action is now run again): the object is what this run last
+  // tried to put, not someone else's.
+  auto tried = attempted_.find(key);
+  if (exists && current != expected && tried != attempted_.end() && tried->second == current) {
+    expected = current;
+  }
   if (exists != !expected.empty() || (exists && current != expected)) return changed();
   S3Client::PutOptions options;
   options.if_none_match = expected.empty();
@@ -578,7 +585,11 @@ Status S3Destination::PutManifest(const std::string& file, const std::string& da
     if (st.ok() && !(exists && current == Md5Hex(data))) return changed();
     etag = current;
   }
-  if (!st.ok()) return st.Prefixed("cannot write " + client_->Shown(key));
+  if (!st.ok()) {
+    attempted_[key] = Md5Hex(data);
+    return st.Prefixed("cannot write " + client_->Shown(key));
+  }
+  attempted_.erase(key);
   etags_[key] = etag.empty() ? Md5Hex(data) : etag;
   return Status::Ok();
 }

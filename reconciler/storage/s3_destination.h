@@ -77,6 +77,9 @@ class S3Destination : public ManifestDestination {
   Status prepare_error_ = Status::Error("not prepared");
   // Key -> ETag of the manifests as this run last saw or wrote them.
   std::map<std::string, std::string> etags_;
+  // Key -> MD5 of the manifest a failed write tried to put (it may have
+  // landed all the same).
+  std::map<std::string, std::string> attempted_;
   bool unquoted_if_match_ = false;
 };
 
