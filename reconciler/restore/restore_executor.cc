@@ -1,5 +1,7 @@
 #include "reconciler/restore/restore_executor.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +25,8 @@ bool RestoreReport::ok() const {
 }
 
 namespace {
+
+constexpr int kInterruptedCleanupRetries = 3;
 
 class RestoreRun {
  public:
@@ -193,10 +197,25 @@ class RestoreRun {
     return Status::Error(DescribeFailure(step.argv, r));
   }
 
+  // Removes the -partial datasets. A receive that was just stopped can
+  // leave its dataset busy for a moment (zfs-fuse, as seen in CI): a busy
+  // destroy is tried again, busy_retries times, also after an interrupt
+  // (then kInterruptedCleanupRetries times), since leaving the dataset is
+  // what the cleanup is there to prevent.
   void Cleanup(RestoreReport* report) {
+    const bool interrupted = options_.interrupt != nullptr && options_.interrupt->raised();
+    const int retries = interrupted ? std::min(options_.busy_retries, kInterruptedCleanupRetries)
+                                    : options_.busy_retries;
     for (const Argv& argv : plan_.cleanup) {
       CommandResult r;
       Status s = host_.Run(argv, &r);
+      for (int attempt = 0; s.ok() && r.exit_code != 0 && attempt < retries &&
+                            r.err.find("busy") != std::string::npos;
+           ++attempt) {
+        options_.sleep(1);
+        r = CommandResult();
+        s = host_.Run(argv, &r);
+      }
       if (!s.ok()) {
         report->cleanup.push_back(s.message());
       } else if (r.exit_code == 0) {

@@ -87,7 +87,8 @@ restore --zone drill-web
 expect_rc 1
 expect_contains "$OUT$ERR" "$LINK: sha256 " "corrupt link: restore names the file and its sha256"
 expect_contains "$OUT" "Restore FAILED" "corrupt link: the restore says it failed"
-expect_eq "$(partial_datasets "$POOL")" "" "corrupt link: what was received is removed"
+expect_eq "$(partial_datasets "$POOL")" "" \
+  "corrupt link: what was received is removed (restore said: $(grep -A3 'cleanup' <<<"$OUT$ERR" | tr '\n' ' '))"
 expect_eq "$(host_state "$POOL")" "$BEFORE" "corrupt link: the host is as before"
 expect_eq "$(catalog tree)" "$MEDIA" "corrupt link: the media is untouched"
 

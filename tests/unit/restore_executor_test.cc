@@ -124,6 +124,35 @@ TEST_CASE("restore_executor: a file that changed since it was verified fails, an
   CHECK(report.cleanup[0] == "removed: zfs destroy -r zones/u-partial");
 }
 
+TEST_CASE("restore_executor: a cleanup destroy that finds the dataset busy is tried again") {
+  testing::TempDir dir;
+  WriteFile(dir.path() + "/a.zfs", "0riginal bytes");
+  RestorePlan plan;
+  plan.steps = {Receive("zones/u-partial", Stored("a.zfs", "original bytes")),
+                Command(RestoreStepKind::kCreateZone, {"vmadm", "create"})};
+  plan.cleanup = {{"zfs", "destroy", "-r", "zones/u-partial"}};
+  FakeHost host;
+  // The stopped receive still holds it twice, then lets go.
+  host.FailCall(2, FakeHost::Failure(1, "cannot destroy 'zones/u-partial': dataset is busy\n"));
+  host.FailCall(3, FakeHost::Failure(1, "cannot destroy 'zones/u-partial': dataset is busy\n"));
+  int slept = 0;
+  RestoreReport report = ExecuteRestore(plan, host, Where(dir.path()), nullptr, NoSleep(&slept));
+  CHECK_FALSE(report.ok());
+  CHECK(host.calls().size() == 4);
+  CHECK(slept == 2);
+  CHECK(report.cleanup == std::vector<std::string>{"removed: zfs destroy -r zones/u-partial"});
+
+  SUBCASE("busy for good: said, after the retries") {
+    FakeHost stuck;
+    stuck.Answer(plan.cleanup[0],
+                 FakeHost::Failure(1, "cannot destroy 'zones/u-partial': dataset is busy\n"));
+    report = ExecuteRestore(plan, stuck, Where(dir.path()), nullptr, NoSleep());
+    CHECK(stuck.calls().size() == 1 + 1 + 10);
+    REQUIRE(report.cleanup.size() == 1);
+    CHECK(report.cleanup[0].find("could not clean up: ") == 0);
+  }
+}
+
 TEST_CASE("restore_executor: no cleanup once every receive is done (a rerun continues)") {
   testing::TempDir dir;
   RestorePlan plan = ReceivesThenRename(dir.path(), {{"a.zfs", "bytes"}});
