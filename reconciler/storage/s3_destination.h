@@ -72,7 +72,7 @@ class S3Destination : public ManifestDestination {
 
   S3Location location_;
   TransferLimits limits_;
-  std::vector<int> recover_waits_ms_ = {2000, 4000, 8000};
+  std::vector<int> recover_waits_ms_ = ReconnectWaitsMs();
   std::unique_ptr<S3Client> client_;
   Status prepare_error_ = Status::Error("not prepared");
   // Key -> ETag of the manifests as this run last saw or wrote them.

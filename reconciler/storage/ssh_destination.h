@@ -76,7 +76,7 @@ class SshDestination : public ManifestDestination {
 
   SshLocation location_;
   TransferLimits limits_;
-  std::vector<int> recover_waits_ms_ = {2000, 4000, 8000};
+  std::vector<int> recover_waits_ms_ = ReconnectWaitsMs();
   std::unique_ptr<SftpClient> client_;
   Status prepare_error_ = Status::Error("not prepared");
   unsigned next_temp_ = 0;

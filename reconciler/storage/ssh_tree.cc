@@ -99,7 +99,7 @@ class SshTree : public DestinationTree {
   // interrupted) until an attempt connects.
   Status Reconnect() {
     Status st = Status::Error(location_.Url() + ": the ssh session is lost");
-    for (int wait_ms : {2000, 4000, 8000}) {
+    for (int wait_ms : ReconnectWaitsMs()) {
       if (!SleepUnlessInterrupted(limits_.interrupt, wait_ms)) return st;
       client_.reset();
       connect_error_ = Status::Ok();

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 namespace zrecon {
 
@@ -59,6 +60,13 @@ struct TransferLimits {
   const Interrupt* interrupt = nullptr;
 };
 constexpr int kInterruptGraceSeconds = 5;
+
+// The waits before each attempt to reach a remote destination again once
+// its transport gave up (Destination::Recover, the ssh tree's reconnect).
+inline const std::vector<int>& ReconnectWaitsMs() {
+  static const std::vector<int> waits = {2000, 4000, 8000};
+  return waits;
+}
 
 }  // namespace zrecon
 

@@ -67,6 +67,15 @@ run env S3_TEST_BUCKET=zrecon-test "$UNIT" -tc='s3 store:*'
 expect_rc 0
 expect_match "$OUT" 'test cases: +6 \| +6 passed' "the S3 client's cases pass against the store ($ERR)"
 
+# Waits (up to 30 s) until drill-web's stream is being uploaded, and says so.
+expect_upload_under_way() {
+  for _ in $(seq 600); do
+    [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
+    sleep 0.05
+  done
+  expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "$1"
+}
+
 write_drill_policy() {
   cat >"$POLICY" <<YAML
 version: 1
@@ -137,11 +146,7 @@ head -c $((72 << 20)) /dev/urandom >"$w/srv/data/blob2.bin"
 on_host "$POOL" setsid "$ZRECON" apply -f "$POLICY" --now "$T2D" --json >"$WORK/killed.jsonl" 2>"$WORK/killed.err" &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
-  sleep 0.05
-done
-expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "an upload of drill-web's stream is under way"
+expect_upload_under_way "an upload of drill-web's stream is under way"
 kill -9 "$APPLY"
 wait "$APPLY" 2>/dev/null
 # A request the store had received in full when the client died (a part,
@@ -193,11 +198,7 @@ on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T4D" --stall-timeout 2 --js
   >"$WORK/paused.jsonl" 2>"$WORK/paused.err" &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
-  sleep 0.05
-done
-expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "store paused: an upload was under way"
+expect_upload_under_way "store paused: an upload was under way"
 s3_rgw_signal STOP
 sleep 25
 s3_rgw_signal CONT
@@ -222,11 +223,7 @@ on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T5D" --json \
   >"$WORK/gone.jsonl" 2>"$WORK/gone.err" &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
-  sleep 0.05
-done
-expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "store gone: an upload was under way"
+expect_upload_under_way "store gone: an upload was under way"
 s3_rgw_signal KILL
 wait "$APPLY"
 expect_eq "$?" 1 "store gone: the apply fails"
@@ -258,13 +255,8 @@ on_host "$POOL" setsid env --default-signal=INT "$ZRECON" apply -f "$POLICY" --n
   >"$WORK/int.out" 2>&1 &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(s3_uploads "$BUCKET" "$PREFIX") ]] && break
-  sleep 0.05
-done
-expect_contains "$(s3_uploads "$BUCKET" "$PREFIX")" "$HOSTKEYS$W/" "Ctrl-C: an upload was under way"
-ZPID=$(pgrep -f -- "apply -f $POLICY --now $T6D" | head -n 1)
-kill -INT -- "-$(ps -o pgid= -p "$ZPID" | tr -d ' ')"
+expect_upload_under_way "Ctrl-C: an upload was under way"
+ctrl_c_apply "apply -f $POLICY --now $T6D"
 wait "$APPLY"
 expect_eq "$?" 130 "Ctrl-C: apply exits 130"
 expect_contains "$(cat "$WORK/int.out")" "STOPPED, interrupted by SIGINT" "Ctrl-C: the report says so"

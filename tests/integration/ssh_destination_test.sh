@@ -53,6 +53,16 @@ sshd_preflight
 trap cleanup EXIT
 sshd_up
 
+# Waits (up to 30 s) until a stream's temporary file is on the remote, and
+# says so.
+expect_stream_being_written() {
+  for _ in $(seq 600); do
+    [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
+    sleep 0.05
+  done
+  expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' "$1"
+}
+
 write_drill_policy() {
   cat >"$POLICY" <<YAML
 version: 1
@@ -134,12 +144,7 @@ head -c $((64 << 20)) /dev/urandom >"$w/srv/data/blob2.bin"
 on_host "$POOL" setsid "$ZRECON" apply -f "$POLICY" --now "$T3D" >"$WORK/killed.out" 2>&1 &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
-  sleep 0.05
-done
-expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' \
-  "kill -9: a stream was being written when the apply was killed"
+expect_stream_being_written "kill -9: a stream was being written when the apply was killed"
 kill -9 "$APPLY"
 wait "$APPLY" 2>/dev/null
 sleep 1
@@ -161,12 +166,7 @@ head -c $((64 << 20)) /dev/urandom >"$w/srv/data/blob3.bin"
 on_host "$POOL" "$ZRECON" apply -f "$POLICY" --now "$T4D" --json >"$WORK/cut.out" 2>&1 &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
-  sleep 0.05
-done
-expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' \
-  "session cut: a stream was being written when the session was cut"
+expect_stream_being_written "session cut: a stream was being written when the session was cut"
 sshd_cut_sessions
 wait "$APPLY"
 expect_eq "$?" 0 "session cut: the apply still succeeds"
@@ -187,14 +187,8 @@ on_host "$POOL" setsid env --default-signal=INT "$ZRECON" apply -f "$POLICY" --n
   >"$WORK/int.out" 2>&1 &
 APPLY=$!
 fixture_background "$APPLY"
-for _ in $(seq 600); do
-  [[ -n $(find "$HOSTDIR" -name '.tmp*' 2>/dev/null) ]] && break
-  sleep 0.05
-done
-expect_match "$(find "$HOSTDIR" -name '.tmp*' 2>/dev/null)" '\.tmp\.' \
-  "Ctrl-C: a stream was being written"
-ZPID=$(pgrep -f -- "apply -f $POLICY --now $T5D" | head -n 1)
-kill -INT -- "-$(ps -o pgid= -p "$ZPID" | tr -d ' ')"
+expect_stream_being_written "Ctrl-C: a stream was being written"
+ctrl_c_apply "apply -f $POLICY --now $T5D"
 wait "$APPLY"
 expect_eq "$?" 130 "Ctrl-C: apply exits 130"
 expect_contains "$(cat "$WORK/int.out")" "STOPPED, interrupted by SIGINT" "Ctrl-C: the report says so"

@@ -10,6 +10,8 @@
 #   fixture_cleanup      for the EXIT trap; fixture_down tears down and checks
 #   fixture_background PID   a background process (a paused run) that
 #                        fixture_cleanup kills if it is still there
+#   ctrl_c_apply PATTERN SIGINT to the process group of the apply whose
+#                        command line holds PATTERN (a terminal's Ctrl-C)
 #   wait_for FILE        waits up to 60 s for FILE to appear; fails after
 #   write_policy FILE DEST [LINE...]   the test policy, exporting to DEST
 #   write_generation N   changes the data of every covered dataset
@@ -91,6 +93,14 @@ _sandbox() {
 
 BACKGROUND_PIDS=()
 fixture_background() { BACKGROUND_PIDS+=("$@"); }
+
+# SIGINT to the whole process group of the apply whose command line holds
+# PATTERN, as a terminal's Ctrl-C reaches every process of its job.
+ctrl_c_apply() {
+  local pid
+  pid=$(pgrep -f -- "$1" | head -n 1)
+  kill -INT -- "-$(ps -o pgid= -p "$pid" | tr -d ' ')"
+}
 
 wait_for() {
   local i
