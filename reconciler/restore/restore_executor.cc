@@ -197,11 +197,19 @@ class RestoreRun {
     return Status::Error(DescribeFailure(step.argv, r));
   }
 
-  // Removes the -partial datasets. A receive that was just stopped can
-  // leave its dataset busy for a moment (zfs-fuse, as seen in CI): a busy
-  // destroy is tried again, busy_retries times, also after an interrupt
-  // (then kInterruptedCleanupRetries times), since leaving the dataset is
-  // what the cleanup is there to prevent.
+  // What a destroy says while a receive that was just stopped still lets
+  // go of the dataset, on zfs-fuse as seen in CI: "dataset is busy", and
+  // "cannot destroy '<ds>@<snap>': dataset already exists" (the receive's
+  // own snapshot of the stream being torn down).
+  static bool Transient(const std::string& err) {
+    return err.find("busy") != std::string::npos ||
+           err.find("dataset already exists") != std::string::npos;
+  }
+
+  // Removes the -partial datasets. A destroy that meets a stopped receive
+  // still letting go (Transient) is tried again, busy_retries times, also
+  // after an interrupt (then kInterruptedCleanupRetries times), since
+  // leaving the dataset is what the cleanup is there to prevent.
   void Cleanup(RestoreReport* report) {
     const bool interrupted = options_.interrupt != nullptr && options_.interrupt->raised();
     const int retries = interrupted ? std::min(options_.busy_retries, kInterruptedCleanupRetries)
@@ -209,8 +217,7 @@ class RestoreRun {
     for (const Argv& argv : plan_.cleanup) {
       CommandResult r;
       Status s = host_.Run(argv, &r);
-      for (int attempt = 0; s.ok() && r.exit_code != 0 && attempt < retries &&
-                            r.err.find("busy") != std::string::npos;
+      for (int attempt = 0; s.ok() && r.exit_code != 0 && attempt < retries && Transient(r.err);
            ++attempt) {
         options_.sleep(1);
         r = CommandResult();
